@@ -1,0 +1,66 @@
+"""``backend/model`` strings → backend factories that import heavy packages only when asked.
+
+``None`` or ``"embedded"`` is the embedded SmolLM2 judge; ``"transformers/<dir or id>"``
+is any Hugging Face causal LM. Other engines register a factory under their prefix
+with `register_backend`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+from judge.backends.base import Backend
+from judge.errors import MissingDependencyError, UnknownNameError, UserError
+
+Factory = Callable[..., Backend]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def register_backend(prefix: str, factory: Factory) -> None:
+    """Make ``"<prefix>/<model>"`` strings build backends with ``factory(model, **options)``."""
+    _FACTORIES[prefix] = factory
+
+
+def require(module: str, install: str, purpose: str) -> None:
+    """Raise `MissingDependencyError` with the ``install`` command if ``module`` is absent."""
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(module, install, purpose)
+
+
+def load_backend(model: str | Backend | None = None, **options: Any) -> Backend:
+    """Resolve a model argument to a backend.
+
+    Args:
+        model: a `Backend` (returned as is), None/"embedded" for the default judge, or
+            a ``backend/model`` string such as ``"transformers/HuggingFaceTB/SmolLM2-135M"``.
+        **options: passed to the backend factory (``batch_size``, …).
+
+    Raises:
+        UnknownNameError: the prefix names no registered backend.
+        MissingDependencyError: the backend's package is not installed.
+    """
+    if isinstance(model, Backend):
+        return model
+    if model is None or model == "embedded":
+        return _FACTORIES["embedded"](None, **options)
+    prefix, _, name = model.partition("/")
+    if prefix not in _FACTORIES:
+        raise UnknownNameError("backend", prefix, sorted(_FACTORIES))
+    if not name:
+        raise UserError(f"model string {model!r} names no model: use '{prefix}/<model>'")
+    return _FACTORIES[prefix](name, **options)
+
+
+def _transformers(name: str | None, **options: Any) -> Backend:
+    require("transformers", "pip install judge-rm", "the transformers backend")
+    from judge.backends.transformers import TransformersBackend
+
+    if name is None:
+        return TransformersBackend.embedded(**options)
+    return TransformersBackend.from_pretrained(name, **options)
+
+
+register_backend("embedded", _transformers)
+register_backend("transformers", _transformers)

@@ -1,0 +1,105 @@
+"""One backend call (one prompt, one order) and how its output is read.
+
+A `Call` carries the backend request and its cache key. `read` turns the backend's
+payload (fresh or cached) into a `Reading` — probabilities over the labels as shown —
+or a `CallFailure` with a typed reason. No regex scraping: logprob payloads are label
+probabilities; generate payloads are validated against the verdict schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from judge.backends.base import (
+    Generation,
+    GenerateRequest,
+    LabelRequest,
+    LabelScores,
+    Message,
+)
+from judge.backends.labels import renormalize
+from judge.errors import BackendError
+from judge.verdicts import FailureReason, Method
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request to the backend, with the schema to validate generated output against."""
+
+    key: str
+    method: Method
+    request: LabelRequest | GenerateRequest
+    labels: tuple[str, ...]
+    schema: type[BaseModel] | None = None
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """The rendered chat messages."""
+        return self.request.messages
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The verdict read from one call: probabilities over the labels as shown."""
+
+    probs: dict[str, float]
+    rationale: str | None = None
+    raw_output: str | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class CallFailure:
+    """Why one call produced no reading."""
+
+    reason: FailureReason
+    message: str
+    retryable: bool = False
+    raw_output: str | None = None
+
+
+def payload_of(result: LabelScores | Generation) -> dict[str, Any]:
+    """The JSON-serializable part of a backend result that the cache keeps."""
+    if isinstance(result, LabelScores):
+        return {"logprobs": result.logprobs}
+    return {"text": result.text, "finish_reason": result.finish_reason}
+
+
+def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False) -> Reading | CallFailure:
+    """Turn a backend payload into a reading, or a typed failure."""
+    if call.method == "logprob":
+        probs = renormalize(payload["logprobs"])
+        if probs is None:
+            return CallFailure(FailureReason.NO_LABEL_MASS,
+                               f"the model gave no probability to any of {list(call.labels)}")
+        return Reading(probs, cached=cached)
+    return _read_generation(call, payload["text"], payload["finish_reason"], cached)
+
+
+def _read_generation(call: Call, text: str, finish: str, cached: bool) -> Reading | CallFailure:
+    assert call.schema is not None
+    field = "winner" if "winner" in call.schema.model_fields else "score"
+    try:
+        parsed = call.schema.model_validate_json(text)
+    except ValidationError as exc:
+        if finish == "length":
+            return CallFailure(FailureReason.TRUNCATED_OUTPUT,
+                               "generation hit max_new_tokens before the verdict closed",
+                               raw_output=text)
+        off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error"
+                       for e in exc.errors())
+        reason = FailureReason.OFF_MENU_LABEL if off_menu else FailureReason.PARSE_FAILURE
+        return CallFailure(reason, f"output does not match the verdict schema: {exc}",
+                           raw_output=text)
+    choice = str(getattr(parsed, field))
+    return Reading({label: float(label == choice) for label in call.labels},
+                   rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached)
+
+
+def failure_from_error(error: BackendError) -> CallFailure:
+    """A backend error as a call failure, keeping whether it is retryable."""
+    return CallFailure(FailureReason.BACKEND_ERROR, str(error), retryable=error.retryable)

@@ -1,0 +1,95 @@
+"""Run calls through the cache and the backend, one chunk at a time.
+
+`execute` is written once as a generator that yields chunks of calls to dispatch and
+receives the backend's results; `run_sync` and `run_async` drive it. Every finished
+chunk is cached before the next one starts, so a killed job keeps its finished work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+
+from judge.backends.base import Backend, Generation, LabelScores
+from judge.cache import JudgmentCache
+from judge.engine.calls import Call, CallFailure, Reading, failure_from_error, payload_of, read
+from judge.errors import BackendError
+
+Result = LabelScores | Generation | BackendError
+Outcome = Reading | CallFailure
+Progress = Callable[[int, int], None]
+Steps = Generator[list[Call], list[Result], dict[str, Outcome]]
+
+
+def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
+            progress: Progress | None = None) -> Steps:
+    """Yield chunks of calls not in the cache; return every call's outcome by key."""
+    unique = {call.key: call for call in calls}
+    outcomes: dict[str, Outcome] = {}
+    for key, call in unique.items():
+        payload = cache.get(key)
+        if payload is not None:
+            outcomes[key] = read(call, payload, cached=True)
+    done, total = len(outcomes), len(unique)
+    if progress:
+        progress(done, total)
+    pending = [call for key, call in unique.items() if key not in outcomes]
+    pending.sort(key=lambda c: sum(len(m["content"]) for m in c.messages))  # less padding
+    for start in range(0, len(pending), chunk_size):
+        chunk = pending[start : start + chunk_size]
+        results = yield chunk
+        for call, result in zip(chunk, results, strict=True):
+            outcomes[call.key] = _settle(call, result, cache)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return outcomes
+
+
+def _settle(call: Call, result: Result, cache: JudgmentCache) -> Outcome:
+    if isinstance(result, BackendError):
+        return failure_from_error(result)
+    payload = payload_of(result)
+    outcome = read(call, payload)
+    if isinstance(outcome, Reading):  # failures are never cached
+        cache.set(call.key, payload)
+    return outcome
+
+
+def dispatch(backend: Backend, chunk: Sequence[Call]) -> list[Result]:
+    """Send one chunk (all of one method) to the backend synchronously."""
+    try:
+        if chunk[0].method == "logprob":
+            return list(backend.score_labels([c.request for c in chunk]))  # type: ignore[misc]
+        return list(backend.generate([c.request for c in chunk]))  # type: ignore[misc]
+    except BackendError as error:
+        return [error] * len(chunk)
+
+
+async def adispatch(backend: Backend, chunk: Sequence[Call]) -> list[Result]:
+    """Send one chunk (all of one method) to the backend asynchronously."""
+    try:
+        if chunk[0].method == "logprob":
+            return list(await backend.ascore_labels([c.request for c in chunk]))  # type: ignore[misc]
+        return list(await backend.agenerate([c.request for c in chunk]))  # type: ignore[misc]
+    except BackendError as error:
+        return [error] * len(chunk)
+
+
+def run_sync(steps: Steps, backend: Backend) -> dict[str, Outcome]:
+    """Drive `execute` with blocking backend calls."""
+    try:
+        chunk = next(steps)
+        while True:
+            chunk = steps.send(dispatch(backend, chunk))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def run_async(steps: Steps, backend: Backend) -> dict[str, Outcome]:
+    """Drive `execute` with the backend's async methods."""
+    try:
+        chunk = next(steps)
+        while True:
+            chunk = steps.send(await adispatch(backend, chunk))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]

@@ -1,0 +1,73 @@
+"""Fitting judged text into the model's context: fail, or truncate and record it.
+
+``on_overflow="fail"`` turns an over-long prompt into a typed `context_overflow`
+failure. ``"truncate"`` shortens the longest judged texts first (never the rubric or
+instructions), keeping each one's head and tail around a visible marker, and records
+every cut in the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+from judge.verdicts import Truncation
+
+OnOverflow = Literal["fail", "truncate"]
+_MARKER = "\n[… {n} characters truncated …]\n"
+_ROUNDS = 6
+
+
+def shorten(text: str, keep: int) -> str:
+    """Keep about ``keep`` characters of ``text``: its head and tail around a marker."""
+    if len(text) <= keep:
+        return text
+    head = max(keep // 2, 0)
+    tail = max(keep - head, 0)
+    return text[:head] + _MARKER.format(n=len(text) - keep) + (text[-tail:] if tail else "")
+
+
+def _caps(lengths: Mapping[str, int], cut: int) -> dict[str, int]:
+    """Water-filling: the lowest common cap that removes at least ``cut`` characters."""
+    low, high = 0, max(lengths.values(), default=0)
+    while low < high:
+        mid = (low + high + 1) // 2
+        removed = sum(max(0, n - mid) for n in lengths.values())
+        low, high = (mid, high) if removed >= cut else (low, mid - 1)
+    return {k: min(n, low) for k, n in lengths.items()}
+
+
+def fit(
+    judged: Mapping[str, str],
+    measure: Callable[[Mapping[str, str]], int],
+    budget: int,
+    policy: OnOverflow,
+) -> tuple[dict[str, str], tuple[Truncation, ...]] | str:
+    """Return judged texts that fit ``budget`` tokens, or a message saying why not.
+
+    Args:
+        judged: the untrusted texts, by variable name.
+        measure: tokens of the full prompt built from given texts.
+        budget: tokens available for the prompt.
+        policy: ``"fail"`` or ``"truncate"``.
+    """
+    used = measure(judged)
+    if used <= budget:
+        return dict(judged), ()
+    if policy == "fail":
+        return (f"the prompt is {used} tokens but the model allows {budget} "
+                f"(pass on_overflow='truncate' to shorten the judged texts)")
+    lengths = {k: len(v) for k, v in judged.items()}
+    cut, fitted = 0, dict(judged)
+    for _ in range(_ROUNDS):
+        chars_per_token = max(sum(lengths.values()), 1) / max(used, 1)
+        cut += int((used - budget) * chars_per_token * 1.2) + 64
+        caps = _caps(lengths, cut)
+        fitted = {k: shorten(v, caps[k]) for k, v in judged.items()}
+        used = measure(fitted)
+        if used <= budget:
+            cuts = tuple(Truncation(field=k, original_chars=lengths[k], kept_chars=caps[k])
+                         for k in judged if caps[k] < lengths[k])
+            return fitted, cuts
+    return (f"the prompt is still {used} tokens after truncating the judged texts; "
+            f"the model allows {budget}: the template and rubric alone may be too long")

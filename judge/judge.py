@@ -1,0 +1,253 @@
+"""`Judge`: the Python entry point. Compare two responses, or score one.
+
+Every other entry point (the CLI, reward adapters, annotation jobs, benchmarks) goes
+through this class, so the engine's steps exist once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from judge.backends.base import Backend
+from judge.backends.registry import load_backend
+from judge.cache import JudgmentCache, NoCache
+from judge.engine.executor import Progress, execute, run_async, run_sync
+from judge.engine.fit import OnOverflow
+from judge.engine.tasks import Setup, finish_pair, finish_point, plan_pair, plan_point
+from judge.errors import TemplateError, UserError
+from judge.inputs import PairInput, PointInput, as_pair, as_point
+from judge.templates import JudgeTemplate
+from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode
+
+Task = Literal["pairwise", "pointwise"]
+
+
+class JudgeConfig(BaseModel):
+    """Validated settings of a `Judge`; an unknown or mistyped setting is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Method = "logprob"
+    swap: SwapMode = "both"
+    seed: int = 0
+    on_overflow: OnOverflow = "fail"
+    max_new_tokens: int = Field(default=400, gt=0)
+    temperature: float = Field(default=0.0, ge=0.0)
+    allow_fallback: bool = False
+    batch_size: int | None = Field(default=None, gt=0)
+
+
+def _template(value: str | JudgeTemplate, kind: Literal["rubrics", "prompts"]) -> JudgeTemplate:
+    return value if isinstance(value, JudgeTemplate) else JudgeTemplate.shipped(kind, value)
+
+
+class Judge:
+    """An LLM judge: pairwise comparisons and pointwise scores with typed verdicts.
+
+    Args:
+        model: a `Backend`, a ``backend/model`` string, or None for the embedded
+            SmolLM2 judge. The backend is loaded on first use.
+        rubric: a shipped rubric name (see ``judge rubrics``) or a `JudgeTemplate`.
+        template: a task template (shipped name or `JudgeTemplate`) for the task it
+            declares; the other task keeps its default. Defaults: ``pairwise`` and
+            ``pointwise_10``, or their ``_reference`` variants when the rubric needs
+            a reference.
+        method: ``"logprob"`` (probabilities of the verdict tokens, one forward pass)
+            or ``"generate"`` (rationale then verdict, schema-constrained).
+        swap: position debiasing for pairs: ``"both"``, ``"random"`` or ``"none"``.
+        seed: seeds the order chosen by ``swap="random"``.
+        cache: True for the default cache directory, False for none, a directory, or
+            a `JudgmentCache`.
+        on_overflow: ``"fail"`` (typed failure) or ``"truncate"`` (recorded) when a
+            prompt exceeds the model's context.
+        max_new_tokens: generation budget for the generate method.
+        temperature: sampling temperature for the generate method (0 = greedy).
+        allow_fallback: if the backend cannot read log-probabilities, use the generate
+            method instead of raising; verdicts record the method used.
+        batch_size: requests per backend batch (default: the backend's).
+
+    Raises:
+        UserError: an invalid setting, unknown rubric or template.
+    """
+
+    def __init__(
+        self,
+        model: str | Backend | None = None,
+        *,
+        rubric: str | JudgeTemplate = "helpfulness",
+        template: str | JudgeTemplate | None = None,
+        cache: bool | str | Path | JudgmentCache = True,
+        **settings: Any,
+    ) -> None:
+        try:
+            self.config = JudgeConfig(**settings)
+        except ValidationError as exc:
+            raise UserError(f"invalid Judge settings: {exc}") from exc
+        self._model = model
+        self._backend: Backend | None = model if isinstance(model, Backend) else None
+        self.rubric = _template(rubric, "rubrics")
+        if self.rubric.spec.verdict != "rubric":
+            raise TemplateError(f"{self.rubric.name} is a {self.rubric.spec.verdict} "
+                                "template, not a rubric")
+        self._templates = self._default_templates()
+        if template is not None:
+            chosen = _template(template, "prompts")
+            if chosen.spec.verdict == "rubric":
+                raise TemplateError(f"{chosen.name} is a rubric; pass it as rubric=")
+            self._templates[chosen.spec.verdict] = chosen
+        self.cache = self._open_cache(cache)
+
+    def _default_templates(self) -> dict[str, JudgeTemplate]:
+        suffix = "_reference" if "reference" in self.rubric.spec.requires else ""
+        return {"pairwise": JudgeTemplate.shipped("prompts", f"pairwise{suffix}"),
+                "pointwise": JudgeTemplate.shipped("prompts", f"pointwise{suffix or '_10'}")}
+
+    @staticmethod
+    def _open_cache(cache: bool | str | Path | JudgmentCache) -> JudgmentCache:
+        if isinstance(cache, JudgmentCache):
+            return cache
+        if cache is True:
+            return JudgmentCache()
+        if cache is False:
+            return NoCache()
+        return JudgmentCache(cache)
+
+    @property
+    def backend(self) -> Backend:
+        """The backend, loaded on first use."""
+        if self._backend is None:
+            options = {"batch_size": self.config.batch_size} if self.config.batch_size else {}
+            self._backend = load_backend(self._model, **options)
+        return self._backend
+
+    def template(self, task: Task) -> JudgeTemplate:
+        """The task template used for ``task``."""
+        return self._templates[task]
+
+    def setup(self, task: Task) -> Setup:
+        """Resolve the method against the backend's capabilities and fix the run settings.
+
+        Raises:
+            UserError: the backend cannot do the method and fallback was not allowed,
+                or the template cannot show an input the rubric requires.
+        """
+        template = self._templates[task]
+        missing = [v for v in self.rubric.spec.requires
+                   if v not in template.spec.variables + template.spec.optional]
+        if missing:
+            raise TemplateError(f"rubric {self.rubric.name!r} needs {', '.join(missing)} but "
+                                f"template {template.name!r} does not show it")
+        c = self.config
+        return Setup(self.backend, template, self.rubric, self._method(), c.swap, c.seed,
+                     c.on_overflow, c.max_new_tokens, c.temperature)
+
+    def _method(self) -> Method:
+        can = self.backend.capabilities
+        wanted = self.config.method
+        if wanted == "logprob" and not can.logprobs:
+            if self.config.allow_fallback and can.structured:
+                return "generate"
+            raise UserError(f"backend {self.backend.name!r} cannot read log-probabilities; "
+                            "use method='generate' or allow_fallback=True")
+        if wanted == "generate" and not can.structured:
+            raise UserError(f"backend {self.backend.name!r} cannot constrain generation; "
+                            "use method='logprob'")
+        return wanted
+
+    def _check_extras(self, template: JudgeTemplate, extra: Mapping[str, str]) -> None:
+        known = set(template.spec.variables) | set(template.spec.optional)
+        unknown = sorted(set(extra) - known)
+        if unknown:
+            raise UserError(f"template {template.name!r} has no variable "
+                            f"{', '.join(map(repr, unknown))}; it takes {', '.join(sorted(known))}")
+
+    # Pairwise ---------------------------------------------------------------------
+
+    def compare(self, prompt: str, response_a: str, response_b: str,
+                **extra: str) -> PairwiseResult:
+        """Judge which of two responses to ``prompt`` is better.
+
+        Args:
+            prompt: the user prompt.
+            response_a: the first response.
+            response_b: the second response.
+            **extra: further template variables, e.g. ``reference``.
+
+        Returns:
+            A `PairwiseVerdict`, or a `JudgmentFailure` saying why there is none.
+        """
+        return self.compare_batch([PairInput(prompt, response_a, response_b, extra)])[0]
+
+    def compare_batch(self, items: Iterable[PairInput | Mapping[str, Any]], *,
+                      progress: Progress | None = None) -> list[PairwiseResult]:
+        """Judge many pairs in batches; results are in input order.
+
+        Args:
+            items: `PairInput` objects or mappings with prompt, response_a, response_b.
+            progress: called as ``progress(done, total)`` in backend calls.
+        """
+        setup, plans = self._plan_pairs(items)
+        outcomes = run_sync(self._steps(plans, progress), setup.backend)
+        return [finish_pair(setup, plan, outcomes) for plan in plans]
+
+    async def acompare(self, prompt: str, response_a: str, response_b: str,
+                       **extra: str) -> PairwiseResult:
+        """Async `compare`."""
+        return (await self.acompare_batch([PairInput(prompt, response_a, response_b, extra)]))[0]
+
+    async def acompare_batch(self, items: Iterable[PairInput | Mapping[str, Any]], *,
+                             progress: Progress | None = None) -> list[PairwiseResult]:
+        """Async `compare_batch`."""
+        setup, plans = self._plan_pairs(items)
+        outcomes = await run_async(self._steps(plans, progress), setup.backend)
+        return [finish_pair(setup, plan, outcomes) for plan in plans]
+
+    def _plan_pairs(self, items: Iterable[PairInput | Mapping[str, Any]]) -> tuple[Setup, list[Any]]:
+        pairs = [as_pair(item) for item in items]
+        for pair in pairs:
+            self._check_extras(self._templates["pairwise"], pair.extra)
+        setup = self.setup("pairwise")
+        return setup, [plan_pair(setup, pair) for pair in pairs]
+
+    # Pointwise --------------------------------------------------------------------
+
+    def score(self, prompt: str, response: str, **extra: str) -> PointwiseResult:
+        """Score one response to ``prompt`` on the pointwise template's scale.
+
+        Returns:
+            A `PointwiseVerdict`, or a `JudgmentFailure` saying why there is none.
+        """
+        return self.score_batch([PointInput(prompt, response, extra)])[0]
+
+    def score_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
+                    progress: Progress | None = None) -> list[PointwiseResult]:
+        """Score many responses in batches; results are in input order."""
+        setup, plans = self._plan_points(items)
+        outcomes = run_sync(self._steps(plans, progress), setup.backend)
+        return [finish_point(setup, plan, outcomes) for plan in plans]
+
+    async def ascore(self, prompt: str, response: str, **extra: str) -> PointwiseResult:
+        """Async `score`."""
+        return (await self.ascore_batch([PointInput(prompt, response, extra)]))[0]
+
+    async def ascore_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
+                           progress: Progress | None = None) -> list[PointwiseResult]:
+        """Async `score_batch`."""
+        setup, plans = self._plan_points(items)
+        outcomes = await run_async(self._steps(plans, progress), setup.backend)
+        return [finish_point(setup, plan, outcomes) for plan in plans]
+
+    def _plan_points(self, items: Iterable[PointInput | Mapping[str, Any]]) -> tuple[Setup, list[Any]]:
+        points = [as_point(item) for item in items]
+        for point in points:
+            self._check_extras(self._templates["pointwise"], point.extra)
+        setup = self.setup("pointwise")
+        return setup, [plan_point(setup, point) for point in points]
+
+    def _steps(self, plans: Sequence[Any], progress: Progress | None) -> Any:
+        calls = [call for plan in plans for call in plan.calls]
+        return execute(calls, self.cache, self.backend.batch_size, progress)
