@@ -57,12 +57,16 @@ def fit(
     if policy == "fail":
         return (f"the prompt is {used} tokens but the model allows {budget} "
                 f"(pass on_overflow='truncate' to shorten the judged texts)")
+    overhead = measure({k: "" for k in judged})  # template and rubric alone
+    if overhead >= budget:
+        return (f"the template and rubric alone take {overhead} tokens; the model allows "
+                f"{budget}, so no truncation of the judged texts can fit")
     lengths = {k: len(v) for k, v in judged.items()}
-    cut, fitted = 0, dict(judged)
+    chars_per_token = sum(lengths.values()) / max(used - overhead, 1)
+    target = (budget - overhead) * chars_per_token
     for _ in range(_ROUNDS):
-        chars_per_token = max(sum(lengths.values()), 1) / max(used, 1)
-        cut += int((used - budget) * chars_per_token * 1.2) + 64
-        caps = _caps(lengths, cut)
+        target *= 0.9  # head room for the marker and tokenization differences
+        caps = _caps(lengths, sum(lengths.values()) - int(target))
         fitted = {k: shorten(v, caps[k]) for k, v in judged.items()}
         used = measure(fitted)
         if used <= budget:
@@ -70,4 +74,4 @@ def fit(
                          for k in judged if caps[k] < lengths[k])
             return fitted, cuts
     return (f"the prompt is still {used} tokens after truncating the judged texts; "
-            f"the model allows {budget}: the template and rubric alone may be too long")
+            f"the model allows {budget}")

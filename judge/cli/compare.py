@@ -1,0 +1,163 @@
+"""``judge compare``: one pair from arguments or files, or two JSONL files of model outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from judge.cli import options as opt
+from judge.cli.output import fmt, print_json, progress_bar, stdout
+from judge.errors import InputError, UserError
+from judge.inputs import PairInput
+from judge.io import read_jsonl, text_field
+from judge.stats import win_rate
+from judge.verdicts import PairwiseResult, PairwiseVerdict, to_jsonable
+
+EXIT_FAILED_JUDGMENTS = 1
+
+Text = Annotated[str | None, typer.Option(help="text given directly")]
+File = Annotated[Path | None, typer.Option(help="read the text from this file",
+                                           exists=True, dir_okay=False)]
+
+
+def _one(text: str | None, path: Path | None, name: str, *, required: bool = True) -> str | None:
+    if text is not None and path is not None:
+        raise UserError(f"give --{name} or --{name}-file, not both")
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read --{name}-file: {exc}", path=str(path)) from exc
+    if text is None and required:
+        raise UserError(f"missing --{name} (or --{name}-file)")
+    return text
+
+
+def _aligned(path_a: Path, path_b: Path, prompt_field: str,
+             response_field: str) -> tuple[list[PairInput], list[int]]:
+    """Pairs of responses aligned by prompt text; errors name file and line."""
+    sides = []
+    for path in (path_a, path_b):
+        by_prompt: dict[str, tuple[int, str]] = {}
+        for line, record in read_jsonl(path):
+            prompt = text_field(record, prompt_field, str(path), line)
+            if prompt in by_prompt:
+                raise InputError(f"prompt repeated from line {by_prompt[prompt][0]}",
+                                 path=str(path), line=line)
+            by_prompt[prompt] = (line, text_field(record, response_field, str(path), line))
+        sides.append(by_prompt)
+    a, b = sides
+    for path, mine, other in ((path_a, a, b), (path_b, b, a)):
+        lonely = [(line, p) for p, (line, _) in mine.items() if p not in other]
+        if lonely:
+            line, prompt = lonely[0]
+            raise InputError(f"{len(lonely)} prompt(s) have no match in the other file, "
+                             f"first: {prompt[:60]!r}", path=str(path), line=line)
+    if not a:
+        raise InputError("no records", path=str(path_a))
+    pairs = [PairInput(p, a[p][1], b[p][1]) for p in a]
+    return pairs, [a[p][0] for p in a]
+
+
+def compare(
+    prompt: Text = None, prompt_file: File = None,
+    a: Annotated[str | None, typer.Option("--a", help="response A text")] = None,
+    a_file: Annotated[Path | None, typer.Option("--a-file", help="response A file",
+                                                exists=True, dir_okay=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="response B text")] = None,
+    b_file: Annotated[Path | None, typer.Option("--b-file", help="response B file",
+                                                exists=True, dir_okay=False)] = None,
+    reference: Text = None, reference_file: File = None,
+    outputs_a: Annotated[Path | None, typer.Option(
+        help="JSONL of model A outputs (batch mode, aligned by prompt)",
+        exists=True, dir_okay=False)] = None,
+    outputs_b: Annotated[Path | None, typer.Option(
+        help="JSONL of model B outputs", exists=True, dir_okay=False)] = None,
+    prompt_field: Annotated[str, typer.Option(help="JSONL field with the prompt")] = "prompt",
+    response_field: Annotated[str, typer.Option(help="JSONL field with the response")] = "response",
+    output: Annotated[Path | None, typer.Option(
+        help="write every verdict as JSONL here (batch mode)")] = None,
+    model: opt.Model = None, rubric: opt.Rubric = "helpfulness", rubric_file: opt.RubricFile = None,
+    template: opt.Template = None, template_file: opt.TemplateFile = None,
+    method: opt.Method = "logprob", swap: opt.Swap = "both", seed: opt.Seed = 0,
+    no_cache: opt.NoCache = False, json_out: opt.Json = False,
+    batch_size: opt.BatchSize = None, on_overflow: opt.OnOverflow = "fail",
+) -> None:
+    """Judge which response is better: one pair, or two files of model outputs.
+
+    One pair:   judge compare --prompt-file q.txt --a-file a.txt --b-file b.txt
+    Two models: judge compare --outputs-a a.jsonl --outputs-b b.jsonl
+    """
+    judge = opt.build_judge(model, rubric, rubric_file, template, template_file,
+                            method=method, swap=swap, seed=seed, cache=not no_cache,
+                            batch_size=batch_size, on_overflow=on_overflow)
+    ref = _one(reference, reference_file, "reference", required=False)
+    extra = {"reference": ref} if ref is not None else {}
+    if outputs_a or outputs_b:
+        if not (outputs_a and outputs_b):
+            raise UserError("batch mode needs both --outputs-a and --outputs-b")
+        pairs, lines = _aligned(outputs_a, outputs_b, prompt_field, response_field)
+        pairs = [PairInput(p.prompt, p.response_a, p.response_b, extra) for p in pairs]
+        with progress_bar("judging") as update:
+            results = judge.compare_batch(pairs, progress=update)
+        if output:
+            _write(output, pairs, lines, results)
+        _report_batch(results, outputs_a, outputs_b, json_out, seed)
+    else:
+        pair = PairInput(_one(prompt, prompt_file, "prompt") or "", _one(a, a_file, "a") or "",
+                         _one(b, b_file, "b") or "", extra)
+        results = judge.compare_batch([pair])
+        _report_one(results[0], json_out)
+    if any(not r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED_JUDGMENTS)
+
+
+def _write(path: Path, pairs: list[PairInput], lines: list[int],
+           results: list[PairwiseResult]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for pair, line, result in zip(pairs, lines, results, strict=True):
+            row = {"line": line, "prompt": pair.prompt, "result": to_jsonable(result)}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _report_one(result: PairwiseResult, json_out: bool) -> None:
+    if json_out:
+        print_json(to_jsonable(result))
+        return
+    if not isinstance(result, PairwiseVerdict):
+        stdout.print(f"[red]no verdict[/red]: {result.reason.value}: {result.message}")
+        return
+    table = Table()
+    for column in ("shown first", "P(A≻B)", "winner"):
+        table.add_column(column)
+    for order in result.orders:
+        table.add_row("A" if order.shown == "AB" else "B", fmt(order.prob_a), order.winner)
+    table.add_row("[bold]combined[/bold]", f"[bold]{fmt(result.prob_a)}[/bold]",
+                  f"[bold]{result.winner}[/bold]")
+    stdout.print(table)
+    stdout.print(f"{result.model} · rubric {result.rubric} · {result.method} · swap={result.swap}")
+    if result.consistent is not None:
+        stdout.print(f"position-consistent: {'yes' if result.consistent else 'no'}")
+
+
+def _report_batch(results: list[PairwiseResult], path_a: Path, path_b: Path, json_out: bool,
+                  seed: int) -> None:
+    summary = win_rate(results, seed=seed)
+    if json_out:
+        print_json({"a": str(path_a), "b": str(path_b), **summary.as_dict()})
+        return
+    table = Table(title=f"A = {path_a.name}   vs   B = {path_b.name}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    interval = f"[{fmt(summary.ci_low)}, {fmt(summary.ci_high)}]"
+    rows = [("judged pairs", str(summary.n)), ("failed judgments", str(summary.failures)),
+            ("win rate of A (ties ½)", fmt(summary.win_rate)), ("95% bootstrap CI", interval),
+            ("tie rate", fmt(summary.tie_rate)), ("mean P(A≻B)", fmt(summary.mean_prob_a)),
+            ("position consistency", fmt(summary.consistency))]
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
