@@ -60,7 +60,7 @@ class JudgmentCache:
         self._open().set(key, json.dumps(payload, ensure_ascii=False))
 
     def __len__(self) -> int:
-        return int(len(self._open()))
+        return len(self._open())
 
     def clear(self) -> int:
         """Remove every entry; returns how many were removed."""

@@ -87,5 +87,6 @@ def _split(item: Mapping[str, Any], core: tuple[str, ...]) -> dict[str, Any]:
         raise UserError(f"expected a mapping with {', '.join(core)}, got {type(item).__name__}")
     missing = [k for k in core if k not in item]
     if missing:
-        raise UserError(f"item is missing {', '.join(missing)} (has {', '.join(item) or 'nothing'})")
+        has = ", ".join(item) or "nothing"
+        raise UserError(f"item is missing {', '.join(missing)} (has {has})")
     return {**{k: item[k] for k in core}, "extra": {k: v for k, v in item.items() if k not in core}}

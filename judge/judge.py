@@ -15,15 +15,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from judge.backends.base import Backend
 from judge.backends.registry import load_backend
 from judge.cache import JudgmentCache, NoCache
-from judge.engine.executor import Progress, execute, run_async, run_sync
+from judge.engine.executor import Progress, Steps, execute, run_async, run_sync
 from judge.engine.fit import OnOverflow
-from judge.engine.tasks import Setup, finish_pair, finish_point, plan_pair, plan_point
+from judge.engine.tasks import (
+    PairPlan,
+    PointPlan,
+    Setup,
+    finish_pair,
+    finish_point,
+    plan_pair,
+    plan_point,
+)
 from judge.errors import TemplateError, UserError
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.templates import JudgeTemplate
 from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode
 
 Task = Literal["pairwise", "pointwise"]
+RESERVED_VARIABLES = ("rubric", "method")  # filled in by the engine, never by an item
 
 
 class JudgeConfig(BaseModel):
@@ -33,7 +42,7 @@ class JudgeConfig(BaseModel):
 
     method: Method = "logprob"
     swap: SwapMode = "both"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     on_overflow: OnOverflow = "fail"
     max_new_tokens: int = Field(default=400, gt=0)
     temperature: float = Field(default=0.0, ge=0.0)
@@ -159,6 +168,10 @@ class Judge:
         return wanted
 
     def _check_extras(self, template: JudgeTemplate, extra: Mapping[str, str]) -> None:
+        reserved = sorted(set(extra) & set(RESERVED_VARIABLES))
+        if reserved:
+            raise UserError(f"{', '.join(map(repr, reserved))} is set by the judge, not per "
+                            "item: choose the rubric with rubric= and the method with method=")
         known = set(template.spec.variables) | set(template.spec.optional)
         unknown = sorted(set(extra) - known)
         if unknown:
@@ -206,7 +219,8 @@ class Judge:
         outcomes = await run_async(self._steps(plans, progress), setup.backend)
         return [finish_pair(setup, plan, outcomes) for plan in plans]
 
-    def _plan_pairs(self, items: Iterable[PairInput | Mapping[str, Any]]) -> tuple[Setup, list[Any]]:
+    def _plan_pairs(self, items: Iterable[PairInput | Mapping[str, Any]]
+                    ) -> tuple[Setup, list[PairPlan]]:
         pairs = [as_pair(item) for item in items]
         for pair in pairs:
             self._check_extras(self._templates["pairwise"], pair.extra)
@@ -241,13 +255,15 @@ class Judge:
         outcomes = await run_async(self._steps(plans, progress), setup.backend)
         return [finish_point(setup, plan, outcomes) for plan in plans]
 
-    def _plan_points(self, items: Iterable[PointInput | Mapping[str, Any]]) -> tuple[Setup, list[Any]]:
+    def _plan_points(self, items: Iterable[PointInput | Mapping[str, Any]]
+                     ) -> tuple[Setup, list[PointPlan]]:
         points = [as_point(item) for item in items]
         for point in points:
             self._check_extras(self._templates["pointwise"], point.extra)
         setup = self.setup("pointwise")
         return setup, [plan_point(setup, point) for point in points]
 
-    def _steps(self, plans: Sequence[Any], progress: Progress | None) -> Any:
+    def _steps(self, plans: Sequence[PairPlan | PointPlan], progress: Progress | None) -> Steps:
         calls = [call for plan in plans for call in plan.calls]
-        return execute(calls, self.cache, self.backend.batch_size, progress)
+        chunk = self.config.batch_size or self.backend.batch_size
+        return execute(calls, self.cache, chunk, progress)

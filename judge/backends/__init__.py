@@ -3,8 +3,8 @@
 from judge.backends.base import (
     Backend,
     Capabilities,
-    Generation,
     GenerateRequest,
+    Generation,
     LabelRequest,
     LabelScores,
 )

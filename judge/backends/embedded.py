@@ -86,7 +86,7 @@ def _convert(gguf: Path, out: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # Dequantized weights are plain float32, but the model still carries its GGUF
     # quantizer flag, and save_pretrained refuses quantized models.
-    model.hf_quantizer = None
+    setattr(model, "hf_quantizer", None)  # noqa: B010 (the attribute is untyped upstream)
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(out)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from judge.backends.base import (
     Backend,
     Capabilities,
-    Generation,
     GenerateRequest,
+    Generation,
     LabelRequest,
     LabelScores,
     Message,
@@ -50,7 +50,7 @@ class TransformersBackend(Backend):
         batch_size: int = 4,
         context_length: int | None = None,
     ) -> None:
-        self.model = model.eval()
+        self.model = model.eval()  # type: ignore[no-untyped-call]
         self.tokenizer = tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -222,7 +222,8 @@ class TransformersBackend(Backend):
         key = json.dumps(schema, sort_keys=True)
         if key not in self._generators:
             if self._outlines is None:
-                self._outlines = outlines.from_transformers(self.model, self.tokenizer)
+                self._outlines = outlines.from_transformers(
+                    self.model, self.tokenizer)  # type: ignore[arg-type]
             self._generators[key] = outlines.Generator(self._outlines, JsonSchema(key))
         return self._generators[key]
 

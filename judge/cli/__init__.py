@@ -35,10 +35,10 @@ def reporting_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BackendError as exc:
-            stderr.print(f"[red]backend error:[/red] {exc}", highlight=False)
+            stderr.print(f"[red]backend error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BACKEND_ERROR) from exc
         except JudgeError as exc:
-            stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+            stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from exc
 
     return run  # type: ignore[return-value]

@@ -11,7 +11,8 @@ from judge.judge import Judge
 from judge.templates import JudgeTemplate
 
 Model = Annotated[str | None, typer.Option(
-    "--model", "-m", help="backend/model, e.g. transformers/<dir or id>; default: embedded SmolLM2")]
+    "--model", "-m",
+    help="backend/model, e.g. transformers/<dir or id>; default: embedded SmolLM2")]
 Rubric = Annotated[str, typer.Option("--rubric", "-r", help="shipped rubric (see `judge rubrics`)")]
 RubricFile = Annotated[Path | None, typer.Option(
     "--rubric-file", help="your own rubric template file (overrides --rubric)")]

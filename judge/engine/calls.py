@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from judge.backends.base import (
-    Generation,
     GenerateRequest,
+    Generation,
     LabelRequest,
     LabelScores,
     Message,

@@ -15,7 +15,7 @@ from judge.verdicts import Truncation
 
 OnOverflow = Literal["fail", "truncate"]
 _MARKER = "\n[… {n} characters truncated …]\n"
-_ROUNDS = 6
+_ROUNDS = 10
 
 
 def shorten(text: str, keep: int) -> str:
@@ -55,23 +55,29 @@ def fit(
     if used <= budget:
         return dict(judged), ()
     if policy == "fail":
-        return (f"the prompt is {used} tokens but the model allows {budget} "
+        return (f"the prompt is {used} tokens but only {budget} fit in the model's context "
+                f"after room for the verdict "
                 f"(pass on_overflow='truncate' to shorten the judged texts)")
     overhead = measure({k: "" for k in judged})  # template and rubric alone
     if overhead >= budget:
         return (f"the template and rubric alone take {overhead} tokens; the model allows "
                 f"{budget}, so no truncation of the judged texts can fit")
     lengths = {k: len(v) for k, v in judged.items()}
-    chars_per_token = sum(lengths.values()) / max(used - overhead, 1)
+    total = sum(lengths.values())
+    chars_per_token = total / max(used - overhead, 1)
     target = (budget - overhead) * chars_per_token
     for _ in range(_ROUNDS):
-        target *= 0.9  # head room for the marker and tokenization differences
-        caps = _caps(lengths, sum(lengths.values()) - int(target))
+        caps = _caps(lengths, total - max(int(target), 0))
         fitted = {k: shorten(v, caps[k]) for k, v in judged.items()}
         used = measure(fitted)
         if used <= budget:
             cuts = tuple(Truncation(field=k, original_chars=lengths[k], kept_chars=caps[k])
                          for k in judged if caps[k] < lengths[k])
             return fitted, cuts
+        if target <= 0:
+            break
+        # Shrink by what was still over, plus the markers the cut fields gained.
+        markers = sum(len(_MARKER) + 8 for k in judged if caps[k] < lengths[k])
+        target -= (used - budget) * chars_per_token + markers
     return (f"the prompt is still {used} tokens after truncating the judged texts; "
             f"the model allows {budget}")

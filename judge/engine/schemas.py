@@ -19,22 +19,24 @@ RATIONALE_MAX_CHARS = 300
 @cache
 def pairwise_schema(labels: tuple[str, ...]) -> type[BaseModel]:
     """Schema with a rationale and a ``winner`` drawn from ``labels``."""
+    winner: Any = Literal.__getitem__(labels)
     return create_model(
         "PairwiseJudgment",
         __config__=ConfigDict(extra="forbid"),
         rationale=(str, Field(max_length=RATIONALE_MAX_CHARS)),
-        winner=(Literal.__getitem__(labels), ...),
+        winner=(winner, ...),
     )
 
 
 @cache
 def pointwise_schema(low: int, high: int) -> type[BaseModel]:
     """Schema with a rationale and an integer ``score`` from ``low`` to ``high``."""
+    score: Any = Literal.__getitem__(tuple(range(low, high + 1)))
     return create_model(
         "PointwiseJudgment",
         __config__=ConfigDict(extra="forbid"),
         rationale=(str, Field(max_length=RATIONALE_MAX_CHARS)),
-        score=(Literal.__getitem__(tuple(range(low, high + 1))), ...),
+        score=(score, ...),
     )
 
 

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 import jinja2
 from jinja2 import meta
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -56,9 +58,8 @@ class TemplateSpec(BaseModel):
             raise ValueError("a pairwise template must offer at least the labels A and B")
         if self.verdict == "pairwise" and not set(self.labels) <= {"A", "B", "tie"}:
             raise ValueError("pairwise labels must be drawn from A, B and tie")
-        if self.verdict == "pointwise":
-            if self.scale is None or self.scale[0] >= self.scale[1]:
-                raise ValueError("a pointwise template needs scale = [low, high] with low < high")
+        if self.verdict == "pointwise" and (self.scale is None or self.scale[0] >= self.scale[1]):
+            raise ValueError("a pointwise template needs scale = [low, high] with low < high")
         return self
 
     @property
@@ -68,16 +69,21 @@ class TemplateSpec(BaseModel):
         return tuple(str(s) for s in range(self.scale[0], self.scale[1] + 1))
 
 
+def _render_block(block: Callable[[Context], Iterator[str]], context: Context) -> str:
+    return "".join(block(context)).strip()
+
+
 def _environment() -> jinja2.Environment:
     return ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
     )
 
 
-def _split_header(text: str, origin: str) -> tuple[dict[str, object], str]:
+def _split_header(text: str, origin: str) -> tuple[dict[str, object], str, int]:
+    """Split off the TOML header; also return how many file lines precede the body."""
     stripped = text.lstrip()
     if not stripped.startswith(_HEADER_START):
-        return {}, text
+        return {}, text, 0
     end = stripped.find(_HEADER_END)
     if end < 0:
         raise TemplateError(f"{origin}: header opened with {_HEADER_START!r} is never closed")
@@ -85,7 +91,10 @@ def _split_header(text: str, origin: str) -> tuple[dict[str, object], str]:
         header = tomllib.loads(stripped[len(_HEADER_START) : end])
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{origin}: header is not valid TOML: {exc}") from exc
-    return header, stripped[end + len(_HEADER_END) :].lstrip("\n")
+    rest = stripped[end + len(_HEADER_END) :]
+    body = rest.lstrip("\n")
+    consumed = text[: len(text) - len(body)]
+    return header, body, consumed.count("\n")
 
 
 @dataclass(frozen=True)
@@ -113,16 +122,18 @@ class JudgeTemplate:
         Raises:
             TemplateError: invalid header, Jinja syntax error, or undeclared variables.
         """
-        header, body = _split_header(text, name)
+        header, body, offset = _split_header(text, name)
         header.update(spec)
         env = _environment()
         try:
             ast = env.parse(body)
             template = env.from_string(body)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{name}:{exc.lineno}: {exc.message}") from exc
+            raise TemplateError(f"{name}:{exc.lineno + offset}: {exc.message}") from exc
         used = sorted(meta.find_undeclared_variables(ast))
-        header.setdefault("variables", [v for v in used if v not in header.get("optional", ())])
+        optional = header.get("optional")
+        optional_names = set(optional) if isinstance(optional, list | tuple) else set()
+        header.setdefault("variables", [v for v in used if v not in optional_names])
         try:
             parsed = TemplateSpec.model_validate(header)
         except ValidationError as exc:
@@ -193,16 +204,18 @@ class JudgeTemplate:
         messages = []
         for role in MESSAGE_ROLES:
             if role in blocks:
-                content = self._run(lambda r=role: "".join(blocks[r](context)).strip())
+                content = self._run(partial(_render_block, blocks[role], context))
                 if content:
                     messages.append({"role": role, "content": content})
         return messages
 
-    def _run(self, render: object) -> str:
-        assert callable(render)
+    def _run(self, render: Callable[[], str]) -> str:
         try:
             return str(render())
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{self.name}: {exc.message}") from exc
         except jinja2.exceptions.SecurityError as exc:
             raise TemplateError(f"{self.name}: refused by the template sandbox: {exc}") from exc
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
+                AttributeError) as exc:  # an expression in the template itself failed
+            raise TemplateError(f"{self.name}: rendering failed: {exc!r}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,27 +136,60 @@ def test_truncate_impossible_budget_returns_message() -> None:
 # Properties -----------------------------------------------------------------------
 
 
+_lengths = st.lists(st.integers(min_value=0, max_value=20_000), min_size=1, max_size=4)
+
+
+def _judged(lengths: list[int]) -> dict[str, str]:
+    return {f"field{i}": chr(ord("a") + i) * n for i, n in enumerate(lengths)}
+
+
+def _floor(judged: Mapping[str, str]) -> int:
+    """Tokens of the smallest prompt truncation can reach: each text down to its marker."""
+    return measure({k: min(v, shorten(v, 0), key=len) for k, v in judged.items()})
+
+
 @settings(max_examples=200, deadline=None)
-@given(
-    lengths=st.lists(st.integers(min_value=0, max_value=20_000), min_size=1, max_size=4),
-    budget=st.integers(min_value=1, max_value=6_000),
-)
-def test_truncate_fits_or_explains(lengths: list[int], budget: int) -> None:
-    judged = {f"field{i}": chr(ord("a") + i) * n for i, n in enumerate(lengths)}
+@given(lengths=_lengths, budget=st.integers(min_value=1, max_value=6_000))
+def test_truncate_result_fits_and_records_its_cuts(lengths: list[int], budget: int) -> None:
+    judged = _judged(lengths)
     out = fit(judged, measure, budget, "truncate")
     if isinstance(out, str):
-        # Only when no truncation could fit: not even each text cut down to its marker.
-        floor = {k: min(v, shorten(v, 0), key=len) for k, v in judged.items()}
-        assert measure(floor) > budget
+        assert measure(judged) > budget
         return
     texts, cuts = out
     assert measure(texts) <= budget
+    assert texts.keys() == judged.keys()
     cut_fields = {c.field for c in cuts}
     for key, text in texts.items():
         if key in cut_fields:
-            assert text != judged[key]
+            assert text == shorten(judged[key], next(c.kept_chars for c in cuts if c.field == key))
         else:
             assert text == judged[key]
     for cut in cuts:
         assert cut.original_chars == len(judged[cut.field])
         assert 0 <= cut.kept_chars < cut.original_chars
+
+
+@settings(max_examples=200, deadline=None)
+@given(lengths=_lengths, budget=st.integers(min_value=1, max_value=6_000))
+def test_truncate_gives_up_only_when_little_room_is_left(lengths: list[int], budget: int) -> None:
+    # With room for at least ~25 tokens of content per field beyond the markers,
+    # truncation must succeed.
+    judged = _judged(lengths)
+    if _floor(judged) + 25 * len(judged) > budget:
+        return
+    assert not isinstance(fit(judged, measure, budget, "truncate"), str)
+
+
+def test_truncate_impossible_only_below_the_floor() -> None:
+    judged = _judged([300, 300, 300])
+    assert isinstance(fit(judged, measure, _floor(judged) - 1, "truncate"), str)
+
+
+@pytest.mark.parametrize(("lengths", "budget"), [([300, 300, 300], 134), ([300, 300], 116),
+                                                 ([32], 107)])
+def test_truncate_finds_tight_fits(lengths: list[int], budget: int) -> None:
+    judged = _judged(lengths)
+    assert _floor(judged) <= budget  # a fit exists: every text down to its marker
+    out = fit(judged, measure, budget, "truncate")
+    assert not isinstance(out, str), out
