@@ -25,10 +25,10 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.report import write_section  # noqa: E402
-from judge import Judge, PairwiseVerdict  # noqa: E402
-from judge.backends.transformers import TransformersBackend  # noqa: E402
-from judge.inputs import PairInput  # noqa: E402
+from benchmarks.report import write_section
+from judge import Judge, PairwiseVerdict
+from judge.backends.transformers import TransformersBackend
+from judge.inputs import PairInput
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from judge.errors import UserError
@@ -19,6 +19,15 @@ def _text(name: str, value: object) -> str:
     return value
 
 
+def _validate(item: PairInput | PointInput) -> None:
+    """Every text field, and every extra, must be a string."""
+    for f in fields(item):
+        if f.name != "extra":
+            _text(f.name, getattr(item, f.name))
+    for name, value in item.extra.items():
+        _text(name, value)
+
+
 @dataclass(frozen=True)
 class PairInput:
     """A prompt and two responses to compare; ``extra`` holds e.g. a ``reference``."""
@@ -29,10 +38,7 @@ class PairInput:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _CORE["pair"]:
-            _text(name, getattr(self, name))
-        for name, value in self.extra.items():
-            _text(name, value)
+        _validate(self)
 
     def judged(self, shown: str = "AB") -> dict[str, str]:
         """The untrusted texts in display order, responses swapped for ``"BA"``."""
@@ -54,10 +60,7 @@ class PointInput:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _CORE["point"]:
-            _text(name, getattr(self, name))
-        for name, value in self.extra.items():
-            _text(name, value)
+        _validate(self)
 
     def judged(self) -> dict[str, str]:
         """The untrusted texts in display order."""

@@ -18,20 +18,21 @@ from judge.cache import JudgmentCache, NoCache
 from judge.engine.executor import Progress, Steps, execute, run_async, run_sync
 from judge.engine.fit import OnOverflow
 from judge.engine.tasks import (
-    PairPlan,
-    PointPlan,
+    PAIRWISE,
+    POINTWISE,
+    InputT,
+    Plan,
+    PlanT,
+    ResultT,
     Setup,
-    finish_pair,
-    finish_point,
-    plan_pair,
-    plan_point,
+    TaskKind,
+    TaskName,
 )
 from judge.errors import TemplateError, UserError
-from judge.inputs import PairInput, PointInput, as_pair, as_point
+from judge.inputs import PairInput, PointInput
 from judge.templates import JudgeTemplate
 from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode
 
-Task = Literal["pairwise", "pointwise"]
 RESERVED_VARIABLES = ("rubric", "method")  # filled in by the engine, never by an item
 
 
@@ -133,11 +134,11 @@ class Judge:
             self._backend = load_backend(self._model, **options)
         return self._backend
 
-    def template(self, task: Task) -> JudgeTemplate:
+    def template(self, task: TaskName) -> JudgeTemplate:
         """The task template used for ``task``."""
         return self._templates[task]
 
-    def setup(self, task: Task) -> Setup:
+    def setup(self, task: TaskName) -> Setup:
         """Resolve the method against the backend's capabilities and fix the run settings.
 
         Raises:
@@ -203,9 +204,7 @@ class Judge:
             items: `PairInput` objects or mappings with prompt, response_a, response_b.
             progress: called as ``progress(done, total)`` in backend calls.
         """
-        setup, plans = self._plan_pairs(items)
-        outcomes = run_sync(self._steps(plans, progress), setup.backend)
-        return [finish_pair(setup, plan, outcomes) for plan in plans]
+        return self._run(PAIRWISE, items, progress)
 
     async def acompare(self, prompt: str, response_a: str, response_b: str,
                        **extra: str) -> PairwiseResult:
@@ -215,17 +214,7 @@ class Judge:
     async def acompare_batch(self, items: Iterable[PairInput | Mapping[str, Any]], *,
                              progress: Progress | None = None) -> list[PairwiseResult]:
         """Async `compare_batch`."""
-        setup, plans = self._plan_pairs(items)
-        outcomes = await run_async(self._steps(plans, progress), setup.backend)
-        return [finish_pair(setup, plan, outcomes) for plan in plans]
-
-    def _plan_pairs(self, items: Iterable[PairInput | Mapping[str, Any]]
-                    ) -> tuple[Setup, list[PairPlan]]:
-        pairs = [as_pair(item) for item in items]
-        for pair in pairs:
-            self._check_extras(self._templates["pairwise"], pair.extra)
-        setup = self.setup("pairwise")
-        return setup, [plan_pair(setup, pair) for pair in pairs]
+        return await self._arun(PAIRWISE, items, progress)
 
     # Pointwise --------------------------------------------------------------------
 
@@ -240,9 +229,7 @@ class Judge:
     def score_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
                     progress: Progress | None = None) -> list[PointwiseResult]:
         """Score many responses in batches; results are in input order."""
-        setup, plans = self._plan_points(items)
-        outcomes = run_sync(self._steps(plans, progress), setup.backend)
-        return [finish_point(setup, plan, outcomes) for plan in plans]
+        return self._run(POINTWISE, items, progress)
 
     async def ascore(self, prompt: str, response: str, **extra: str) -> PointwiseResult:
         """Async `score`."""
@@ -251,19 +238,31 @@ class Judge:
     async def ascore_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
                            progress: Progress | None = None) -> list[PointwiseResult]:
         """Async `score_batch`."""
-        setup, plans = self._plan_points(items)
+        return await self._arun(POINTWISE, items, progress)
+
+    # Shared -----------------------------------------------------------------------
+
+    def _plan(self, kind: TaskKind[InputT, PlanT, ResultT],
+              items: Iterable[Any]) -> tuple[Setup, list[PlanT]]:
+        inputs = [kind.convert(item) for item in items]
+        for item in inputs:
+            self._check_extras(self._templates[kind.name], item.extra)
+        setup = self.setup(kind.name)
+        return setup, [kind.plan(setup, item) for item in inputs]
+
+    def _run(self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any],
+             progress: Progress | None) -> list[ResultT]:
+        setup, plans = self._plan(kind, items)
+        outcomes = run_sync(self._steps(plans, progress), setup.backend)
+        return [kind.finish(setup, plan, outcomes) for plan in plans]
+
+    async def _arun(self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any],
+                    progress: Progress | None) -> list[ResultT]:
+        setup, plans = self._plan(kind, items)
         outcomes = await run_async(self._steps(plans, progress), setup.backend)
-        return [finish_point(setup, plan, outcomes) for plan in plans]
+        return [kind.finish(setup, plan, outcomes) for plan in plans]
 
-    def _plan_points(self, items: Iterable[PointInput | Mapping[str, Any]]
-                     ) -> tuple[Setup, list[PointPlan]]:
-        points = [as_point(item) for item in items]
-        for point in points:
-            self._check_extras(self._templates["pointwise"], point.extra)
-        setup = self.setup("pointwise")
-        return setup, [plan_point(setup, point) for point in points]
-
-    def _steps(self, plans: Sequence[PairPlan | PointPlan], progress: Progress | None) -> Steps:
+    def _steps(self, plans: Sequence[Plan], progress: Progress | None) -> Steps:
         calls = [call for plan in plans for call in plan.calls]
         chunk = self.config.batch_size or self.backend.batch_size
         return execute(calls, self.cache, chunk, progress)

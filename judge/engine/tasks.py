@@ -7,10 +7,10 @@ the calls' readings into a verdict, or a failure that keeps whatever did succeed
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,7 +20,7 @@ from judge.debias import combine, consistency, orders_to_show, prob_a, unswap, w
 from judge.engine.calls import Call, CallFailure, Reading
 from judge.engine.fit import OnOverflow, fit
 from judge.engine.schemas import json_schema, pairwise_schema, pointwise_schema
-from judge.inputs import PairInput, PointInput
+from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.templates import JudgeTemplate, delimit
 from judge.verdicts import (
     FailureReason,
@@ -37,6 +37,7 @@ from judge.verdicts import (
 )
 
 _LOGPROB_RESERVE = 4  # tokens kept free after the prompt for the verdict label
+TaskName = Literal["pairwise", "pointwise"]
 
 
 @dataclass(frozen=True)
@@ -222,3 +223,26 @@ def finish_point(setup: Setup, plan: PointPlan,
         raw_output=outcome.raw_output, cached=outcome.cached, truncations=plan.truncations,
         **setup.common(),
     )
+
+
+Plan = PairPlan | PointPlan
+InputT = TypeVar("InputT", PairInput, PointInput)
+PlanT = TypeVar("PlanT", PairPlan, PointPlan)
+ResultT = TypeVar("ResultT")
+Outcomes = Mapping[str, Reading | CallFailure]
+
+
+@dataclass(frozen=True)
+class TaskKind(Generic[InputT, PlanT, ResultT]):
+    """How one task turns items into plans and outcomes into results."""
+
+    name: TaskName
+    convert: Callable[[Any], InputT]
+    plan: Callable[[Setup, InputT], PlanT]
+    finish: Callable[[Setup, PlanT, Outcomes], ResultT]
+
+
+PAIRWISE: TaskKind[PairInput, PairPlan, PairwiseResult] = TaskKind(
+    "pairwise", as_pair, plan_pair, finish_pair)
+POINTWISE: TaskKind[PointInput, PointPlan, PointwiseResult] = TaskKind(
+    "pointwise", as_point, plan_point, finish_point)
