@@ -47,7 +47,7 @@ class TransformersBackend(Backend):
         *,
         name: str,
         revision: str = "",
-        batch_size: int = 4,
+        batch_size: int | None = None,
         context_length: int | None = None,
     ) -> None:
         self.model = model.eval()  # type: ignore[no-untyped-call]
@@ -57,7 +57,9 @@ class TransformersBackend(Backend):
         tokenizer.padding_side = "left"
         self.name = name
         self.revision = revision
-        self.batch_size = batch_size
+        # Measured on a 2-core CPU (benchmarks/RESULTS.md): padding costs more than
+        # batching saves, so one prompt at a time is fastest there; GPUs batch well.
+        self.batch_size = batch_size or (1 if model.device.type == "cpu" else 8)
         self.context_length = context_length or getattr(
             model.config, "max_position_embeddings", None
         )

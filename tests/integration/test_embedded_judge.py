@@ -180,3 +180,20 @@ def test_reference_rubric_uses_the_reference_template(smollm: Any, tmp_path: Pat
     assert isinstance(verdict, PairwiseVerdict) and verdict.template == "pairwise_reference"
     score = judge.score("2 + 3?", "5", reference="5")
     assert isinstance(score, PointwiseVerdict) and score.template == "pointwise_reference"
+
+
+def test_any_hugging_face_directory_loads_by_model_string(model_home: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    directory = model_home["model_dir"]
+    judge = Judge(f"transformers/{directory}", swap="none", cache=tmp_path)
+    verdict = judge.compare("Capital of France?", "Paris.", "Berlin.")
+    assert isinstance(verdict, PairwiseVerdict)
+    assert verdict.model == f"transformers/{directory}"
+    assert judge.backend.fingerprint()["revision"].startswith("dir:")
+
+
+def test_unknown_backend_prefix_lists_the_known_ones() -> None:
+    from judge.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="transformers"):
+        Judge("nosuch/model").backend
