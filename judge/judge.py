@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from judge.backends.base import Backend
 from judge.backends.registry import load_backend
 from judge.cache import JudgmentCache, NoCache
-from judge.engine.executor import Progress, Steps, execute, run_async, run_sync
+from judge.engine.executor import Outcome, Progress, Steps, execute, run_async, run_sync
 from judge.engine.fit import OnOverflow
 from judge.engine.tasks import (
     PAIRWISE,
@@ -31,7 +31,7 @@ from judge.engine.tasks import (
 from judge.errors import TemplateError, UserError
 from judge.inputs import PairInput, PointInput
 from judge.templates import JudgeTemplate
-from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode
+from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode, Usage
 
 RESERVED_VARIABLES = ("rubric", "method")  # filled in by the engine, never by an item
 
@@ -110,6 +110,8 @@ class Judge:
                 raise TemplateError(f"{chosen.name} is a rubric; pass it as rubric=")
             self._templates[chosen.spec.verdict] = chosen
         self.cache = self._open_cache(cache)
+        self.usage = Usage()
+        """Tokens and cost spent by this judge so far (cache hits are free)."""
 
     def _default_templates(self) -> dict[str, JudgeTemplate]:
         suffix = "_reference" if "reference" in self.rubric.spec.requires else ""
@@ -254,12 +256,19 @@ class Judge:
              progress: Progress | None) -> list[ResultT]:
         setup, plans = self._plan(kind, items)
         outcomes = run_sync(self._steps(plans, progress), setup.backend)
-        return [kind.finish(setup, plan, outcomes) for plan in plans]
+        return self._finish(kind, setup, plans, outcomes)
 
     async def _arun(self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any],
                     progress: Progress | None) -> list[ResultT]:
         setup, plans = self._plan(kind, items)
         outcomes = await run_async(self._steps(plans, progress), setup.backend)
+        return self._finish(kind, setup, plans, outcomes)
+
+    def _finish(self, kind: TaskKind[InputT, PlanT, ResultT], setup: Setup, plans: list[PlanT],
+                outcomes: Mapping[str, Outcome]) -> list[ResultT]:
+        for outcome in outcomes.values():
+            if outcome.usage is not None:
+                self.usage += outcome.usage
         return [kind.finish(setup, plan, outcomes) for plan in plans]
 
     def _steps(self, plans: Sequence[Plan], progress: Progress | None) -> Steps:

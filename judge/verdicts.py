@@ -39,6 +39,24 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Usage(_Frozen):
+    """Tokens (and, where the provider's price is known, dollars) spent on a judgment.
+
+    Judgments served from the cache spent nothing and carry no usage.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (None if self.cost_usd is None and other.cost_usd is None
+                else (self.cost_usd or 0.0) + (other.cost_usd or 0.0))
+        return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+                     completion_tokens=self.completion_tokens + other.completion_tokens,
+                     cost_usd=cost)
+
+
 class Truncation(_Frozen):
     """A judged text shortened to fit the context (``on_overflow="truncate"``)."""
 
@@ -60,6 +78,7 @@ class OrderResult(_Frozen):
         rationale: the model's reasoning (``method="generate"`` only).
         raw_output: the raw generated text (``method="generate"`` only).
         cached: whether this order came from the cache.
+        usage: tokens and cost of this order's backend call (None when cached).
     """
 
     shown: Order
@@ -69,6 +88,7 @@ class OrderResult(_Frozen):
     rationale: str | None = None
     raw_output: str | None = None
     cached: bool = False
+    usage: Usage | None = None
 
 
 class _VerdictBase(_Frozen):
@@ -115,6 +135,7 @@ class PointwiseVerdict(_VerdictBase):
         rationale: the model's reasoning (generate only).
         raw_output: the raw generated text (generate only).
         cached: whether the judgment came from the cache.
+        usage: tokens and cost of the backend call (None when cached).
     """
 
     kind: Literal["pointwise"] = "pointwise"
@@ -125,6 +146,7 @@ class PointwiseVerdict(_VerdictBase):
     rationale: str | None = None
     raw_output: str | None = None
     cached: bool = False
+    usage: Usage | None = None
 
 
 class JudgmentFailure(_Frozen):

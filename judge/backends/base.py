@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from judge.errors import BackendError
+from judge.verdicts import Usage
 
 Message = dict[str, str]
 
@@ -46,7 +47,7 @@ class LabelScores:
     """Log-probability of each label as the complete reply (not renormalized)."""
 
     logprobs: dict[str, float]
-    prompt_tokens: int = 0
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,7 @@ class Generation:
 
     text: str
     finish_reason: Literal["stop", "length"]
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    usage: Usage = field(default_factory=Usage)
 
 
 class Backend(ABC):

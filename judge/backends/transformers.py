@@ -21,8 +21,10 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
+from judge.backends.chat import encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
 from judge.errors import BackendError
+from judge.verdicts import Usage
 
 if TYPE_CHECKING:
     import torch
@@ -112,18 +114,11 @@ class TransformersBackend(Backend):
         return len(self._encode(messages))
 
     def _encode(self, messages: Sequence[Message]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(
-            list(messages), tokenize=False, add_generation_prompt=True
-        )
-        ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        return ids
+        return encode_chat(self.tokenizer, messages)
 
     def _trie(self, labels: tuple[str, ...]) -> LabelTrie:
         if labels not in self._tries:
-            self._tries[labels] = LabelTrie({
-                label: tuple(self.tokenizer(label, add_special_tokens=False)["input_ids"])
-                for label in labels
-            })
+            self._tries[labels] = label_trie(self.tokenizer, labels)
         return self._tries[labels]
 
     def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
@@ -145,7 +140,8 @@ class TransformersBackend(Backend):
                 failed.update({i: error for i, _, _ in chunk})
         return [
             failed[i] if i in failed
-            else LabelScores(tries[i].combine(measured[i]), prompt_tokens=len(prompts[i]))
+            else LabelScores(tries[i].combine(measured[i]),
+                             usage=Usage(prompt_tokens=len(prompts[i])))
             for i in range(len(requests))
         ]
 
@@ -213,8 +209,8 @@ class TransformersBackend(Backend):
         return Generation(
             text=text,
             finish_reason="length" if used >= request.max_new_tokens else "stop",
-            prompt_tokens=len(self._encode(request.messages)),
-            completion_tokens=used,
+            usage=Usage(prompt_tokens=len(self._encode(request.messages)),
+                        completion_tokens=used),
         )
 
     def _generator(self, schema: dict[str, Any]) -> Any:

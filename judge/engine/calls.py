@@ -23,7 +23,7 @@ from judge.backends.base import (
 )
 from judge.backends.labels import renormalize
 from judge.errors import BackendError
-from judge.verdicts import FailureReason, Method
+from judge.verdicts import FailureReason, Method, Usage
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Reading:
     rationale: str | None = None
     raw_output: str | None = None
     cached: bool = False
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class CallFailure:
     message: str
     retryable: bool = False
     raw_output: str | None = None
+    usage: Usage | None = None
 
 
 def payload_of(result: LabelScores | Generation) -> dict[str, Any]:
@@ -69,18 +71,28 @@ def payload_of(result: LabelScores | Generation) -> dict[str, Any]:
     return {"text": result.text, "finish_reason": result.finish_reason}
 
 
-def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False) -> Reading | CallFailure:
-    """Turn a backend payload into a reading, or a typed failure."""
+def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False,
+         usage: Usage | None = None) -> Reading | CallFailure:
+    """Turn a backend payload into a reading, or a typed failure.
+
+    Args:
+        call: the call the payload answers.
+        payload: the backend's output (fresh, or from the cache).
+        cached: whether the payload came from the cache.
+        usage: what the fresh backend call spent.
+    """
     if call.method == "logprob":
         probs = renormalize(payload["logprobs"])
         if probs is None:
             return CallFailure(FailureReason.NO_LABEL_MASS,
-                               f"the model gave no probability to any of {list(call.labels)}")
-        return Reading(probs, cached=cached)
-    return _read_generation(call, payload["text"], payload["finish_reason"], cached)
+                               f"the model gave no probability to any of {list(call.labels)}",
+                               usage=usage)
+        return Reading(probs, cached=cached, usage=usage)
+    return _read_generation(call, payload["text"], payload["finish_reason"], cached, usage)
 
 
-def _read_generation(call: Call, text: str, finish: str, cached: bool) -> Reading | CallFailure:
+def _read_generation(call: Call, text: str, finish: str, cached: bool,
+                     usage: Usage | None) -> Reading | CallFailure:
     assert call.schema is not None
     field = "winner" if "winner" in call.schema.model_fields else "score"
     try:
@@ -89,15 +101,16 @@ def _read_generation(call: Call, text: str, finish: str, cached: bool) -> Readin
         if finish == "length":
             return CallFailure(FailureReason.TRUNCATED_OUTPUT,
                                "generation hit max_new_tokens before the verdict closed",
-                               raw_output=text)
+                               raw_output=text, usage=usage)
         off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error"
                        for e in exc.errors())
         reason = FailureReason.OFF_MENU_LABEL if off_menu else FailureReason.PARSE_FAILURE
         return CallFailure(reason, f"output does not match the verdict schema: {exc}",
-                           raw_output=text)
+                           raw_output=text, usage=usage)
     choice = str(getattr(parsed, field))
     return Reading({label: float(label == choice) for label in call.labels},
-                   rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached)
+                   rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached,
+                   usage=usage)
 
 
 def failure_from_error(error: BackendError) -> CallFailure:

@@ -49,7 +49,7 @@ def _settle(call: Call, result: Result, cache: JudgmentCache) -> Outcome:
     if isinstance(result, BackendError):
         return failure_from_error(result)
     payload = payload_of(result)
-    outcome = read(call, payload)
+    outcome = read(call, payload, usage=result.usage)
     if isinstance(outcome, Reading):  # failures are never cached
         cache.set(call.key, payload)
     return outcome

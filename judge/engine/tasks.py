@@ -190,7 +190,8 @@ def finish_pair(setup: Setup, plan: PairPlan,
         probs = unswap(outcome.probs, order)
         done.append(OrderResult(shown=order, label_probs=outcome.probs, prob_a=prob_a(probs),
                                 winner=winner_of(probs), rationale=outcome.rationale,
-                                raw_output=outcome.raw_output, cached=outcome.cached))
+                                raw_output=outcome.raw_output, cached=outcome.cached,
+                                usage=outcome.usage))
     if failed:
         order, call, failure = failed[0]
         return _failure("pairwise", call, failure,
@@ -220,7 +221,8 @@ def finish_point(setup: Setup, plan: PointPlan,
     return PointwiseVerdict(
         score=score, expected_score=sum(s * p for s, p in distribution.items()),
         distribution=distribution, scale=spec.scale, rationale=outcome.rationale,
-        raw_output=outcome.raw_output, cached=outcome.cached, truncations=plan.truncations,
+        raw_output=outcome.raw_output, cached=outcome.cached, usage=outcome.usage,
+        truncations=plan.truncations,
         **setup.common(),
     )
 

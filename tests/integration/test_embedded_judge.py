@@ -196,4 +196,4 @@ def test_unknown_backend_prefix_lists_the_known_ones() -> None:
     from judge.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError, match="transformers"):
-        Judge("nosuch/model").backend
+        _ = Judge("nosuch/model").backend
