@@ -72,6 +72,8 @@ class Judge:
         seed: seeds the order chosen by ``swap="random"``.
         cache: True for the default cache directory, False for none, a directory, or
             a `JudgmentCache`.
+        backend_options: passed to the backend factory when ``model`` is a string,
+            e.g. ``{"api_base": "http://127.0.0.1:8000/v1", "concurrency": 32}``.
         on_overflow: ``"fail"`` (typed failure) or ``"truncate"`` (recorded) when a
             prompt exceeds the model's context.
         max_new_tokens: generation budget for the generate method.
@@ -91,6 +93,7 @@ class Judge:
         rubric: str | JudgeTemplate = "helpfulness",
         template: str | JudgeTemplate | None = None,
         cache: bool | str | Path | JudgmentCache = True,
+        backend_options: Mapping[str, Any] | None = None,
         **settings: Any,
     ) -> None:
         try:
@@ -98,6 +101,9 @@ class Judge:
         except ValidationError as exc:
             raise UserError(f"invalid Judge settings: {exc}") from exc
         self._model = model
+        self._backend_options = dict(backend_options or {})
+        if isinstance(model, Backend) and self._backend_options:
+            raise UserError("backend_options apply to a model string; this backend is built")
         self._backend: Backend | None = model if isinstance(model, Backend) else None
         self.rubric = _template(rubric, "rubrics")
         if self.rubric.spec.verdict != "rubric":
@@ -132,7 +138,9 @@ class Judge:
     def backend(self) -> Backend:
         """The backend, loaded on first use."""
         if self._backend is None:
-            options = {"batch_size": self.config.batch_size} if self.config.batch_size else {}
+            options = dict(self._backend_options)
+            if self.config.batch_size:
+                options.setdefault("batch_size", self.config.batch_size)
             self._backend = load_backend(self._model, **options)
         return self._backend
 

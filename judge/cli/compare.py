@@ -86,6 +86,7 @@ def compare(
     method: opt.Method = "logprob", swap: opt.Swap = "both", seed: opt.Seed = 0,
     no_cache: opt.NoCache = False, json_out: opt.Json = False,
     batch_size: opt.BatchSize = None, on_overflow: opt.OnOverflow = "fail",
+    api_base: opt.ApiBase = None, backend_option: opt.BackendOption = None,
 ) -> None:
     """Judge which response is better: one pair, or two files of model outputs.
 
@@ -94,7 +95,8 @@ def compare(
     """
     judge = opt.build_judge(model, rubric, rubric_file, template, template_file,
                             method=method, swap=swap, seed=seed, cache=not no_cache,
-                            batch_size=batch_size, on_overflow=on_overflow)
+                            batch_size=batch_size, on_overflow=on_overflow,
+                            backend_options=opt.backend_options(api_base, backend_option))
     ref = _one(reference, reference_file, "reference", required=False)
     extra = {"reference": ref} if ref is not None else {}
     if outputs_a or outputs_b:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from judge.errors import UserError
 from judge.judge import Judge
 from judge.templates import JudgeTemplate
 
@@ -26,8 +28,30 @@ Seed = Annotated[int, typer.Option(help="seed for --swap random and bootstrap in
 NoCache = Annotated[bool, typer.Option("--no-cache", help="neither read nor write the cache")]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
 BatchSize = Annotated[int | None, typer.Option(help="requests per backend batch")]
+ApiBase = Annotated[str | None, typer.Option(
+    help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")]
+BackendOption = Annotated[list[str] | None, typer.Option(
+    "--backend-option", "-o",
+    help="KEY=VALUE passed to the backend (repeatable), e.g. -o concurrency=32")]
 OnOverflow = Annotated[str, typer.Option(
     help="when a prompt exceeds the context: fail (typed failure) or truncate (recorded)")]
+
+
+def backend_options(api_base: str | None, pairs: list[str] | None) -> dict[str, Any]:
+    """``--api-base`` and ``-o KEY=VALUE`` options as backend keyword arguments.
+
+    Values are read as JSON when they parse (numbers, booleans), else kept as text.
+    """
+    options: dict[str, Any] = {"api_base": api_base} if api_base else {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--backend-option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
 
 
 def build_judge(model: str | None, rubric: str, rubric_file: Path | None,
