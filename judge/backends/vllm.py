@@ -202,11 +202,12 @@ class VLLMBackend(Backend):
             if isinstance(output, BackendError):
                 failed[i] = output
                 continue
-            try:
-                found = output.outputs[0].logprobs[0]  # type: ignore[index]
-                measured[i].update({(prefix, t): float(found[t].logprob) for t in asked})
-            except (IndexError, KeyError, TypeError) as exc:
-                failed[i] = _error("vLLM returned no log-probabilities for the labels", exc)
+            logprobs = output.outputs[0].logprobs
+            found = logprobs[0] if logprobs else {}
+            if any(t not in found for t in asked):
+                failed[i] = BackendError("vLLM returned no log-probabilities for the labels")
+                continue
+            measured[i].update({(prefix, t): float(found[t].logprob) for t in asked})
         return [
             failed[i] if i in failed
             else LabelScores(tries[i].combine(measured[i]),
