@@ -122,12 +122,16 @@ def _first_choice(response: Any) -> Any:
     return choices[0]
 
 
-def _top_logprobs(response: Any) -> list[tuple[str, float]]:
-    """(token text, logprob) of the first generated position's top-k alternatives."""
+def _top_logprobs(response: Any, k: int) -> list[tuple[str, float]]:
+    """(token text, logprob) of the first generated position's ``k`` top alternatives."""
     content = _field(_field(_first_choice(response), "logprobs"), "content")
     top = _field(content[0], "top_logprobs") if content else None
     if not top:
         raise BackendError("the response carries no top_logprobs for its first token",
+                           retryable=False)
+    if len(top) < k:  # fewer alternatives would silently hide more labels
+        raise BackendError(f"asked for the top {k} alternatives, the provider returned "
+                           f"{len(top)}: pass top_logprobs={len(top)} to accept that",
                            retryable=False)
     pairs = [(_field(t, "token"), _field(t, "logprob")) for t in top]
     if any(not isinstance(tok, str) or not isinstance(lp, int | float) for tok, lp in pairs):
@@ -221,7 +225,7 @@ class LiteLLMBackend(Backend):
         structured: bool | None = None,
     ) -> None:
         if concurrency < 1 or max_retries < 0 or top_logprobs < 1 or batch_size < 1:
-            raise ValueError("concurrency, top_logprobs and batch_size must be ≥ 1 and "
+            raise UserError("concurrency, top_logprobs and batch_size must be ≥ 1 and "
                              "max_retries ≥ 0")
         self.name = model
         self.api_base = api_base
@@ -260,8 +264,12 @@ class LiteLLMBackend(Backend):
         return f"LiteLLMBackend({self.name!r}, api_base={self.api_base!r})"
 
     def fingerprint(self) -> dict[str, str]:
-        """Backend kind, model and endpoint (never the key)."""
-        return {"backend": "litellm", "model": self.name, "revision": self.api_base or ""}
+        """Backend kind, model, endpoint and top-k (never the key).
+
+        ``top_logprobs`` is part of it: a different k reveals different labels.
+        """
+        return {"backend": "litellm", "model": self.name, "revision": self.api_base or "",
+                "top_logprobs": str(self.top_logprobs)}
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
         """Approximate prompt tokens (litellm's count); None unless ``context_length`` is set.
@@ -380,7 +388,7 @@ class LiteLLMBackend(Backend):
             top_logprobs=self.top_logprobs, **extra)
         complete: dict[str, list[float]] = {}
         deeper: dict[str, list[float]] = {}
-        for text, lp in _top_logprobs(response):
+        for text, lp in _top_logprobs(response, self.top_logprobs):
             # At the start a leading space belongs to the token (" A"); later it would
             # begin a new word. Trailing whitespace ends the reply.
             core = text.rstrip() if prefix else text.strip()
@@ -416,9 +424,11 @@ class LiteLLMBackend(Backend):
                 retryable = _is_retryable(litellm, exc)
                 if retryable is None:
                     raise
-                wait = self._backoff(attempt, _retry_after(exc))
+                asked = _retry_after(exc)
+                wait = self._backoff(attempt, asked)
                 if not retryable or attempt == self.max_retries or wait is None:
-                    raise self._error(exc, retryable, attempt + 1) from exc
+                    note = f"; the server asked to wait {asked:.0f} s" if wait is None else ""
+                    raise self._error(exc, retryable, attempt + 1, note) from exc
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -431,14 +441,15 @@ class LiteLLMBackend(Backend):
         delay = min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2.0**attempt)
         return delay / 2 + self._random.uniform(0.0, delay / 2)  # jitter spreads retries
 
-    def _error(self, exc: Exception, retryable: bool, attempts: int) -> BackendError:
+    def _error(self, exc: Exception, retryable: bool, attempts: int,
+               note: str = "") -> BackendError:
         status = _status(exc)
         detail = str(exc).strip()
         if self._api_key is not None:
             detail = detail.replace(self._api_key.reveal(), "***")
         code = f" (HTTP {status})" if status else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return BackendError(f"{self.name}: {type(exc).__name__}{code}{tries}: {detail}",
+        return BackendError(f"{self.name}: {type(exc).__name__}{code}{tries}: {detail}{note}",
                             retryable=retryable)
 
     def _slot(self) -> asyncio.Semaphore:

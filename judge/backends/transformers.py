@@ -106,8 +106,9 @@ class TransformersBackend(Backend):
         return backend
 
     def fingerprint(self) -> dict[str, str]:
-        """Backend kind, model name and revision."""
-        return {"backend": "transformers", "model": self.name, "revision": self.revision}
+        """Backend kind, model name, revision and dtype (which changes the numbers)."""
+        return {"backend": "transformers", "model": self.name, "revision": self.revision,
+                "dtype": str(self.model.dtype)}
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""

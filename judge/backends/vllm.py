@@ -146,8 +146,9 @@ class VLLMBackend(Backend):
         return cls(llm, name=name, revision=revision, batch_size=batch_size)
 
     def fingerprint(self) -> dict[str, str]:
-        """Backend kind, model name and revision."""
-        return {"backend": "vllm", "model": self.name, "revision": self.revision}
+        """Backend kind, model name, revision and dtype (which changes the numbers)."""
+        return {"backend": "vllm", "model": self.name, "revision": self.revision,
+                "dtype": str(self.llm.llm_engine.model_config.dtype)}
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from judge.backends.registry import LITELLM_PROVIDERS
 from judge.errors import UserError
 from judge.judge import Judge
 from judge.templates import JudgeTemplate
@@ -61,4 +62,16 @@ def build_judge(model: str | None, rubric: str, rubric_file: Path | None,
         JudgeTemplate.from_file(rubric_file) if rubric_file else rubric)
     chosen_template: str | JudgeTemplate | None = (
         JudgeTemplate.from_file(template_file) if template_file else template)
+    if model and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS):
+        quiet_litellm()
     return Judge(model, rubric=chosen_rubric, template=chosen_template, **settings)
+
+
+def quiet_litellm() -> None:
+    """Stop litellm printing help banners to stdout, which would corrupt ``--json``.
+
+    Only the CLI does this: it owns its process. The library never sets litellm globals.
+    """
+    from judge.backends.litellm import _litellm
+
+    _litellm().suppress_debug_info = True

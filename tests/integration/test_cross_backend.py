@@ -19,10 +19,11 @@ from tests.integration.server_fixtures import vllm_server  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
-# Measured on this machine (see the README): the largest per-order difference in
-# P(label) between any two of the three engines was below 1e-3; the tolerance leaves
-# headroom for other CPUs' kernels while staying 100x below a verdict-changing gap.
-TOLERANCE = 5e-3
+# Measured on this machine: the largest difference in P(label) between transformers and
+# either vLLM path was 3.9e-6 (vLLM in process, 40 orders) and 2.2e-6 (vLLM server via
+# litellm). 1e-4 is 25x that, for other CPUs' kernels, and far below any gap that could
+# change a verdict.
+TOLERANCE = 1e-4
 
 
 def _engines(smollm: Backend, vllm_backend: Backend, server: dict[str, Any]) -> dict[str, Backend]:
@@ -50,6 +51,7 @@ def test_pairwise_probabilities_agree_across_engines(
 def test_pointwise_distributions_agree_across_engines(
         smollm: Backend, vllm_backend: Backend, vllm_server: dict[str, Any]) -> None:  # noqa: F811
     items = [{"prompt": "What is 2 + 2?", "response": answer} for answer in ("4", "5", "")]
+    # vLLM in process reads every label exactly, so there all ten scores are compared.
     per_engine = {}
     for name, backend in _engines(smollm, vllm_backend, vllm_server).items():
         verdicts = Judge(backend, cache=False).score_batch(items)
@@ -57,6 +59,12 @@ def test_pointwise_distributions_agree_across_engines(
         per_engine[name] = [v.distribution for v in verdicts]  # type: ignore[union-attr]
     reference = per_engine.pop("transformers")
     for name, dists in per_engine.items():
-        worst = max(abs(ref[s] - got[s]) for ref, got in zip(reference, dists, strict=True)
-                    for s in ref)
-        assert worst < TOLERANCE, f"{name} differs from transformers by {worst:.2e}"
+        for ref, got in zip(reference, dists, strict=True):
+            # A server only reveals its top 20 tokens, and SmolLM2 puts only a few of the
+            # ten scores there; the others read as 0. Compare over the revealed scores,
+            # renormalizing the reference over the same set.
+            shown = [s for s, p in got.items() if p > 0]
+            assert shown, name
+            total = sum(ref[s] for s in shown)
+            worst = max(abs(ref[s] / total - got[s]) for s in shown)
+            assert worst < TOLERANCE, f"{name} differs from transformers by {worst:.2e}"

@@ -35,7 +35,8 @@ def completion(top: list[tuple[str, float]] | None = None, content: str = "A",
     choice: dict[str, Any] = {"index": 0, "finish_reason": finish,
                               "message": {"role": "assistant", "content": content}}
     if top is not None:
-        alts = [{"token": t, "logprob": lp, "bytes": None} for t, lp in top]
+        fillers = [(f"<filler{i}>", -30.0 - i) for i in range(20 - len(top))]  # k=20 asked
+        alts = [{"token": t, "logprob": lp, "bytes": None} for t, lp in top + fillers]
         choice["logprobs"] = {"content": [{"token": top[0][0], "logprob": top[0][1],
                                            "bytes": None, "top_logprobs": alts}]}
     return {"id": "cmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
@@ -203,6 +204,7 @@ def test_a_retry_after_longer_than_we_wait_fails_retryable_at_once(stub: Stub,
     stub.script = [error_reply(429, {"Retry-After": "3600"})]
     failure = compare(stub, tmp_path)
     assert isinstance(failure, JudgmentFailure) and failure.retryable is True
+    assert "asked to wait 3600 s" in failure.message
     assert len(stub.seen) == 1
 
 
@@ -263,6 +265,18 @@ def test_a_label_missing_from_the_top_k_gets_probability_zero(stub: Stub,
     verdict = compare(stub, tmp_path)
     assert isinstance(verdict, PairwiseVerdict)
     assert verdict.orders[0].label_probs == {"A": 1.0, "B": 0.0}
+
+
+def test_fewer_alternatives_than_asked_is_an_error_not_a_smaller_k(stub: Stub,
+                                                                   tmp_path: Path) -> None:
+    body = completion(A_WINS)
+    logprobs = body["choices"][0]["logprobs"]["content"][0]
+    logprobs["top_logprobs"] = logprobs["top_logprobs"][:5]
+    stub.default = Reply(body=body)
+    failure = compare(stub, tmp_path)
+    assert isinstance(failure, JudgmentFailure) and failure.retryable is False
+    assert "top_logprobs=5" in failure.message
+    assert isinstance(compare(stub, tmp_path, top_logprobs=5), PairwiseVerdict)
 
 
 def test_no_label_in_the_top_k_is_a_no_label_mass_failure(stub: Stub, tmp_path: Path) -> None:
@@ -340,6 +354,20 @@ def test_usage_is_recorded_per_order_and_summed(stub: Stub, tmp_path: Path) -> N
     assert [o.usage.prompt_tokens for o in verdict.orders if o.usage] == [50, 50]
     assert judge.usage.prompt_tokens == 100 and judge.usage.completion_tokens == 2
     assert judge.usage.cost_usd is None  # litellm has no price for "test-model"
+
+
+def test_cost_comes_from_litellms_price_list_when_it_knows_the_model(stub: Stub,
+                                                                    tmp_path: Path) -> None:
+    import litellm
+
+    body = completion(A_WINS)
+    stub.default = Reply(body={**body, "model": "gpt-4o-mini"})
+    judge = Judge(backend(stub, model="openai/gpt-4o-mini"), swap="none", cache=tmp_path)
+    verdict = judge.compare("What is 2+2?", "4", "5")
+    assert isinstance(verdict, PairwiseVerdict)
+    price = litellm.model_cost["gpt-4o-mini"]
+    expected = 50 * price["input_cost_per_token"] + 1 * price["output_cost_per_token"]
+    assert expected > 0 and judge.usage.cost_usd == pytest.approx(expected)
 
 
 def test_the_api_key_is_sent_but_never_kept(stub: Stub, tmp_path: Path) -> None:
