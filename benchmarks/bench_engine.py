@@ -14,35 +14,18 @@ Then the same pairs against a warm cache, and `Judge` at several batch sizes.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import load_pairs, prompts_for, timed
 from benchmarks.report import write_section
 from judge import Judge, PairwiseVerdict
 from judge.backends.transformers import TransformersBackend
-from judge.inputs import PairInput
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
-
-
-def load_pairs(n: int) -> list[PairInput]:
-    rows = [json.loads(line) for line in DATA.read_text().splitlines()]
-    natural = [r for r in rows if r["subset"] == "llmbar-natural"][:n]
-    return [PairInput(r["prompt"], r["chosen"], r["rejected"]) for r in natural]
-
-
-def prompts_for(judge: Judge, pairs: list[PairInput]) -> list[list[dict[str, str]]]:
-    """The exact messages the Judge sends, both orders (built outside any timing)."""
-    setup = judge.setup("pairwise")
-    return [list(setup.render(p.judged(order))) for p in pairs for order in ("AB", "BA")]
 
 
 def bare_loop(backend: TransformersBackend, messages: list[list[dict[str, str]]],
@@ -69,12 +52,6 @@ def bare_loop(backend: TransformersBackend, messages: list[list[dict[str, str]]]
         for i, p in zip(idx, probs.tolist(), strict=True):
             out[i] = p
     return out
-
-
-def timed(fn: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
 
 
 def main() -> None:

@@ -17,35 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import load_pairs, prompts_for, timed
 from benchmarks.report import write_section
 from judge import Judge, PairwiseVerdict
 from judge.backends import embedded
 from judge.backends.litellm import LiteLLMBackend
 from judge.inputs import PairInput
 from tests.integration.server_fixtures import SERVED_NAME, VLLMServer
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
-
-
-def load_pairs(n: int) -> list[PairInput]:
-    rows = [json.loads(line) for line in DATA.read_text().splitlines()]
-    natural = [r for r in rows if r["subset"] == "llmbar-natural"][:n]
-    return [PairInput(r["prompt"], r["chosen"], r["rejected"]) for r in natural]
-
-
-def prompts_for(judge: Judge, pairs: list[PairInput]) -> list[list[dict[str, str]]]:
-    """The exact messages the Judge sends, both orders (built outside any timing)."""
-    setup = judge.setup("pairwise")
-    return [list(setup.render(p.judged(order))) for p in pairs for order in ("AB", "BA")]
 
 
 async def bare_http(api_base: str, messages: list[list[dict[str, str]]],
@@ -70,12 +54,6 @@ async def bare_http(api_base: str, messages: list[list[dict[str, str]]],
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=600, limits=limits) as client:
         return list(await asyncio.gather(*(one(client, m) for m in messages)))
-
-
-def timed(fn: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
 
 
 def main() -> None:

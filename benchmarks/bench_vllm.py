@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import statistics
@@ -27,25 +26,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import load_pairs, prompts_for
 from benchmarks.report import write_section
 from judge import Judge, PairwiseVerdict
 from judge.backends.chat import encode_chat
 from judge.backends.vllm import VLLMBackend
 from judge.inputs import PairInput
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
-
-
-def load_pairs(n: int) -> list[PairInput]:
-    rows = [json.loads(line) for line in DATA.read_text().splitlines()]
-    natural = [r for r in rows if r["subset"] == "llmbar-natural"][:n]
-    return [PairInput(r["prompt"], r["chosen"], r["rejected"]) for r in natural]
-
-
-def prompts_for(judge: Judge, pairs: list[PairInput]) -> list[list[dict[str, str]]]:
-    """The exact messages the Judge sends, both orders (built outside any timing)."""
-    setup = judge.setup("pairwise")
-    return [list(setup.render(p.judged(order))) for p in pairs for order in ("AB", "BA")]
 
 
 def bare_loop(backend: VLLMBackend,
