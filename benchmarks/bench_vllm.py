@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import load_pairs, prompts_for
 from benchmarks.report import write_section
 from judge import Judge, PairwiseVerdict
-from judge.backends.chat import encode_chat
+from judge.backends.hf import encode_chat
 from judge.backends.vllm import VLLMBackend
 from judge.inputs import PairInput
 

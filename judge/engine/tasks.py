@@ -77,6 +77,12 @@ class Setup:
         return pointwise_schema(*spec.scale)
 
     @cached_property
+    def schema_json(self) -> dict[str, Any]:
+        """The verdict schema as JSON schema, built once per run (generate method)."""
+        assert self.schema is not None
+        return json_schema(self.schema)
+
+    @cached_property
     def fingerprint(self) -> dict[str, str]:
         """The backend's identity, computed once per run."""
         return self.backend.fingerprint()
@@ -92,11 +98,12 @@ class Setup:
     def fit(self, judged: Mapping[str, str]) -> tuple[dict[str, str], tuple[Truncation, ...]] | str:
         """Judged texts that fit the context under the overflow policy, or why not."""
         limit = self.backend.context_length
-        if limit is None or self.backend.count_tokens(self.render(judged)) is None:
-            return dict(judged), ()  # the backend cannot count tokens: nothing to fit
+        if limit is None:
+            return dict(judged), ()  # unknown context: nothing to fit against
         reserve = self.max_new_tokens if self.method == "generate" else _LOGPROB_RESERVE
 
         def measure(texts: Mapping[str, str]) -> int:
+            # A backend that cannot count reports None: treat the prompt as fitting.
             return self.backend.count_tokens(self.render(texts)) or 0
 
         return fit(judged, measure, limit - reserve, self.on_overflow)
@@ -108,7 +115,7 @@ class Setup:
         if self.schema is None:
             return Call(cache_key(self.fingerprint, request), self.method,
                         LabelRequest(messages, self.labels), self.labels)
-        schema = json_schema(self.schema)
+        schema = self.schema_json
         request |= {"schema": schema, "max_new_tokens": self.max_new_tokens,
                     "temperature": self.temperature}
         generate = GenerateRequest(messages, schema, self.max_new_tokens, self.temperature)

@@ -174,7 +174,7 @@ def test_registry_builds_it_and_prefix_caching_changes_nothing(vllm_backend: Any
     from vllm.inputs import TokensPrompt
 
     from judge.backends import load_backend
-    from judge.backends.chat import encode_chat
+    from judge.backends.hf import encode_chat
     from judge.backends.vllm import VLLMBackend
 
     vllm_test_environment()

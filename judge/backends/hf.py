@@ -1,8 +1,13 @@
-"""Chat formatting shared by backends that hold a Hugging Face tokenizer (transformers, vLLM)."""
+"""What the in-process Hugging Face backends (transformers, vLLM) share.
+
+Chat encoding with the model's own template, the label trie built from its tokenizer,
+and the revision stamp that identifies a local model directory in cache keys.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from judge.backends.base import Message
@@ -24,3 +29,12 @@ def label_trie(tokenizer: Any, labels: Sequence[str]) -> LabelTrie:
     """The token trie of ``labels`` as they would start the assistant's reply."""
     return LabelTrie({label: tuple(tokenizer(label, add_special_tokens=False)["input_ids"])
                       for label in labels})
+
+
+def directory_revision(path: Path) -> str:
+    """A cheap content stamp for a local model directory: weight file sizes and mtimes."""
+    stamps = sorted(
+        f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
+        for p in path.iterdir() if p.suffix in {".safetensors", ".bin", ".json"}
+    )
+    return "dir:" + ";".join(stamps)
