@@ -14,7 +14,7 @@ log-probabilities `needed`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 Prefix = tuple[int, ...]
@@ -49,10 +49,6 @@ class LabelTrie:
                                                   for q in prefixes)]
         return sorted(maximal, key=lambda p: (len(p), p))
 
-    @property
-    def depth(self) -> int:
-        """Positions to read per probe: the longest probe plus one."""
-        return max(len(p) for p in self.probes()) + 1
 
     def needed(self) -> dict[Prefix, set[int]]:
         """For each prefix, the next tokens whose log-probability is needed."""
@@ -88,8 +84,3 @@ def renormalize(logprobs: Mapping[str, float]) -> dict[str, float] | None:
     weights = {k: (math.exp(v - top) if math.isfinite(v) else 0.0) for k, v in logprobs.items()}
     total = sum(weights.values())
     return {k: w / total for k, w in weights.items()}
-
-
-def probe_rows(prompt_ids: Sequence[int], trie: LabelTrie) -> list[list[int]]:
-    """The token rows to run for one prompt: the prompt followed by each probe."""
-    return [list(prompt_ids) + list(p) for p in trie.probes()]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from judge.backends.labels import LabelTrie, probe_rows, renormalize
+from judge.backends.labels import LabelTrie, renormalize
 
 LOG = math.log
 
@@ -19,7 +19,6 @@ LOG = math.log
 def test_single_token_probes_and_needed() -> None:
     trie = LabelTrie({"A": (1,), "B": (2,)})
     assert trie.probes() == [()]
-    assert trie.depth == 1
     assert trie.needed() == {(): {1, 2}}
 
 
@@ -31,12 +30,6 @@ def test_single_token_combine_is_the_token_logprob() -> None:
     assert out["B"] == pytest.approx(LOG(0.2))
 
 
-def test_probe_rows_append_each_probe_to_the_prompt() -> None:
-    trie = LabelTrie({"A": (1,), "B": (2,)})
-    assert probe_rows([7, 8], trie) == [[7, 8]]
-    scale = LabelTrie({"1": (1,), "10": (1, 0), "2": (2,)})
-    assert probe_rows([7, 8], scale) == [[7, 8, 1]]
-
 
 # Multi-token labels sharing a prefix ------------------------------------------------
 
@@ -44,7 +37,6 @@ def test_probe_rows_append_each_probe_to_the_prompt() -> None:
 def test_prefix_label_probes_and_needed() -> None:
     trie = LabelTrie({"1": (1,), "10": (1, 0)})
     assert trie.probes() == [(1,)]
-    assert trie.depth == 2
     assert trie.needed() == {(): {1}, (1,): {0}}
 
 
@@ -78,7 +70,6 @@ def test_probes_are_maximal_and_sorted() -> None:
     trie = LabelTrie({"x": (5, 6, 7), "y": (5, 6), "z": (9, 1)})
     # Prefixes: (), (5,), (5, 6), (9,); maximal ones are (5, 6) and (9,).
     assert trie.probes() == [(9,), (5, 6)]
-    assert trie.depth == 3
 
 
 def test_identical_tokenizations_raise() -> None:
