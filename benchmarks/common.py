@@ -12,7 +12,7 @@ from judge import Judge
 from judge.inputs import PairInput
 
 T = TypeVar("T")
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
+DATA = Path(__file__).resolve().parent / "data" / "llmbar.jsonl"
 
 
 def load_pairs(n: int) -> list[PairInput]:

@@ -12,12 +12,12 @@ import pytest
 
 from judge.backends.base import Backend, GenerateRequest, LabelRequest, Message
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "llmbar.jsonl"
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "benchmarks" / "data" / "llmbar.jsonl"
 
 
 def llmbar(subset: str = "llmbar-natural", n: int = 10) -> list[dict[str, Any]]:
-    """The first ``n`` LLMBar items of ``subset`` (../shared/data)."""
+    """The first ``n`` LLMBar items of ``subset`` (benchmarks/data, MIT)."""
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
     return [r for r in rows if r["subset"] == subset][:n]
 

