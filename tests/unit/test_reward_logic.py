@@ -95,7 +95,7 @@ def test_message_lists_become_text() -> None:
              {"role": "user", "content": "Q2"}]
     assert message_text(multi, "prompt") == "user: Q1\n\nassistant: A1\n\nuser: Q2"
     with pytest.raises(UserError, match="content"):
-        message_text([{"role": "user", "content": [{"type": "image"}]}], "prompt")
+        message_text([{"role": "user", "content": 42}], "prompt")
 
 
 def test_bad_items_fail_alone() -> None:
