@@ -8,6 +8,11 @@ assistant messages) — plus:
 - ``source``: where the record was read (``file:line`` or ``file#row N``);
 - ``chosen_index`` / ``rejected_index``: the candidates' positions in the record;
 - ``gold``: ``"chosen"`` or ``"rejected"`` — the one the gold label prefers — or null;
+- ``margin``: the column TRL's ``RewardTrainer`` reads (its loss is
+  −log σ(r_chosen − r_rejected − margin), so the margin is in reward units): the
+  Bradley–Terry reward gap the judge implies, logit(p_chosen) = log(p / (1 − p)) with p
+  clipped to [1e-4, 1 − 1e-4] (≥ 0, at most 9.21; 0 on a tie). Not the same number as
+  ``judge.margin`` below, which is in probability units;
 - ``judge``: ``p_chosen`` (P(chosen ≻ rejected), swap-averaged, ties half),
   ``margin`` (2·p_chosen − 1), ``tie``, ``consistent`` (every order shown picked the
   same winner; null with one order), ``method``, ``rubric``, ``model``, ``template``,
@@ -25,8 +30,10 @@ from typing import Any
 
 from judge.annotate.pairing import Pair
 from judge.annotate.text import Text, as_completion_messages, as_prompt_messages
+from judge.reward.model import logit
 from judge.verdicts import JudgmentFailure, OrderResult, PairwiseVerdict, Winner
 
+MARGIN_EPS = 1e-4  # the probability clip of the top-level (RewardTrainer) margin
 _SIDE: dict[Winner, str] = {"A": "chosen", "B": "rejected", "tie": "tie"}
 _LABEL: dict[str, Winner] = {"chosen": "A", "rejected": "B", "tie": "tie"}
 
@@ -65,7 +72,7 @@ def preference_row(pair: Pair, verdict: PairwiseVerdict, key: str,
         **_texts(record.prompt, record.candidates[chosen], record.candidates[rejected],
                  conversational),
         "key": key, "source": record.where, "chosen_index": chosen, "rejected_index": rejected,
-        "gold": gold,
+        "gold": gold, "margin": logit(p_chosen, MARGIN_EPS),
         "judge": {
             "p_chosen": p_chosen, "margin": 2.0 * p_chosen - 1.0,
             "tie": verdict.winner == "tie" or verdict.prob_a == 0.5,

@@ -317,3 +317,18 @@ def test_source_object_and_missing_gold(tmp_path: Path) -> None:
                       judge=Judge(FakeLengthJudge(), cache=False))
     assert report.rows == 1 and report.stats.accuracy is None
     assert _rows(tmp_path / "out.jsonl")[0]["gold"] is None
+
+
+def test_row_has_the_reward_trainer_margin_in_reward_units() -> None:
+    record = Record("p", ("a", "b"), "in.jsonl:1")
+    row = preference_row(Pair(record, 0, 1), _verdict(0.8), "k", conversational=False)
+    assert row["margin"] == pytest.approx(math.log(0.8 / 0.2))
+    assert row["judge"]["margin"] == pytest.approx(0.6)  # the judge metadata is kept
+    tie = preference_row(Pair(record, 0, 1), _verdict(0.5), "k", conversational=False)
+    assert tie["margin"] == 0.0
+    # TRL's own RewardTrainer collator carries the column into the loss's inputs.
+    from trl.trainer.reward_trainer import DataCollatorForPreference
+
+    batch = DataCollatorForPreference(pad_token_id=0)(
+        [{"chosen_ids": [1, 2], "rejected_ids": [3], "margin": row["margin"]}])
+    assert batch["margin"].tolist() == [pytest.approx(row["margin"])]
