@@ -8,7 +8,11 @@ and carries the original exception as ``__cause__``.
 
 from __future__ import annotations
 
-from typing import Literal
+import difflib
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class JudgeError(Exception):
@@ -45,7 +49,26 @@ class UnknownNameError(UserError):
         self.name = name
         self.available = available
         listing = ", ".join(available) or "(none)"
-        super().__init__(f"unknown {kind} {name!r}; available: {listing}")
+        close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}; available: {listing}")
+
+
+def describe_validation(exc: ValidationError, fields: list[str] | None = None) -> str:
+    """Pydantic's errors as one line each naming the field, the problem and the bad value.
+
+    Args:
+        exc: the validation error.
+        fields: the valid field names, listed after an unknown one.
+    """
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "value"
+        if error["type"] == "extra_forbidden" and fields:
+            parts.append(f"unknown setting {where!r}; valid settings: {', '.join(fields)}")
+        else:
+            parts.append(f"{where}: {error['msg']}, got {error.get('input')!r}")
+    return "; ".join(parts)
 
 
 class InputError(UserError):

@@ -34,10 +34,13 @@ def _decode(raw: bytes, path: str, line: int) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 (byte {exc.start})", path=path, line=line) from exc
+    if line == 1:
+        text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheet exports write
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=path,
+        cut = "" if raw.endswith(b"\n") else "; the line has no newline: was the file cut off?"
+        raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}{cut}", path=path,
                          line=line) from exc
     if not isinstance(value, dict):
         raise InputError(f"expected a JSON object, got {type(value).__name__}", path=path,

@@ -28,7 +28,7 @@ from judge.engine.tasks import (
     TaskKind,
     TaskName,
 )
-from judge.errors import TemplateError, UserError
+from judge.errors import TemplateError, UserError, describe_validation
 from judge.inputs import PairInput, PointInput
 from judge.templates import JudgeTemplate
 from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode, Usage
@@ -99,7 +99,8 @@ class Judge:
         try:
             self.config = JudgeConfig(**settings)
         except ValidationError as exc:
-            raise UserError(f"invalid Judge settings: {exc}") from exc
+            fields = sorted(JudgeConfig.model_fields)
+            raise UserError(f"invalid Judge settings: {describe_validation(exc, fields)}") from exc
         self._model = model
         self._backend_options = dict(backend_options or {})
         if isinstance(model, Backend) and self._backend_options:

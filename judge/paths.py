@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -18,6 +19,28 @@ def cache_root() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "judge"
+
+
+def install_command(extra: str | None = None) -> str:
+    """The exact command that installs ``judge`` with ``extra`` into this interpreter.
+
+    From a source checkout (a ``pyproject.toml`` beside the package) it is an editable
+    install of that checkout with this interpreter's pip, with paths relative to the
+    working directory where they lie below it; otherwise the distribution from PyPI.
+    """
+    root = Path(__file__).resolve().parents[1]
+    suffix = f"[{extra}]" if extra else ""
+    if not (root / "pyproject.toml").is_file():
+        return f"pip install 'judge-rm{suffix}'"
+    return f"{_shown(Path(sys.executable))} -m pip install -e '{_shown(root)}{suffix}'"
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
 
 
 def judgments_dir() -> Path:

@@ -25,6 +25,7 @@ from judge.backends.base import Backend
 from judge.cache import NoCache
 from judge.errors import MissingDependencyError, UserError
 from judge.judge import Judge
+from judge.paths import install_command
 from judge.templates import JudgeTemplate
 
 
@@ -159,7 +160,7 @@ def run_on_ray(pending: Iterable[Item], store: OutputStore, judge: Judge, settin
         import ray
         import ray.data
     except ImportError as exc:
-        raise MissingDependencyError("ray", "pip install 'judge-rm[ray]'",
+        raise MissingDependencyError("ray", install_command("ray"),
                                      "judge annotate --ray") from exc
     recipe = JudgeRecipe.of(judge)
     folder = store.output.with_name(store.output.name + ".ray-pending")

@@ -20,6 +20,7 @@ from typing import Any
 from judge.annotate.text import Text
 from judge.errors import InputError, MissingDependencyError, UserError
 from judge.io import read_jsonl
+from judge.paths import install_command
 
 READ_CHUNK = 64  # rows per Parquet / datasets slice
 
@@ -238,4 +239,4 @@ def _import(module: str, package: str, purpose: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingDependencyError(package, "pip install 'judge-rm[data]'", purpose) from exc
+        raise MissingDependencyError(package, install_command("data"), purpose) from exc

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from judge.errors import InputError, MissingDependencyError, UserError
+from judge.paths import install_command
 
 Kind = Literal["rows", "dropped", "failures"]
 KINDS: tuple[Kind, ...] = ("rows", "dropped", "failures")
@@ -176,7 +177,7 @@ def write_parquet(rows: Path, output: Path, chunk: int = 1024) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise MissingDependencyError("pyarrow", "pip install 'judge-rm[data]'",
+        raise MissingDependencyError("pyarrow", install_command("data"),
                                      "writing Parquet output") from exc
 
     def chunks() -> Iterator[list[dict[str, Any]]]:

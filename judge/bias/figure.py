@@ -11,6 +11,7 @@ from typing import Any
 
 from judge.bias.run import BiasReport
 from judge.errors import MissingDependencyError
+from judge.paths import install_command
 
 
 def _bars(ax: Any, report: BiasReport, field: str, *, labelled_only: bool) -> None:
@@ -80,7 +81,7 @@ def write_figure(report: BiasReport, path: str | Path) -> Path:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise MissingDependencyError("matplotlib", "pip install 'judge-rm[report]'",
+        raise MissingDependencyError("matplotlib", install_command("report"),
                                      "the bias report figure") from exc
     figure = Figure(figsize=(12, 8.5), layout="constrained")
     axes = figure.subplots(2, 2)

@@ -20,7 +20,7 @@ from judge.cli.annotate import annotate_command
 from judge.cli.bench import bench
 from judge.cli.bias import bias
 from judge.cli.compare import compare
-from judge.cli.output import stderr
+from judge.cli.output import labelled, stderr
 from judge.cli.rubrics import rubrics
 from judge.cli.serve import serve
 from judge.errors import BackendError, JudgeError
@@ -39,10 +39,10 @@ def reporting_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BackendError as exc:
-            stderr.print(f"[red]backend error:[/red] {exc}", highlight=False, soft_wrap=True)
+            stderr.print(labelled("backend error", str(exc)), soft_wrap=True)
             raise typer.Exit(EXIT_BACKEND_ERROR) from exc
         except JudgeError as exc:
-            stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            stderr.print(labelled("error", str(exc)), soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from exc
 
     return run  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from rich.table import Table
 from judge.bench import BenchReport, GroupReport, load_preferences, run_bench
 from judge.bench.runner import outcome_record
 from judge.cli import options as opt
-from judge.cli.output import fmt, print_json, progress_bar, stdout
+from judge.cli.output import bold, fmt, print_json, progress_bar, stdout
 from judge.errors import UserError
 from judge.judge import Judge
 
@@ -79,7 +79,7 @@ def _table(report: BenchReport, data: Path) -> None:
         table.add_column(column, justify="right")
     for group in report.subsets:
         table.add_row(*_row(group))
-    table.add_row(*[f"[bold]{cell}[/bold]" for cell in _row(report.overall)])
+    table.add_row(*[bold(cell) for cell in _row(report.overall)])
     stdout.print(table)
     stdout.print(f"{j['model']} · rubric {j['rubric']} · {j['method']} · swap={j['swap']}"
                  f" · cached judgments: {report.overall.cached}")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from judge.cli import options as opt
-from judge.cli.output import fmt, print_json, progress_bar, stdout
+from judge.cli.output import bold, fmt, labelled, print_json, progress_bar, stdout
 from judge.errors import InputError, UserError
 from judge.inputs import PairInput
 from judge.io import read_jsonl, text_field
@@ -35,7 +35,8 @@ def _one(text: str | None, path: Path | None, name: str, *, required: bool = Tru
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read --{name}-file: {exc}", path=str(path)) from exc
     if text is None and required:
-        raise UserError(f"missing --{name} (or --{name}-file)")
+        raise UserError(f"missing --{name} (or --{name}-file); to judge two files of model "
+                        "outputs instead, give --outputs-a A.jsonl --outputs-b B.jsonl")
     return text
 
 
@@ -52,6 +53,9 @@ def _aligned(path_a: Path, path_b: Path, prompt_field: str,
                                  path=str(path), line=line)
             by_prompt[prompt] = (line, text_field(record, response_field, str(path), line))
         sides.append(by_prompt)
+    for path, side in zip((path_a, path_b), sides, strict=True):
+        if not side:
+            raise InputError("no records", path=str(path))
     a, b = sides
     for path, mine, other in ((path_a, a, b), (path_b, b, a)):
         lonely = [(line, p) for p, (line, _) in mine.items() if p not in other]
@@ -59,8 +63,6 @@ def _aligned(path_a: Path, path_b: Path, prompt_field: str,
             line, prompt = lonely[0]
             raise InputError(f"{len(lonely)} prompt(s) have no match in the other file, "
                              f"first: {prompt[:60]!r}", path=str(path), line=line)
-    if not a:
-        raise InputError("no records", path=str(path_a))
     pairs = [PairInput(p, a[p][1], b[p][1]) for p in a]
     return pairs, [a[p][0] for p in a]
 
@@ -126,15 +128,14 @@ def _report_one(result: PairwiseResult, json_out: bool) -> None:
         print_json(to_jsonable(result))
         return
     if not isinstance(result, PairwiseVerdict):
-        stdout.print(f"[red]no verdict[/red]: {result.reason.value}: {result.message}")
+        stdout.print(labelled("no verdict", f"{result.reason.value}: {result.message}"))
         return
     table = Table()
     for column in ("shown first", "P(A≻B)", "winner"):
         table.add_column(column)
     for order in result.orders:
         table.add_row("A" if order.shown == "AB" else "B", fmt(order.prob_a), order.winner)
-    table.add_row("[bold]combined[/bold]", f"[bold]{fmt(result.prob_a)}[/bold]",
-                  f"[bold]{result.winner}[/bold]")
+    table.add_row(bold("combined"), bold(fmt(result.prob_a)), bold(str(result.winner)))
     stdout.print(table)
     stdout.print(f"{result.model} · rubric {result.rubric} · {result.method} · swap={result.swap}")
     if result.consistent is not None:
@@ -158,12 +159,31 @@ def _report_batch(results: list[PairwiseResult], pairs: list[PairInput], path_a:
             ("win rate of A (ties ½)", fmt(summary.win_rate)), ("95% bootstrap CI", interval),
             ("length-controlled win rate", fmt(controlled.lc_win_rate)),
             ("95% bootstrap CI (LC)", _interval(controlled.lc_ci)),
-            ("length coefficient β (logit per tanh(Δchars/s))", fmt(controlled.length_coef)),
+            ("length coefficient β", fmt(controlled.length_coef)),
             ("tie rate", fmt(summary.tie_rate)), ("mean P(A≻B)", fmt(summary.mean_prob_a)),
             ("position consistency", fmt(summary.consistency))]
     for name, value in rows:
         table.add_row(name, value)
     stdout.print(table)
+    for sentence in _readings(summary.consistency, controlled.length_coef):
+        stdout.print(sentence, soft_wrap=False)
+
+
+def _readings(consistency: float | None, beta: float | None) -> list[str]:
+    """Plain sentences saying what the consistency and β figures mean for the verdicts."""
+    said = []
+    if consistency is not None:
+        said.append(f"Position consistency {consistency:.2f}: the share of pairs whose winner "
+                    "stays the same when A and B swap places. "
+                    + ("Low: this judge mostly picks by position, so its verdicts say little "
+                       "about which response is better; use a stronger judge."
+                       if consistency < 0.5 else
+                       "The rest flip with the order shown; both orders are averaged."))
+    if beta is not None:
+        said.append(f"β = {beta:.2f} is the judge's pull towards the longer response (log-odds "
+                    "per unit of tanh(character-length difference / its spread); 0 = none, "
+                    "> 0 = prefers longer). The length-controlled rate removes it.")
+    return said
 
 
 def _interval(bounds: tuple[float, float] | None) -> str:

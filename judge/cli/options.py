@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import json
 from collections.abc import Callable
@@ -12,9 +13,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from judge.backends.registry import LITELLM_PROVIDERS
+from judge.engine.fit import OnOverflow as OverflowPolicy
 from judge.errors import UserError
 from judge.judge import Judge
 from judge.templates import JudgeTemplate
+from judge.verdicts import Method as VerdictMethod
+from judge.verdicts import SwapMode
 
 Model = Annotated[str | None, typer.Option(
     "--model", "-m",
@@ -26,8 +30,9 @@ Template = Annotated[str | None, typer.Option(
     "--template", "-t", help="shipped task template, e.g. pairwise_tie")]
 TemplateFile = Annotated[Path | None, typer.Option(
     "--template-file", help="your own task template file (overrides --template)")]
-Method = Annotated[str, typer.Option(help="logprob (verdict-token probabilities) or generate")]
-Swap = Annotated[str, typer.Option(help="position debiasing: both, random or none")]
+Method = Annotated[VerdictMethod, typer.Option(
+    help="logprob (verdict-token probabilities) or generate")]
+Swap = Annotated[SwapMode, typer.Option(help="position debiasing: both, random or none")]
 Seed = Annotated[int, typer.Option(help="seed for --swap random and bootstrap intervals")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="neither read nor write the cache")]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
@@ -37,7 +42,7 @@ ApiBase = Annotated[str | None, typer.Option(
 BackendOption = Annotated[list[str] | None, typer.Option(
     "--backend-option", "-o",
     help="KEY=VALUE passed to the backend (repeatable), e.g. -o concurrency=32")]
-OnOverflow = Annotated[str, typer.Option(
+OnOverflow = Annotated[OverflowPolicy, typer.Option(
     help="when a prompt exceeds the context: fail (typed failure) or truncate (recorded)")]
 MaxNewTokens = Annotated[int, typer.Option(min=1, help="generation budget for --method generate")]
 Temperature = Annotated[float, typer.Option(
@@ -117,7 +122,8 @@ def build_judge(model: str | None, rubric: str, rubric_file: Path | None,
         JudgeTemplate.from_file(rubric_file) if rubric_file else rubric)
     chosen_template: str | JudgeTemplate | None = (
         JudgeTemplate.from_file(template_file) if template_file else template)
-    if model and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS):
+    if model and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS) and (
+            importlib.util.find_spec("litellm") is not None):  # else the backend names the fix
         quiet_litellm()
     return Judge(model, rubric=chosen_rubric, template=chosen_template, **settings)
 

@@ -9,9 +9,22 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
-stdout = Console()
-stderr = Console(stderr=True)
+# Markup is off: messages carry paths and judged text, in which "[serve]" or
+# "run[test].jsonl" must print as written. Styling goes through `rich.text.Text`.
+stdout = Console(markup=False, highlight=False)
+stderr = Console(stderr=True, markup=False, highlight=False)
+
+
+def bold(text: str) -> Text:
+    """``text`` in bold, as a table cell or a print argument."""
+    return Text(text, style="bold")
+
+
+def labelled(label: str, message: str, style: str = "red") -> Text:
+    """``label: message`` with the label styled and the message printed as written."""
+    return Text.assemble((f"{label}:", style), " ", message)
 
 
 def print_json(value: Any) -> None:

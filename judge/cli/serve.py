@@ -11,6 +11,7 @@ from judge.cli import options as opt
 from judge.cli.output import stderr
 from judge.errors import MissingDependencyError, UserError
 from judge.judge import Judge
+from judge.paths import install_command
 from judge.reward.model import Mode
 from judge.reward.shaping import Scope, Shaping
 
@@ -50,7 +51,7 @@ def serve(
         from judge.reward.model import JudgeReward
         from judge.reward.server import create_app
     except ImportError as exc:
-        raise MissingDependencyError(exc.name or "fastapi", "pip install 'judge-rm[serve]'",
+        raise MissingDependencyError(exc.name or "fastapi", install_command("serve"),
                                      "judge serve") from exc
     if mode not in ("pointwise", "reference", "groupwise"):
         raise UserError(f"--mode must be pointwise, reference or groupwise, got {mode!r}")

@@ -22,7 +22,7 @@ from judge.backends.base import (
     Message,
 )
 from judge.backends.labels import renormalize
-from judge.errors import BackendError
+from judge.errors import BackendError, describe_validation
 from judge.verdicts import FailureReason, Method, Usage
 
 
@@ -105,8 +105,8 @@ def _read_generation(call: Call, text: str, finish: str, cached: bool,
         off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error"
                        for e in exc.errors())
         reason = FailureReason.OFF_MENU_LABEL if off_menu else FailureReason.PARSE_FAILURE
-        return CallFailure(reason, f"output does not match the verdict schema: {exc}",
-                           raw_output=text, usage=usage)
+        message = f"output does not match the verdict schema: {describe_validation(exc)}"
+        return CallFailure(reason, message, raw_output=text, usage=usage)
     choice = str(getattr(parsed, field))
     return Reading({label: float(label == choice) for label in call.labels},
                    rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached,

@@ -32,7 +32,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from judge.errors import MissingVariableError, TemplateError, UnknownNameError
+from judge.errors import MissingVariableError, TemplateError, UnknownNameError, describe_validation
 from judge.templates.resources import Kind, shipped_dir, shipped_names
 
 MESSAGE_ROLES = ("system", "user")
@@ -137,7 +137,7 @@ class JudgeTemplate:
         try:
             parsed = TemplateSpec.model_validate(header)
         except ValidationError as exc:
-            raise TemplateError(f"{name}: invalid header: {exc}") from exc
+            raise TemplateError(f"{name}: invalid header: {describe_validation(exc)}") from exc
         undeclared = set(used) - set(parsed.variables) - set(parsed.optional)
         if undeclared:
             raise TemplateError(
