@@ -282,5 +282,7 @@ class Judge:
 
     def _steps(self, plans: Sequence[Plan], progress: Progress | None) -> Steps:
         calls = [call for plan in plans for call in plan.calls]
-        chunk = self.config.batch_size or self.backend.batch_size
+        # A backend that reuses shared prefixes across requests asks for larger chunks.
+        chunk = max(self.config.batch_size or self.backend.batch_size,
+                    self.backend.chunk_size or 0)
         return execute(calls, self.cache, chunk, progress)

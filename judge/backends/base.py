@@ -85,6 +85,9 @@ class Backend(ABC):
         name: ``backend/model`` string, as shown in verdicts.
         capabilities: what the backend supports.
         batch_size: how many requests the engine hands over at once.
+        chunk_size: when set and larger than ``batch_size``, the engine hands over
+            this many requests at once (a backend that reuses shared prefixes across
+            requests batches them itself).
         context_length: the model's context in tokens, when known.
         special_tokens: tokenizer control tokens to defuse inside judged text.
     """
@@ -92,6 +95,7 @@ class Backend(ABC):
     name: str
     capabilities: Capabilities
     batch_size: int = 8
+    chunk_size: int | None = None
     context_length: int | None = None
     special_tokens: tuple[str, ...] = ()
 

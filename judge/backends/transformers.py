@@ -1,8 +1,10 @@
 """The transformers backend: the embedded CPU default, and any Hugging Face model.
 
 Logprob method: one batched forward pass per prompt (more only for labels that share
-token prefixes), reading just the last few positions' logits. Generate method:
-Outlines constrains generation to the verdict's JSON schema.
+token prefixes), reading just the last few positions' logits. A prefix that several
+prompts share (system, rubric and user prompt, for every order and pair of a group)
+runs once; its key/value cache is reused for each suffix (`judge.backends.prefix`).
+Generate method: Outlines constrains generation to the verdict's JSON schema.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from judge.backends.base import (
 )
 from judge.backends.hf import directory_revision, encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
+from judge.backends.prefix import PrefixGroup, group_by_prefix, length_buckets
 from judge.errors import BackendError
 from judge.verdicts import Usage
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 _Row = tuple[int, Prefix, list[int]]  # (request index, probe, token ids)
+_Prefix = tuple[int, list[tuple["torch.Tensor", "torch.Tensor"]]]  # (tokens, per-layer K, V)
 
 
 @contextmanager
@@ -52,6 +56,14 @@ class TransformersBackend(Backend):
 
     Build it with `from_pretrained` (a directory or hub id), `embedded` (the default
     SmolLM2 model), or hand in a model and tokenizer you loaded yourself.
+
+    Args:
+        batch_size: rows per forward pass (default 1 on a CPU, 8 on an accelerator).
+        context_length: the model's context (default: its ``max_position_embeddings``).
+        prefix_reuse: compute a prefix shared by several requests once and reuse its
+            key/value cache (same results to float tolerance, fewer tokens computed).
+        min_share: the least fraction of a row its shared prefix must cover to be reused.
+        slack: the padding a batch may carry, as a fraction of its longest row.
     """
 
     capabilities = Capabilities(logprobs=True, structured=True)
@@ -65,6 +77,9 @@ class TransformersBackend(Backend):
         revision: str = "",
         batch_size: int | None = None,
         context_length: int | None = None,
+        prefix_reuse: bool = True,
+        min_share: float = 0.5,
+        slack: float = 0.1,
     ) -> None:
         self.model = model.eval()  # type: ignore[no-untyped-call]
         self.tokenizer = tokenizer
@@ -76,10 +91,20 @@ class TransformersBackend(Backend):
         # Measured on a 2-core CPU (benchmarks/RESULTS.md): padding costs more than
         # batching saves, so one prompt at a time is fastest there; GPUs batch well.
         self.batch_size = batch_size or (1 if model.device.type == "cpu" else 8)
+        # Requests per engine chunk: enough to hold every order of a few GRPO groups,
+        # so their shared prefixes are computed once (`score_labels`).
+        self.chunk_size = max(self.batch_size, 64)
         self.context_length = context_length or getattr(
             model.config, "max_position_embeddings", None
         )
         self.special_tokens = tuple(tokenizer.all_special_tokens)
+        self.prefix_reuse = prefix_reuse
+        self.min_share = min_share
+        self.slack = slack
+        self.forward_passes = 0
+        """Forward passes run so far (shared prefixes included)."""
+        self.computed_tokens = 0
+        """Token positions run through the model so far, padding included."""
         self._tries: dict[tuple[str, ...], LabelTrie] = {}
         self._outlines: Any = None
         self._generators: dict[str, Any] = {}
@@ -92,7 +117,8 @@ class TransformersBackend(Backend):
         Args:
             model_id: a local directory or a Hugging Face model id.
             revision: the hub revision; recorded in the cache key.
-            **options: `batch_size` and `context_length` for the backend.
+            **options: `batch_size`, `context_length`, `prefix_reuse`, `min_share` and
+                `slack` for the backend (see the class).
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -137,22 +163,27 @@ class TransformersBackend(Backend):
         return self._tries[labels]
 
     def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
-        """Log-probability of each complete label, batched and left-padded."""
+        """Log-probability of each complete label, batched and left-padded.
+
+        Rows that share a long token prefix (the orders and pairs of one prompt) run
+        that prefix once and reuse its key/value cache for every suffix; batches are
+        cut by length so they carry little padding.
+        """
         tries = [self._trie(r.labels) for r in requests]
         prompts = [self._encode(r.messages) for r in requests]
         rows = [(i, probe, prompts[i] + list(probe))
                 for i, trie in enumerate(tries) for probe in trie.probes()]
-        rows.sort(key=lambda row: len(row[2]))  # similar lengths together: less padding
+        keep = max(len(probe) for _, probe, _ in rows) + 1
         measured: list[dict[tuple[Prefix, int], float]] = [{} for _ in requests]
         failed: dict[int, BackendError] = {}
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
+        for group in self._groups([ids for _, _, ids in rows], keep):
+            members = [rows[k] for k in group.rows]
             try:
-                self._measure(chunk, tries, measured)
+                self._measure_group(members, group.prefix_len, tries, measured)
             except (RuntimeError, ValueError) as exc:  # e.g. out of memory
                 error = BackendError(f"forward pass failed: {exc}", retryable=False)
                 error.__cause__ = exc
-                failed.update({i: error for i, _, _ in chunk})
+                failed.update({i: error for i, _, _ in members})
         return [
             failed[i] if i in failed
             else LabelScores(tries[i].combine(measured[i]),
@@ -160,48 +191,93 @@ class TransformersBackend(Backend):
             for i in range(len(requests))
         ]
 
+    def _groups(self, rows: list[list[int]], keep: int) -> list[PrefixGroup]:
+        if self.prefix_reuse:
+            return group_by_prefix(rows, keep=keep, min_share=self.min_share)
+        return [PrefixGroup(tuple(range(len(rows))), 0)]
+
+    def _measure_group(self, members: list[_Row], prefix_len: int, tries: list[LabelTrie],
+                       measured: list[dict[tuple[Prefix, int], float]]) -> None:
+        prefix = self._prefix_cache(members[0][2][:prefix_len]) if prefix_len else None
+        lengths = [len(ids) - prefix_len for _, _, ids in members]
+        for bucket in length_buckets(lengths, self.batch_size, slack=self.slack):
+            self._measure([members[k] for k in bucket], tries, measured, prefix)
+
+    def _prefix_cache(self, ids: list[int]) -> _Prefix:
+        """Key/value tensors of one shared prefix (batch 1), per layer."""
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+        self.forward_passes += 1
+        self.computed_tokens += len(ids)
+        cache = out.past_key_values
+        return len(ids), [(layer.keys, layer.values) for layer in cache.layers]
+
     def _measure(self, chunk: list[_Row], tries: list[LabelTrie],
-                 measured: list[dict[tuple[Prefix, int], float]]) -> None:
+                 measured: list[dict[tuple[Prefix, int], float]],
+                 prefix: _Prefix | None = None) -> None:
         import torch
 
         keep = max(len(probe) for _, probe, _ in chunk) + 1
-        logprobs = self._last_logprobs([ids for _, _, ids in chunk], keep)
+        logprobs = self._last_logprobs([ids for _, _, ids in chunk], keep, prefix)
         for row, (i, probe, _) in enumerate(chunk):
-            for prefix, tokens in tries[i].needed().items():
-                if probe[: len(prefix)] != prefix:
+            for start, tokens in tries[i].needed().items():
+                if probe[: len(start)] != start:
                     continue
-                position = keep - 1 - len(probe) + len(prefix)
+                position = keep - 1 - len(probe) + len(start)
                 values = logprobs[row, position, torch.tensor(sorted(tokens))]
-                measured[i].update({(prefix, t): float(v)
+                measured[i].update({(start, t): float(v)
                                     for t, v in zip(sorted(tokens), values, strict=True)})
 
-    def _last_logprobs(self, rows: list[list[int]], keep: int) -> torch.Tensor:
+    def _last_logprobs(self, rows: list[list[int]], keep: int,
+                       prefix: _Prefix | None = None) -> torch.Tensor:
         import torch
 
-        width = max(len(r) for r in rows)
+        shared = prefix[0] if prefix else 0
+        suffixes = [r[shared:] for r in rows]
+        width = max(len(r) for r in suffixes)
         pad = self.tokenizer.pad_token_id
-        ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
-        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+        ids = torch.tensor([[pad] * (width - len(r)) + r for r in suffixes])
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in suffixes])
         # Left padding shifts positions; pass them explicitly so a padded row scores
-        # exactly as it would alone.
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        # exactly as it would alone. With a reused prefix the padding sits between the
+        # prefix and each suffix, masked out, and positions continue after the prefix.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0) + shared
+        options: dict[str, Any] = {"use_cache": False}
+        if prefix:
+            mask = torch.cat([torch.ones(len(rows), shared, dtype=mask.dtype), mask], dim=1)
+            options = {"use_cache": True, "past_key_values": self._expand(prefix, len(rows))}
         with torch.inference_mode():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             logits_to_keep=keep, use_cache=False)
+                             logits_to_keep=keep, **options)
+        self.forward_passes += 1
+        self.computed_tokens += ids.numel()
         return torch.log_softmax(out.logits[:, -keep:, :].float(), dim=-1)
+
+    def _expand(self, prefix: _Prefix, batch: int) -> Any:
+        """A fresh cache holding the prefix once per row (the forward pass extends it)."""
+        from transformers import DynamicCache
+
+        layers = [(k.expand(batch, -1, -1, -1).contiguous(),
+                   v.expand(batch, -1, -1, -1).contiguous()) for k, v in prefix[1]]
+        return DynamicCache(layers, config=self.model.config)
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
         """Schema-constrained generation through Outlines, greedy unless temperature > 0."""
-        results: list[Generation | BackendError] = []
-        for start in range(0, len(requests), self.batch_size):
-            chunk = requests[start : start + self.batch_size]
+        order = sorted(range(len(requests)),  # similar lengths together: less padding
+                       key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
+        results: dict[int, Generation | BackendError] = {}
+        for start in range(0, len(order), self.batch_size):
+            indices = order[start : start + self.batch_size]
+            chunk = [requests[i] for i in indices]
             try:
-                results.extend(self._generate_chunk(chunk))
+                results.update(zip(indices, self._generate_chunk(chunk), strict=True))
             except (RuntimeError, ValueError) as exc:
                 error = BackendError(f"generation failed: {exc}", retryable=False)
                 error.__cause__ = exc
-                results.extend(error for _ in chunk)
-        return results
+                results.update({i: error for i in indices})
+        return [results[i] for i in range(len(requests))]
 
     def _generate_chunk(self, chunk: Sequence[GenerateRequest]) -> list[Generation]:
         from outlines.inputs import Chat

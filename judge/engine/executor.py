@@ -33,7 +33,9 @@ def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
     if progress:
         progress(done, total)
     pending = [call for key, call in unique.items() if key not in outcomes]
-    pending.sort(key=lambda c: sum(len(m["content"]) for m in c.messages))  # less padding
+    # Calls that share a prefix (orders and pairs of one prompt) end up side by side,
+    # in the same chunk: backends reuse the prefix and bucket lengths themselves.
+    pending.sort(key=lambda c: [m["content"] for m in c.messages])
     for start in range(0, len(pending), chunk_size):
         chunk = pending[start : start + chunk_size]
         results = yield chunk

@@ -398,7 +398,7 @@ def test_failures_are_not_cached(tmp_path: Path) -> None:
     # Only the three failures go back to the backend; the verdict comes from the cache.
     assert len(fake.requests) == 7
     assert [_tag(r.messages, "prompt") for r in fake.requests[4:]] == \
-        sorted(["malformed", "off-menu", "truncated"], key=lambda p: len(p))
+        sorted(["malformed", "off-menu", "truncated"])  # shared prefixes side by side
     assert isinstance(again[3], PairwiseVerdict)
     assert again[3].orders[0].cached is True
     assert again[3].orders[0].rationale == "fine"

@@ -1,0 +1,45 @@
+"""Prefix reuse on the real embedded model: the same log-probabilities, fewer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from judge import Judge
+from judge.backends.base import LabelRequest, LabelScores
+from judge.inputs import PairInput
+from tests.conftest import llmbar
+
+pytestmark = pytest.mark.slow
+
+
+def test_reused_prefix_scores_equal_the_plain_path(smollm: Any) -> None:
+    judge = Judge(smollm, cache=False)
+    setup = judge.setup("pairwise")
+    rows = llmbar(n=3)
+    first, second = rows[0], rows[1]
+    group = [PairInput(first["prompt"], first["chosen"], first["rejected"]),
+             PairInput(first["prompt"], first["rejected"], second["chosen"])]
+    messages = [tuple(setup.render(p.judged(order))) for p in group for order in ("AB", "BA")]
+    requests = [LabelRequest(m, ("A", "B")) for m in messages]
+    # Multi-token labels ("10" is "1", "0"): two probes per prompt, both reuse it.
+    requests.append(LabelRequest(messages[0], tuple(str(s) for s in range(1, 11))))
+    requests.append(LabelRequest(tuple(setup.render(PairInput(rows[2]["prompt"], "x", "y")
+                                                    .judged("AB"))), ("A", "B")))
+    saved = (smollm.prefix_reuse, smollm.batch_size)
+    try:
+        smollm.prefix_reuse, smollm.batch_size = False, 1
+        plain = smollm.score_labels(requests)
+        smollm.prefix_reuse, smollm.batch_size = True, 4
+        before = smollm.computed_tokens
+        reused = smollm.score_labels(requests)
+        computed = smollm.computed_tokens - before
+    finally:
+        smollm.prefix_reuse, smollm.batch_size = saved
+    assert all(isinstance(r, LabelScores) for r in plain + reused)
+    for p, r in zip(plain, reused, strict=True):
+        assert p.logprobs.keys() == r.logprobs.keys()
+        assert all(abs(p.logprobs[k] - r.logprobs[k]) < 1e-3 for k in p.logprobs)
+    total = sum(len(smollm._encode(m.messages)) for m in requests) + 1  # + the "1" probe
+    assert computed < 0.8 * total  # the shared prompt ran once, not five times
