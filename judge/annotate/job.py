@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
 
 ROW_FORMAT = 1  # bump when the row layout changes: old outputs are then not resumed
-Progress = Callable[[int, int], None]
+Progress = Callable[[float, float], None]  # (pairs done, pairs planned); done may be fractional
 Line = tuple[Kind, dict[str, Any]]
 
 
@@ -56,7 +56,8 @@ class Settings:
     conversational: bool
 
 
-def judge_items(judge: Judge, items: Sequence[Item], settings: Settings) -> list[Line]:
+def judge_items(judge: Judge, items: Sequence[Item], settings: Settings,
+                progress: Progress | None = None) -> list[Line]:
     """Judge a chunk of items; every item becomes one row, dropped row or failure row.
 
     The engine turns a backend error on some items (or on a whole batch) into failures
@@ -68,7 +69,7 @@ def judge_items(judge: Judge, items: Sequence[Item], settings: Settings) -> list
     pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
     inputs = [PairInput(as_text(p.record.prompt), as_text(p.record.candidates[p.first]),
                         as_text(p.record.candidates[p.second])) for _, p in pairs]
-    verdicts = judge.compare_batch(inputs) if inputs else []
+    verdicts = judge.compare_batch(inputs, progress=progress) if inputs else []
     results: list[Pair | JudgmentFailure | PairwiseVerdict] = list(resolved)
     for (i, _), verdict in zip(pairs, verdicts, strict=True):
         results[i] = verdict
@@ -203,13 +204,13 @@ def annotate(source: str | Path | Source, output: str | Path, *, judge: Judge | 
     return report
 
 
-def _counter(progress: Progress | None, done: int, total: int) -> Callable[[int], None]:
+def _counter(progress: Progress | None, done: int, total: int) -> Callable[[float], None]:
     """A callback taking pairs just finished, forwarding running totals to ``progress``."""
-    state = [done]
+    state: list[float] = [done]
     if progress:
         progress(done, total)
 
-    def advance(count: int) -> None:
+    def advance(count: float) -> None:
         state[0] += count
         if progress:
             progress(state[0], total)
@@ -218,10 +219,31 @@ def _counter(progress: Progress | None, done: int, total: int) -> Callable[[int]
 
 
 def _run_local(pending: Iterable[Item], store: OutputStore, judge: Judge, settings: Settings,
-               chunk_size: int, advance: Callable[[int], None]) -> int:
+               chunk_size: int, advance: Callable[[float], None]) -> int:
     judged = 0
     for chunk in batched(pending, chunk_size):
-        store.append(judge_items(judge, chunk, settings))
+        within, rest = _share(advance, len(chunk))
+        store.append(judge_items(judge, chunk, settings, progress=within))
         judged += len(chunk)
-        advance(len(chunk))
+        rest()
     return judged
+
+
+def _share(advance: Callable[[float], None], size: int) -> tuple[Progress, Callable[[], None]]:
+    """Spread one chunk's ``size`` pairs over the engine's progress in backend calls.
+
+    Returns the engine's ``progress(done_calls, total_calls)`` callback, and one that
+    credits whatever the chunk has not yet reported (once its rows are written).
+    """
+    credited = [0.0]
+
+    def within(done: float, total: float) -> None:
+        now = size * done / total if total else 0.0
+        advance(now - credited[0])
+        credited[0] = now
+
+    def rest() -> None:
+        advance(size - credited[0])
+        credited[0] = float(size)
+
+    return within, rest

@@ -6,6 +6,7 @@ is needed, and the process-wide backend choice is left alone.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,17 @@ def _probes(ax: Any, report: BiasReport) -> None:
     ax.set_ylim(0, 1)
     ax.set_title("Probes (black line: a fair judge)", fontsize=9)
     ax.legend(fontsize=7)
+
+
+def figure_available() -> bool:
+    """Whether matplotlib, which draws the figure, is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def figure_missing_message() -> str:
+    """What to run to get the figure."""
+    return str(MissingDependencyError("matplotlib", install_command("report"),
+                                      "the bias report figure"))
 
 
 def write_figure(report: BiasReport, path: str | Path) -> Path:

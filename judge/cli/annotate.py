@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from judge.annotate import AnnotationReport, Fields, Filters, Pairing, RayOptions, annotate
 from judge.annotate.pairing import Strategy
 from judge.cli import options as opt
-from judge.cli.output import fmt, print_json, stderr, stdout
+from judge.cli.output import fmt, print_json, progress_bar, stdout
 from judge.errors import UserError
 from judge.judge import Judge
 
 EXIT_FAILED_JUDGMENTS = 1
-
-
-class RateColumn(ProgressColumn):
-    """Pairs per second, as rich measures them."""
-
-    def render(self, task: Task) -> Text:
-        """The current speed, or nothing before the first pairs are done."""
-        return Text(f"{task.speed:.2f} pairs/s" if task.speed else "")
-
-
-@contextmanager
-def pairs_bar() -> Iterator[Any]:
-    """A progress bar on stderr with rate and ETA; yields ``progress(done, total)``."""
-    columns = (TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("annotating", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @opt.with_judge()
@@ -107,7 +73,7 @@ def annotate_command(
         raise UserError(f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst "
                         "or random")
     strategy: Strategy = pairing  # type: ignore[assignment]
-    with pairs_bar() as update:
+    with progress_bar("annotating", unit="pairs") as update:
         report = annotate(
             source, output, judge=judge, fields=fields,
             pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed),

@@ -10,6 +10,7 @@ import typer
 
 from judge.bias import PROBES, bias_report, load_pair_set, probe_set, to_markdown, write_figure
 from judge.bias.data import PairSet
+from judge.bias.figure import figure_available, figure_missing_message
 from judge.cli import options as opt
 from judge.cli.output import print_json, progress_bar, stderr, stdout
 from judge.errors import UserError
@@ -59,6 +60,10 @@ def bias(
     Example: judge bias data.jsonl --probes all --out report/
     """
     modes = _swaps(swaps)
+    figure = figure_available()
+    if not figure:
+        stderr.print(f"note: no bias.png this run ({figure_missing_message()}); "
+                     "bias.md and bias.json are written as usual", soft_wrap=True)
     sets: list[PairSet] = [load_pair_set(p, seed=judge.config.seed).head(limit) for p in data or []]
     sets += [probe_set(name).head(limit) for name in _probes(probes)]
     if not sets:
@@ -73,9 +78,11 @@ def bias(
     (out / "bias.md").write_text(markdown + "\n", encoding="utf-8")
     (out / "bias.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
                                    + "\n", encoding="utf-8")
-    write_figure(report, out / "bias.png")
     if json_out:
         print_json(report.as_dict())
     else:
-        stdout.print(markdown, markup=False, highlight=False)
-    stderr.print(f"wrote {out / 'bias.md'}, {out / 'bias.json'} and {out / 'bias.png'}")
+        stdout.print(markdown, soft_wrap=True)
+    written = [out / "bias.md", out / "bias.json"]
+    if figure:
+        written.append(write_figure(report, out / "bias.png"))
+    stderr.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)
