@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from judge.backends.base import Backend
 from judge.backends.registry import load_backend
 from judge.cache import JudgmentCache, NoCache
+from judge.calibration import Calibrator
 from judge.engine.executor import Outcome, Progress, Steps, execute, run_async, run_sync
 from judge.engine.fit import OnOverflow
 from judge.engine.tasks import (
@@ -31,7 +32,14 @@ from judge.engine.tasks import (
 from judge.errors import TemplateError, UserError, describe_validation
 from judge.inputs import PairInput, PointInput
 from judge.templates import JudgeTemplate
-from judge.verdicts import Method, PairwiseResult, PointwiseResult, SwapMode, Usage
+from judge.verdicts import (
+    Method,
+    PairwiseResult,
+    PairwiseVerdict,
+    PointwiseResult,
+    SwapMode,
+    Usage,
+)
 
 RESERVED_VARIABLES = ("rubric", "method")  # filled in by the engine, never by an item
 
@@ -49,6 +57,12 @@ class JudgeConfig(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0)
     allow_fallback: bool = False
     batch_size: int | None = Field(default=None, gt=0)
+    calibration: Calibrator | None = None
+
+    @field_validator("calibration", mode="before")
+    @classmethod
+    def _load_calibration(cls, value: Any) -> Any:
+        return Calibrator.load(value) if isinstance(value, str | Path) else value
 
 
 def _template(value: str | JudgeTemplate, kind: Literal["rubrics", "prompts"]) -> JudgeTemplate:
@@ -81,6 +95,10 @@ class Judge:
         allow_fallback: if the backend cannot read log-probabilities, use the generate
             method instead of raising; verdicts record the method used.
         batch_size: requests per backend batch (default: the backend's).
+        calibration: a `Calibrator` or the path of one saved by ``judge bench
+            --fit-calibration``; pairwise verdicts then carry the calibrated P(A ≻ B) as
+            ``prob_a`` (and the judge's own as ``raw_prob_a``), and so do rewards and
+            annotation margins built from them.
 
     Raises:
         UserError: an invalid setting, unknown rubric or template.
@@ -278,7 +296,14 @@ class Judge:
         for outcome in outcomes.values():
             if outcome.usage is not None:
                 self.usage += outcome.usage
-        return [kind.finish(setup, plan, outcomes) for plan in plans]
+        return [self._calibrated(kind.finish(setup, plan, outcomes)) for plan in plans]
+
+    def _calibrated(self, result: ResultT) -> ResultT:
+        calibrator = self.config.calibration
+        if calibrator is None or not isinstance(result, PairwiseVerdict):
+            return result
+        return result.model_copy(update={"prob_a": calibrator.apply(result.prob_a),
+                                         "raw_prob_a": result.prob_a})
 
     def _steps(self, plans: Sequence[Plan], progress: Progress | None) -> Steps:
         calls = [call for plan in plans for call in plan.calls]

@@ -106,17 +106,21 @@ class PairwiseVerdict(_VerdictBase):
     Attributes:
         winner: ``"A"``, ``"B"`` or ``"tie"``. With ``swap="both"`` and the generate
             method, two orders that disagree give ``"tie"``.
-        prob_a: P(A ≻ B), averaged over the orders shown; a tie counts half.
+        prob_a: P(A ≻ B), averaged over the orders shown; a tie counts half (calibrated
+            when the judge has a calibrator; the orders keep the raw readings).
         prob_tie: probability of a tie, when the template offers one.
         consistent: whether every order shown picked the same winner
             (``None`` when only one order was shown).
         orders: each order shown, with its own probabilities.
         swap: the position-debiasing mode used.
+        raw_prob_a: the judge's own P(A ≻ B) when a calibrator (``Judge(calibration=)``)
+            mapped it to ``prob_a``; None when no calibration was applied.
     """
 
     kind: Literal["pairwise"] = "pairwise"
     winner: Winner
     prob_a: float = Field(ge=0.0, le=1.0)
+    raw_prob_a: float | None = None
     prob_tie: float | None = None
     consistent: bool | None
     orders: tuple[OrderResult, ...]

@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from judge.bench.data import PreferenceItem
+from judge.bench.human import HumanPair
 from judge.bench.scoring import (
     GroupReport,
+    Item,
     ItemOutcome,
     Strategy,
     pairwise_outcome,
@@ -72,21 +73,22 @@ def chosen_label(seed: int, item_id: str, index: int) -> str:
     return "A" if digest[0] & 1 else "B"
 
 
-def run_bench(judge: Judge, items: Sequence[PreferenceItem], *,
+def run_bench(judge: Judge, items: Sequence[Item], *,
               strategy: Strategy = "pairwise", seed: int = 0,
               progress: Progress | None = None) -> BenchReport:
     """Judge every item and report accuracy per subset and overall.
 
     Args:
         judge: the judge configuration to measure.
-        items: the preference set (see `load_preferences`).
+        items: the preference set (`load_preferences`, or any layout `load_benchmark`
+            reads, human-labelled pairs included).
         strategy: ``"pairwise"`` (chosen compared with each rejected; it must win all)
             or ``"pointwise"`` (every completion scored; the chosen must score highest).
         seed: places the chosen completion in each comparison and seeds the intervals.
         progress: called as ``progress(done, total)`` within each subset.
     """
     described = describe(judge)  # loads the backend, so no subset's time includes that
-    groups: dict[str, list[PreferenceItem]] = {}
+    groups: dict[str, list[Item]] = {}
     for item in items:
         groups.setdefault(item.subset, []).append(item)
     reports, outcomes = [], []
@@ -100,27 +102,41 @@ def run_bench(judge: Judge, items: Sequence[PreferenceItem], *,
     return BenchReport(strategy, described, reports, overall, outcomes)
 
 
-def _pairwise(judge: Judge, items: Sequence[PreferenceItem], seed: int,
+def _comparisons(item: Item, seed: int) -> list[tuple[str, PairInput]]:
+    """(label of the chosen, pair shown) for each chosen × rejected comparison."""
+    if isinstance(item, HumanPair):
+        return [("A", PairInput(item.prompt, item.response_a, item.response_b))]
+    out = []
+    for k, (chosen, rejected) in enumerate((c, r) for c in item.all_chosen
+                                           for r in item.rejected):
+        label = item.chosen_label or chosen_label(seed, item.id, k)
+        a, b = (chosen, rejected) if label == "A" else (rejected, chosen)
+        out.append((label, PairInput(item.prompt, a, b)))
+    return out
+
+
+def _pairwise(judge: Judge, items: Sequence[Item], seed: int,
               progress: Progress | None) -> list[ItemOutcome]:
-    pairs, labels = [], []
-    for item in items:
-        mine = [chosen_label(seed, item.id, j) for j in range(len(item.rejected))]
-        labels.append(mine)
-        for label, rejected in zip(mine, item.rejected, strict=True):
-            a, b = (item.chosen, rejected) if label == "A" else (rejected, item.chosen)
-            pairs.append(PairInput(item.prompt, a, b))
-    results = judge.compare_batch(pairs, progress=progress)
+    planned = [_comparisons(item, seed) for item in items]
+    results = judge.compare_batch([pair for plan in planned for _, pair in plan],
+                                  progress=progress)
     outcomes, at = [], 0
-    for item, mine in zip(items, labels, strict=True):
-        outcomes.append(pairwise_outcome(item, mine, results[at:at + len(mine)]))
-        at += len(mine)
+    for item, plan in zip(items, planned, strict=True):
+        labels = [label for label, _ in plan]
+        outcomes.append(pairwise_outcome(item, labels, results[at:at + len(plan)]))
+        at += len(plan)
     return outcomes
 
 
-def _pointwise(judge: Judge, items: Sequence[PreferenceItem],
+def _texts(item: Item) -> tuple[str, ...]:
+    if isinstance(item, HumanPair):
+        return item.response_a, item.response_b
+    return (*item.all_chosen, *item.rejected)
+
+
+def _pointwise(judge: Judge, items: Sequence[Item],
                progress: Progress | None) -> list[ItemOutcome]:
-    points = [PointInput(item.prompt, text) for item in items
-              for text in (item.chosen, *item.rejected)]
+    points = [PointInput(item.prompt, text) for item in items for text in _texts(item)]
     results = judge.score_batch(points, progress=progress)
     outcomes, at = [], 0
     for item in items:
@@ -132,7 +148,12 @@ def _pointwise(judge: Judge, items: Sequence[PreferenceItem],
 def outcome_record(outcome: ItemOutcome) -> dict[str, Any]:
     """One item's outcome as a JSON-ready record (for ``--output``)."""
     item = outcome.item
-    return {"id": item.id, "subset": item.subset, "strategy": outcome.strategy,
-            "completions": item.completions, "score": outcome.score, "tie": outcome.tie,
-            "chosen_labels": list(outcome.chosen_labels),
-            "results": [to_jsonable(r) for r in outcome.results]}
+    record: dict[str, Any] = {
+        "id": item.id, "subset": item.subset, "protocol": item.protocol,
+        "strategy": outcome.strategy, "completions": item.completions,
+        "score": outcome.score, "tie": outcome.tie,
+        "chosen_labels": list(outcome.chosen_labels), "cells": [list(r) for r in outcome.cells],
+        "published": outcome.published, "results": [to_jsonable(r) for r in outcome.results]}
+    if isinstance(item, HumanPair):
+        record["votes"] = list(item.votes)
+    return record
