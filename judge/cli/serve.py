@@ -12,7 +12,7 @@ from judge.cli.output import stderr
 from judge.errors import MissingDependencyError, UserError
 from judge.judge import Judge
 from judge.paths import install_command
-from judge.reward.model import Mode
+from judge.reward.model import Mode, OnFailure
 from judge.reward.shaping import Scope, Shaping
 
 TOKEN_ENV = "JUDGE_SERVE_TOKEN"
@@ -40,10 +40,25 @@ def serve(
         help="α of the length penalty relative to the label (reference) length")] = 0.0,
     residualize_length: Annotated[str | None, typer.Option(
         help="remove the length-explained part per 'batch' or 'group'")] = None,
+    group_size: Annotated[int | None, typer.Option(
+        help="hold one-sample requests until N share a prompt, judge them as one group "
+             "(OpenRLHF: its --rollout.n_samples_per_prompt)")] = None,
+    group_timeout: Annotated[float, typer.Option(
+        help="seconds a group waits for its last samples; then it is judged with those "
+             "that came (extra_logs.judge_group_size says how many)")] = 30.0,
+    on_failure: Annotated[str, typer.Option(
+        help="a failed verdict: mask (its group's mean reward: zero advantage; flagged in "
+             "extra_logs.judge_failed, counted in /health), none (null: OpenRLHF crashes "
+             "on it) or raise (HTTP 502)")] = "mask",
+    engine: Annotated[list[str] | None, typer.Option(
+        help="fan judge requests out to this OpenAI-compatible endpoint (repeatable) "
+             "through litellm's Router; needs --model <provider>/<name>")] = None,
 ) -> None:
     """Serve the judge as a reward model: POST /get_reward, GET /health.
 
-    OpenRLHF: --remote_rm_url http://127.0.0.1:5000/get_reward
+    OpenRLHF (v0.10+): --reward.remote_url http://127.0.0.1:5000/get_reward
+    --data.label_key <reference column> (reference mode); groupwise or group shaping
+    need --group-size equal to its --rollout.n_samples_per_prompt.
     """
     try:
         import uvicorn
@@ -57,11 +72,27 @@ def serve(
         raise UserError(f"--mode must be pointwise, reference or groupwise, got {mode!r}")
     shaping = Shaping(length_penalty=length_penalty, normalize=cast(Scope | None, normalize),
                       residualize_length=cast(Scope | None, residualize_length))
+    if on_failure not in ("mask", "none", "raise"):
+        raise UserError(f"--on-failure must be mask, none or raise, got {on_failure!r}")
+    if engine:
+        _route(judge, engine)
     reward = JudgeReward(judge, mode=cast(Mode, mode), normalize_score=normalize_score,
-                         shaping=shaping, on_failure="none")
+                         shaping=shaping, on_failure=cast(OnFailure, on_failure))
     token = token or os.environ.get(TOKEN_ENV) or None
-    app = create_app(reward, token=token, capacity=capacity, max_batch=max_batch)
+    app = create_app(reward, token=token, capacity=capacity, max_batch=max_batch,
+                     group_size=group_size, group_timeout=group_timeout)
     where = f"http://{host}:{port}"
-    stderr.print(f"judge reward server ({mode}, {judge.backend.name}) on {where}/get_reward"
+    grouping = f", groups of {group_size}" if group_size else ""
+    stderr.print(f"judge reward server ({mode}{grouping}, failures: {on_failure}, "
+                 f"{judge.backend.name}) on {where}/get_reward"
                  + (" — bearer token required" if token else ""), highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _route(judge: Judge, engines: list[str]) -> None:
+    """Judge through litellm's Router over ``engines`` (the --model and -o options kept)."""
+    from judge.backends.router import route_judge
+
+    options = dict(judge._backend_options)
+    options.pop("api_base", None)
+    route_judge(judge, str(judge._model), engines, **options)

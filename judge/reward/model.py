@@ -16,7 +16,10 @@ r(y) − r(y′) = logit P(y ≻ y′) (Bradley–Terry). The modes read a judge
 Every judgment goes through `judge.Judge`. An item whose verdict failed (or whose input
 is malformed or empty) has no reward: with ``on_failure="raise"`` (default) the call
 raises `RewardError` naming each such item after the rest were judged (their
-judgments are cached); with ``on_failure="none"`` its reward is None.
+judgments are cached); with ``on_failure="none"`` its reward is None; with
+``on_failure="mask"`` it gets the mean of the rewards its group (same prompt) did get,
+so its group-baseline advantage is zero (`judge.reward.mask`), and it stays listed in
+`RewardBatch.failures`.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from judge.errors import JudgeError, UserError
 from judge.inputs import PairInput, PointInput
 from judge.judge import Judge
 from judge.reward.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
-from judge.reward.items import Item, RewardFailure, check_lengths, read_item
+from judge.reward.items import Item, RewardFailure, check_lengths, message_text, read_item
+from judge.reward.mask import mask_failures
 from judge.reward.shaping import Shaping, apply_shaping
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
     import torch
 
 Mode = Literal["pointwise", "reference", "groupwise"]
-OnFailure = Literal["raise", "none"]
+OnFailure = Literal["raise", "none", "mask"]
 Rewards = list[float | None]
 # Keyword arguments trainers pass that are not dataset columns.
 TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
@@ -83,6 +87,7 @@ class RewardPlan:
     items: list[Item | RewardFailure]
     requests: list[Any]  # PointInput (pointwise) or PairInput (the other modes)
     owners: list[tuple[int, int]]  # per request: the item(s) it speaks for
+    keys: list[str] = field(default_factory=list)  # per item: its group (prompt text)
 
 
 def logit(p: float, eps: float) -> float:
@@ -100,7 +105,8 @@ class JudgeReward:
         normalize_score: pointwise only: map the expected score to [0, 1].
         reference_key: the keyword (dataset column) that carries reference answers.
         shaping: optional `Shaping` (normalization, length penalty, residualization).
-        on_failure: ``"raise"`` a `RewardError`, or ``"none"`` (None for that item).
+        on_failure: ``"raise"`` a `RewardError`, ``"none"`` (None for that item) or
+            ``"mask"`` (its group's mean reward; still listed in the failures).
         eps: probability clip of the reference mode's logit.
         ridge: the Bradley–Terry prior of the groupwise mode.
         name: the ``__name__`` trainers log this reward under (default ``judge_<mode>``).
@@ -116,8 +122,8 @@ class JudgeReward:
                  name: str | None = None) -> None:
         if mode not in ("pointwise", "reference", "groupwise"):
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
-        if on_failure not in ("raise", "none"):
-            raise UserError(f"on_failure must be 'raise' or 'none', got {on_failure!r}")
+        if on_failure not in ("raise", "none", "mask"):
+            raise UserError(f"on_failure must be 'raise', 'none' or 'mask', got {on_failure!r}")
         if not 0.0 < eps < 0.5:
             raise UserError(f"eps must be in (0, 0.5), got {eps}")
         self.judge = judge if judge is not None else Judge()
@@ -238,7 +244,7 @@ class JudgeReward:
             ok = [(i, it) for i, it in enumerate(items) if isinstance(it, Item)]
             requests = [self._request(it) for _, it in ok]
             owners = [(i, i) for i, _ in ok]
-        return RewardPlan(items, requests, owners)
+        return RewardPlan(items, requests, owners, [_prompt_key(p) for p in prompts])
 
     def _extra(self, item: Item, task: Literal["pairwise", "pointwise"]) -> dict[str, str]:
         template = self.judge.template(task).spec
@@ -303,6 +309,8 @@ class JudgeReward:
         shaped = apply_shaping(self.shaping, raw, lengths=lengths, groups=groups,
                                reference_lengths=refs if has_refs else None) \
             if self.shaping.active else list(raw)
+        if self.on_failure == "mask":
+            shaped = list(mask_failures(shaped, plan.keys or groups))
         return RewardBatch(shaped, raw, [failures[i] for i in sorted(failures)])
 
     def _value(self, verdict: PairwiseResult | PointwiseResult) -> float:
@@ -361,6 +369,14 @@ def _groups(items: Sequence[Item | RewardFailure]) -> dict[str, list[int]]:
         if isinstance(item, Item):
             groups.setdefault(item.prompt, []).append(i)
     return groups
+
+
+def _prompt_key(prompt: Any) -> str:
+    """The group an item belongs to: its prompt's text (also for an unreadable item)."""
+    try:
+        return message_text(prompt, "prompt")
+    except UserError:
+        return repr(prompt)
 
 
 def _group_keys(items: Sequence[Item | RewardFailure]) -> list[int]:

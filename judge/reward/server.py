@@ -3,23 +3,31 @@
 ``POST /get_reward`` (also ``POST /``) with ``{"query": [...], "prompts": [...],
 "labels": [...]}`` answers ``{"rewards": [...], "scores": [...], "extra_logs": {...},
 "failures": [...]}``. Each query is the chat-formatted prompt plus the policy's response
-(special tokens kept); the response is recovered with `judge.reward.split`. ``labels``
-are the reference answers (needed by ``reference`` mode; otherwise optional).
+(special tokens kept; a prompt OpenRLHF left-truncated is matched by its tail); the
+response is recovered with `judge.reward.split`. ``labels`` are the reference answers
+(needed by ``reference`` mode; otherwise optional).
 
-A reward whose verdict failed is ``null`` in ``rewards`` and ``scores``;
-``extra_logs["judge_failed"]`` is 1.0 for it (0.0 otherwise) and ``failures`` says which
-item and why. A malformed body or lists of different lengths is a 4xx with a message, a
-missing or wrong bearer token is 401, and a full queue is 503 with ``Retry-After``.
-``GET /health`` needs no token.
+``rewards`` are the reward model's values (after shaping); ``scores`` are the unshaped
+values mapped to [0, 1] for OpenRLHF's dynamic filtering (`GroupHolder.score`).
+``extra_logs`` carries, per sample, ``judge_failed`` (1.0 where the verdict failed) and
+``judge_group_size`` (samples judged together). With ``group_size``, samples sharing a
+prompt are held until the group is complete (`judge.reward.groups`).
+
+A failed verdict follows the reward's ``on_failure``: ``mask`` gives it its group's mean
+(zero advantage; flagged), ``none`` gives ``null``, ``raise`` answers the request 502.
+A malformed body, lists of different lengths, or a group-wide reward asked over a lone
+sample without a group size is a 4xx with a message; a missing or wrong bearer token is
+401, and a full queue is 503 with ``Retry-After``. ``GET /health`` needs no token.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -27,8 +35,10 @@ from pydantic import BaseModel, ConfigDict
 
 from judge.errors import BackendError, UserError
 from judge.reward.batcher import MicroBatcher, QueueFullError
+from judge.reward.groups import GroupHolder, Outcome, Sample
 from judge.reward.items import RewardFailure
-from judge.reward.model import JudgeReward, RewardBatch
+from judge.reward.model import JudgeReward
+from judge.reward.shaping import Scope
 from judge.reward.split import END_OF_TURN, prompt_messages, split_query
 
 log = logging.getLogger("judge.serve")
@@ -45,7 +55,7 @@ class RewardRequest(BaseModel):
 
 
 class RewardResponse(BaseModel):
-    """Rewards (``scores`` repeats them), per-sample logs, and the failed items."""
+    """Rewards, [0, 1] scores, per-sample logs, and the failed items."""
 
     rewards: list[float | None]
     scores: list[float | None]
@@ -53,46 +63,100 @@ class RewardResponse(BaseModel):
     failures: list[dict[str, Any]]
 
 
-def _texts(body: RewardRequest, end_tokens: tuple[str, ...]
-           ) -> tuple[list[Any], list[str | None], dict[int, RewardFailure]]:
-    """Prompts (as messages where readable) and responses; a bad query fails alone."""
-    prompts: list[Any] = []
-    responses: list[str | None] = []
-    failed: dict[int, RewardFailure] = {}
+def _samples(body: RewardRequest, end_tokens: tuple[str, ...]) -> list[Sample]:
+    """One `Sample` per query; a query that cannot be split fails alone."""
+    samples = []
+    labels = body.labels or [None] * len(body.query)
     for i, (query, prompt) in enumerate(zip(body.query, body.prompts, strict=True)):
+        sample = Sample(prompt, prompt_messages(prompt), None, labels[i])
         try:
-            responses.append(split_query(query, prompt, end_tokens))
+            sample.response = split_query(query, prompt, end_tokens)
         except UserError as exc:
-            failed[i] = RewardFailure(i, "invalid_input", f"item {i}: {exc}")
-            responses.append(None)
-        prompts.append(prompt_messages(prompt))
-    return prompts, responses, failed
+            sample.failure = RewardFailure(i, "invalid_input", f"item {i}: {exc}")
+        samples.append(sample)
+    return samples
 
 
-def _respond(batch: RewardBatch, failed: dict[int, RewardFailure]) -> RewardResponse:
-    failures = sorted([*failed.values(), *(f for f in batch.failures if f.index not in failed)],
-                      key=lambda f: f.index)
-    rewards = [None if i in failed else r for i, r in enumerate(batch.rewards)]
-    return RewardResponse(rewards=rewards, scores=rewards,
-                          extra_logs={"judge_failed": [float(r is None) for r in rewards]},
-                          failures=[asdict(f) for f in failures])
+def group_scope(reward: JudgeReward) -> Scope | None:
+    """What the reward computes over: ``"group"``, ``"batch"`` or None (each sample alone)."""
+    shaping = reward.shaping
+    scopes = {shaping.normalize, shaping.residualize_length}
+    if "batch" in scopes:
+        return "batch"
+    return "group" if reward.mode == "groupwise" or "group" in scopes else None
+
+
+def check_grouping(reward: JudgeReward, group_size: int | None) -> None:
+    """Refuse, at start-up, group settings that could only give meaningless rewards.
+
+    Raises:
+        UserError: batch-wide shaping with a group size (one-sample requests carry no
+            batch), or a group-wide reward with a group size below 2.
+    """
+    scope = group_scope(reward)
+    if group_size is None:
+        return
+    if group_size < 1:
+        raise UserError(f"--group-size must be ≥ 1, got {group_size}")
+    if scope == "batch":
+        raise UserError("batch-wide shaping (normalize or residualize_length 'batch') over "
+                        "held groups would only see one group: use 'group' instead")
+    if scope == "group" and group_size < 2:
+        raise UserError(f"{reward.mode} mode and group shaping compare the samples of a "
+                        f"prompt: --group-size must be ≥ 2, got {group_size}")
+
+
+def _lone(reward: JudgeReward, samples: list[Sample]) -> str | None:
+    """Why this request, judged alone, would get empty group rewards (None: it would not)."""
+    scope = group_scope(reward)
+    counts = Counter(s.key for s in samples)
+    if scope == "batch" and len(samples) == 1:
+        what = "batch-wide shaping standardizes over the request"
+    elif scope == "group" and 1 in counts.values():
+        what = (f"{reward.mode} mode compares" if reward.mode == "groupwise"
+                else "group shaping standardizes") + " the samples of one prompt"
+    else:
+        return None
+    return (f"{what}, but this request holds a lone sample, whose reward would be 0: "
+            "start judge serve with --group-size N (OpenRLHF: --rollout.n_samples_per_prompt "
+            "N) to hold one-sample requests until their group is complete, or send a "
+            "prompt's samples in one request")
+
+
+def _respond(outcomes: list[Outcome]) -> RewardResponse:
+    failures = [asdict(replace(o.failure, index=i)) for i, o in enumerate(outcomes)
+                if o.failure is not None]
+    return RewardResponse(
+        rewards=[o.reward for o in outcomes], scores=[o.score for o in outcomes],
+        extra_logs={"judge_failed": [float(o.failure is not None) for o in outcomes],
+                    "judge_group_size": [float(o.group_size) for o in outcomes]},
+        failures=failures)
 
 
 def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int = 256,
-               max_batch: int = 64, end_tokens: tuple[str, ...] = END_OF_TURN) -> FastAPI:
+               max_batch: int = 64, end_tokens: tuple[str, ...] = END_OF_TURN,
+               group_size: int | None = None, group_timeout: float = 30.0) -> FastAPI:
     """The reward server as a FastAPI app (run it with uvicorn, or `judge serve`).
 
     Args:
-        reward: the `JudgeReward` (mode, shaping) every request goes through.
+        reward: the `JudgeReward` (mode, shaping, on_failure) every group goes through.
         token: if set, requests must carry ``Authorization: Bearer <token>``.
-        capacity: requests that may wait; beyond it, 503 with ``Retry-After``.
+        capacity: groups that may wait for the engine; beyond it, 503 with ``Retry-After``.
         max_batch: judge requests per engine call at most.
         end_tokens: end-of-turn tokens stripped from the end of each response, with
             the judge tokenizer's special tokens.
+        group_size: samples per prompt to hold and judge together (OpenRLHF's
+            ``--rollout.n_samples_per_prompt``); None: each request is judged alone.
+        group_timeout: seconds a group waits for its last samples.
+
+    Raises:
+        UserError: group settings that cannot give meaningful rewards (`check_grouping`).
 
     Loads the judge's backend (the model) before returning.
     """
+    check_grouping(reward, group_size)
     batcher = MicroBatcher(reward, capacity=capacity, max_batch=max_batch)
+    holder = GroupHolder(reward, batcher, group_size=group_size, timeout=group_timeout)
     # The judge's own control tokens too (pad, eos): only trailing ones are removed.
     strip = tuple(dict.fromkeys([*end_tokens, *reward.judge.backend.special_tokens]))
 
@@ -100,6 +164,7 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         batcher.start()
         yield
+        await holder.stop()
         await batcher.stop()
 
     app = FastAPI(title="judge reward server", lifespan=lifespan)
@@ -115,31 +180,50 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "mode": reward.mode, "model": reward.judge.backend.name,
-                "waiting": batcher.waiting, "capacity": capacity,
-                "batches": batcher.batches, "judged": batcher.judged}
+                "on_failure": reward.on_failure, "group_size": group_size,
+                "waiting": batcher.waiting, "holding": holder.holding, "capacity": capacity,
+                "batches": batcher.batches, "judged": batcher.judged, "groups": holder.groups,
+                "partial_groups": holder.partial_groups, "failed": holder.failed}
 
     @app.post("/get_reward", dependencies=[Depends(authorize)])
     @app.post("/", dependencies=[Depends(authorize)], include_in_schema=False)
     async def get_reward(body: RewardRequest) -> RewardResponse:
-        lengths = {"query": len(body.query), "prompts": len(body.prompts)}
-        if body.labels is not None:
-            lengths["labels"] = len(body.labels)
-        if len(set(lengths.values())) > 1:
-            listing = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-            raise HTTPException(400, f"query, prompts and labels must have one entry per "
-                                     f"sample, but {listing}")
-        prompts, responses, failed = _texts(body, strip)
-        try:
-            plan = reward.plan(prompts, responses, body.labels)
-            batch = await batcher.submit(plan)
-        except UserError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        except QueueFullError as exc:
-            raise HTTPException(503, str(exc),
-                                headers={"Retry-After": str(exc.retry_after)}) from exc
-        except BackendError as exc:
-            log.warning("reward batch failed: %s", exc)
-            raise HTTPException(503 if exc.retryable else 502, f"judge backend: {exc}") from exc
-        return _respond(batch, failed)
+        _check_lengths(body)
+        if reward.mode == "reference" and body.labels is None:
+            raise HTTPException(400, "reference mode needs labels (the reference answers): "
+                                     "OpenRLHF sends them with --data.label_key")
+        samples = _samples(body, strip)
+        if group_size is None and (why := _lone(reward, samples)):
+            raise HTTPException(400, why)
+        outcomes = await _judged(holder, samples)
+        failed = [o.failure for o in outcomes if o.failure is not None]
+        if failed and reward.on_failure == "raise":
+            raise HTTPException(502, f"{len(failed)} of {len(outcomes)} rewards could not be "
+                                     f"judged: {[asdict(f) for f in failed]}")
+        return _respond(outcomes)
 
     return app
+
+
+def _check_lengths(body: RewardRequest) -> None:
+    lengths = {"query": len(body.query), "prompts": len(body.prompts)}
+    if body.labels is not None:
+        lengths["labels"] = len(body.labels)
+    if len(set(lengths.values())) > 1:
+        listing = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise HTTPException(400, f"query, prompts and labels must have one entry per "
+                                 f"sample, but {listing}")
+
+
+async def _judged(holder: GroupHolder, samples: list[Sample]) -> list[Outcome]:
+    """The samples' outcomes, with the holder's errors as HTTP errors."""
+    try:
+        return await holder.judge(samples)
+    except UserError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    except QueueFullError as exc:
+        raise HTTPException(503, str(exc),
+                            headers={"Retry-After": str(exc.retry_after)}) from exc
+    except BackendError as exc:
+        log.warning("reward batch failed: %s", exc)
+        raise HTTPException(503 if exc.retryable else 502, f"judge backend: {exc}") from exc
