@@ -9,11 +9,16 @@ The ridge term λ (tiny by default) keeps an item that wins every comparison wit
 probability 1 finite, and pins the otherwise free additive constant. L is strictly
 concave, so Newton's method converges in a handful of steps. Strengths are returned
 centred (mean 0); differences s_i − s_j then read as logits of P(i ≻ j).
+
+`consistency` says how far a group's comparisons are from any ranking: the share of
+judged triads that are 3-cycles (A ≻ B ≻ C ≻ A) and the fit's residual.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,3 +97,62 @@ def fit_bradley_terry(n: int, comparisons: Sequence[tuple[int, int, float]], *,
         if np.max(np.abs(scale * step)) < tol:
             break
     return np.asarray(s - s.mean(), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """How well a group's judged comparisons agree with one ranking.
+
+    Attributes:
+        triads: triples of items whose three pairs were all judged with a winner
+            (P ≠ ½ after averaging every comparison of the pair).
+        cycles: how many of those triads are cyclic (A ≻ B ≻ C ≻ A).
+        residual: root mean square of P(i ≻ j) − σ(s_i − s_j) over the comparisons,
+            at the fitted strengths (0: the judge is exactly Bradley–Terry).
+    """
+
+    triads: int
+    cycles: int
+    residual: float
+
+    @property
+    def cycle_share(self) -> float | None:
+        """Share of judged triads that are cyclic; None when no triad was judged."""
+        return self.cycles / self.triads if self.triads else None
+
+
+def consistency(n: int, comparisons: Sequence[tuple[int, int, float]],
+                strengths: NDArray[np.float64]) -> Consistency:
+    """3-cycles and the fit's residual of one group's comparisons.
+
+    Args:
+        n: number of items.
+        comparisons: ``(i, j, p)`` as given to `fit_bradley_terry`.
+        strengths: the strengths fitted to them.
+    """
+    mean = _pair_means(comparisons)
+    beats = {(i, j) for (i, j), p in mean.items() if p > 0.5} | \
+        {(j, i) for (i, j), p in mean.items() if p < 0.5}
+    triads = cycles = 0
+    for a, b, c in itertools.combinations(range(n), 3):
+        edges = [(a, b), (b, c), (a, c)]
+        if all((x, y) in beats or (y, x) in beats for x, y in edges):
+            triads += 1
+            # A triad is cyclic exactly when every item wins once.
+            wins = [sum((x, y) in beats for y in (a, b, c) if y != x) for x in (a, b, c)]
+            cycles += wins == [1, 1, 1]
+    if not comparisons:
+        return Consistency(0, 0, 0.0)
+    diff = np.array([strengths[i] - strengths[j] for i, j, _ in comparisons])
+    p = np.array([c[2] for c in comparisons])
+    residual = float(np.sqrt(np.mean((p - _sigmoid(diff)) ** 2)))
+    return Consistency(triads, cycles, residual)
+
+
+def _pair_means(comparisons: Sequence[tuple[int, int, float]]) -> dict[tuple[int, int], float]:
+    """Mean P(i ≻ j) per unordered pair, keyed (smaller index, larger index)."""
+    sums: dict[tuple[int, int], list[float]] = {}
+    for i, j, p in comparisons:
+        key, value = ((i, j), p) if i < j else ((j, i), 1.0 - p)
+        sums.setdefault(key, []).append(value)
+    return {k: sum(v) / len(v) for k, v in sums.items()}

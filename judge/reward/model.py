@@ -9,7 +9,8 @@ r(y) − r(y′) = logit P(y ≻ y′) (Bradley–Terry). The modes read a judge
   [ε, 1 − ε] (ε = 1e-4 by default, so |r| ≤ 9.21). If the judge's preferences are
   Bradley–Terry, r(y₁) − r(y₂) = logit P(y₁ ≻ y₂).
 - ``groupwise``: the completions that share a prompt form a group (a GRPO group);
-  every pair in it is compared (both orders, with the judge's default
+  the pairs of its ``schedule`` (default every pair; `judge.reward.schedules`)
+  are compared (both orders, with the judge's default
   ``swap="both"``), and r = the group's centred Bradley–Terry strengths
   (`judge.reward.bradley_terry`). A group of one gets 0.
 
@@ -24,7 +25,7 @@ so its group-baseline advantage is zero (`judge.reward.mask`), and it stays list
 
 from __future__ import annotations
 
-import itertools
+import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +34,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from judge.errors import JudgeError, UserError
 from judge.inputs import PairInput, PointInput
 from judge.judge import Judge
-from judge.reward.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
+from judge.reward.bradley_terry import DEFAULT_RIDGE, consistency, fit_bradley_terry
 from judge.reward.items import Item, RewardFailure, check_lengths, message_text, read_item
 from judge.reward.mask import mask_failures
+from judge.reward.schedules import Schedule
 from judge.reward.shaping import Shaping, apply_shaping
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
@@ -47,6 +49,7 @@ OnFailure = Literal["raise", "none", "mask"]
 Rewards = list[float | None]
 # Keyword arguments trainers pass that are not dataset columns.
 TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
+logger = logging.getLogger("judge.reward")
 
 
 class RewardError(JudgeError):
@@ -109,6 +112,9 @@ class JudgeReward:
             ``"mask"`` (its group's mean reward; still listed in the failures).
         eps: probability clip of the reference mode's logit.
         ridge: the Bradley–Terry prior of the groupwise mode.
+        schedule: which pairs of a group the groupwise mode compares: a `Schedule`, or
+            ``"all"`` (default), ``"ring"`` (G pairs) or ``"regular:K"`` (about K·G/2
+            pairs); see `judge.reward.schedules` for what each costs.
         name: the ``__name__`` trainers log this reward under (default ``judge_<mode>``).
 
     Raises:
@@ -119,6 +125,7 @@ class JudgeReward:
                  normalize_score: bool = False, reference_key: str = "reference",
                  shaping: Shaping | None = None, on_failure: OnFailure = "raise",
                  eps: float = 1e-4, ridge: float = DEFAULT_RIDGE,
+                 schedule: Schedule | str = "all",
                  name: str | None = None) -> None:
         if mode not in ("pointwise", "reference", "groupwise"):
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
@@ -134,6 +141,7 @@ class JudgeReward:
         self.on_failure: OnFailure = on_failure
         self.eps = eps
         self.ridge = ridge
+        self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
         self.__name__ = name or f"judge_{mode}"
 
     def __repr__(self) -> str:
@@ -263,7 +271,10 @@ class JudgeReward:
         requests: list[PairInput | PointInput] = []
         owners: list[tuple[int, int]] = []
         for members in _groups(items).values():
-            for i, j in itertools.combinations(members, 2):
+            first = items[members[0]]
+            assert isinstance(first, Item)
+            for x, y in self.schedule.pairs(len(members), first.prompt):
+                i, j = members[x], members[y]
                 a, b = items[i], items[j]
                 assert isinstance(a, Item) and isinstance(b, Item)
                 requests.append(PairInput(a.prompt, a.completion, b.completion,
@@ -346,6 +357,8 @@ class JudgeReward:
             strengths = fit_bradley_terry(
                 max(len(fitted), 1), [(where[i], where[j], p) for i, j, p in comparisons],
                 ridge=self.ridge)
+            _log_consistency(len(fitted), [(where[i], where[j], p) for i, j, p in comparisons],
+                             strengths)
             for k in members:
                 if k in where:
                     raw[k] = float(strengths[where[k]])
@@ -356,6 +369,18 @@ class JudgeReward:
         if batch.failures and self.on_failure == "raise":
             raise RewardError(batch.failures, len(batch.rewards))
         return batch.rewards
+
+
+def _log_consistency(n: int, comparisons: list[tuple[int, int, float]],
+                     strengths: Any) -> None:
+    """Log a group's 3-cycles and fit residual: a self-contradicting judge shows here."""
+    if n < 2:
+        return
+    found = consistency(n, comparisons, strengths)
+    share = "n/a" if found.cycle_share is None else f"{found.cycle_share:.2f}"
+    logger.info("groupwise: %d completions, %d comparisons, 3-cycles %d of %d judged "
+                "triads (%s), Bradley-Terry residual %.3f", n, len(comparisons),
+                found.cycles, found.triads, share, found.residual)
 
 
 def _failed(index: int, failure: JudgmentFailure) -> RewardFailure:
