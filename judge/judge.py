@@ -153,6 +153,22 @@ class Judge:
             return NoCache()
         return JudgmentCache(cache)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings, not a loaded backend: it is built again on first use.
+
+        This is what lets a reward built on this judge cross into a spawned worker
+        (TRL's ``AsyncGRPOTrainer`` pickles its reward functions).
+
+        Raises:
+            TypeError: the judge was given a built `Backend` object, which another
+                process cannot rebuild; pass a ``backend/model`` string instead.
+        """
+        if isinstance(self._model, Backend):
+            raise TypeError(f"a Judge built on a Backend object ({self._model.name!r}) does "
+                            "not pickle; build it from a 'backend/model' string (it is loaded "
+                            "again in the other process), or serve it with `judge serve`")
+        return {**self.__dict__, "_backend": None}
+
     @property
     def backend(self) -> Backend:
         """The backend, loaded on first use."""

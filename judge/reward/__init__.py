@@ -7,8 +7,8 @@ extra; nothing heavy is imported here.
 
 from judge.reward.bradley_terry import fit_bradley_terry
 from judge.reward.items import RewardFailure
-from judge.reward.model import JudgeReward, RewardBatch, RewardError
+from judge.reward.model import AsyncJudgeReward, JudgeReward, RewardBatch, RewardError
 from judge.reward.shaping import Shaping
 
-__all__ = ["JudgeReward", "RewardBatch", "RewardError", "RewardFailure", "Shaping",
-           "fit_bradley_terry"]
+__all__ = ["AsyncJudgeReward", "JudgeReward", "RewardBatch", "RewardError", "RewardFailure",
+           "Shaping", "fit_bradley_terry"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,6 +35,7 @@ from judge.errors import JudgeError, UserError
 from judge.inputs import PairInput, PointInput
 from judge.judge import Judge
 from judge.reward.bradley_terry import DEFAULT_RIDGE, consistency, fit_bradley_terry
+from judge.reward.distributed import World, compute_across, current_world
 from judge.reward.items import Item, RewardFailure, check_lengths, message_text, read_item
 from judge.reward.mask import mask_failures
 from judge.reward.schedules import Schedule
@@ -116,6 +117,10 @@ class JudgeReward:
             ``"all"`` (default), ``"ring"`` (G pairs) or ``"regular:K"`` (about K·G/2
             pairs); see `judge.reward.schedules` for what each costs.
         name: the ``__name__`` trainers log this reward under (default ``judge_<mode>``).
+        across_processes: ``"gather"`` (default): under ``torch.distributed`` with several
+            processes, a call that needs whole groups (groupwise, or group/batch shaping)
+            gathers the batch of every process (`judge.reward.distributed`); ``"local"``
+            judges only what this process was given.
 
     Raises:
         UserError: an unknown mode or on_failure value.
@@ -126,7 +131,8 @@ class JudgeReward:
                  shaping: Shaping | None = None, on_failure: OnFailure = "raise",
                  eps: float = 1e-4, ridge: float = DEFAULT_RIDGE,
                  schedule: Schedule | str = "all",
-                 name: str | None = None) -> None:
+                 name: str | None = None,
+                 across_processes: Literal["gather", "local"] = "gather") -> None:
         if mode not in ("pointwise", "reference", "groupwise"):
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
         if on_failure not in ("raise", "none", "mask"):
@@ -143,6 +149,10 @@ class JudgeReward:
         self.ridge = ridge
         self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
         self.__name__ = name or f"judge_{mode}"
+        if across_processes not in ("gather", "local"):
+            raise UserError(f"across_processes must be 'gather' or 'local', got "
+                            f"{across_processes!r}")
+        self.across_processes = across_processes
 
     def __repr__(self) -> str:
         return f"JudgeReward(mode={self.mode!r}, name={self.__name__!r})"
@@ -163,27 +173,39 @@ class JudgeReward:
             UserError: list lengths differ, or reference mode without references.
             RewardError: some items have no reward and ``on_failure="raise"``.
         """
-        return self._settle(self.compute(prompts, completions, self._references(kwargs)))
+        references = self._references(kwargs)
+        world = self._world()
+        if world is not None:  # whole groups across processes (`judge.reward.distributed`)
+            return self._settle(compute_across(self, prompts, completions, references, world))
+        return self._settle(self.compute(prompts, completions, references))
 
     async def acall(self, prompts: Sequence[Any], completions: Sequence[Any],
                     **kwargs: Any) -> Rewards:
-        """Async `__call__` (the judge's async path)."""
+        """Async `__call__` (the judge's async path).
+
+        Across processes (see `judge.reward.distributed`) it judges synchronously between
+        its two gathers: collectives must come in the same order on every process, which
+        interleaved coroutines would not guarantee.
+        """
+        if self._world() is not None:
+            return self(prompts, completions, **kwargs)
         batch = await self.acompute(prompts, completions, self._references(kwargs))
         return self._settle(batch)
 
-    def as_async(self) -> Callable[..., Awaitable[Rewards]]:
-        """A real ``async def`` reward function (``inspect.iscoroutinefunction`` is True).
+    def as_async(self) -> AsyncJudgeReward:
+        """This reward as an async callable that pickles (for ``AsyncGRPOTrainer``).
 
-        Trainers detect async reward functions that way, which an object with an async
-        ``__call__`` would fail. The function carries this reward's ``__name__``.
+        TRL 1.16 tells async reward functions by ``is_async_callable`` (which reads an
+        object's ``__call__``); the object carries this reward's ``__name__``, which TRL
+        logs it under.
         """
+        return AsyncJudgeReward(self)
 
-        async def reward(prompts: Sequence[Any], completions: Sequence[Any],
-                         **kwargs: Any) -> Rewards:
-            return await self.acall(prompts, completions, **kwargs)
-
-        reward.__name__ = reward.__qualname__ = self.__name__
-        return reward
+    def _world(self) -> World | None:
+        """The process world when this call needs whole groups and there are several."""
+        whole = self.mode == "groupwise" or self.shaping.normalize \
+            or self.shaping.residualize_length
+        return current_world() if whole and self.across_processes == "gather" else None
 
     def score(self, prompts: Sequence[Any], completions: Sequence[Any],
               references: Sequence[Any] | None = None) -> torch.Tensor:
@@ -410,3 +432,17 @@ def _group_keys(items: Sequence[Item | RewardFailure]) -> list[int]:
             for k, it in enumerate(items)]
 
 
+class AsyncJudgeReward:
+    """`JudgeReward.acall` as an async callable object that pickles (see `as_async`)."""
+
+    def __init__(self, reward: JudgeReward) -> None:
+        self.reward = reward
+        self.__name__ = reward.__name__
+
+    def __repr__(self) -> str:
+        return f"AsyncJudgeReward({self.reward!r})"
+
+    async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any],
+                       **kwargs: Any) -> Rewards:
+        """The rewards of `JudgeReward.acall`."""
+        return await self.reward.acall(prompts, completions, **kwargs)

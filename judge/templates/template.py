@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jinja2
 from jinja2 import meta
@@ -145,6 +145,10 @@ class JudgeTemplate:
             )
         return cls(name=name, spec=parsed, source=text, _template=template)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A compiled Jinja template does not pickle; the text and the final spec rebuild it.
+        return _rebuild, (self.source, self.name, self.spec.model_dump())
+
     @classmethod
     def from_file(cls, path: str | Path, **spec: object) -> JudgeTemplate:
         """Parse a template file (see `from_string`).
@@ -219,3 +223,8 @@ class JudgeTemplate:
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
                 AttributeError) as exc:  # an expression in the template itself failed
             raise TemplateError(f"{self.name}: rendering failed: {exc!r}") from exc
+
+
+def _rebuild(source: str, name: str, spec: dict[str, object]) -> JudgeTemplate:
+    """A template parsed again from its text and validated spec (for unpickling)."""
+    return JudgeTemplate.from_string(source, name=name, **spec)

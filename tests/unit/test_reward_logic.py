@@ -130,14 +130,22 @@ def test_query_split_and_chat_formats() -> None:
         split_query("other", prompt)
 
 
-def test_async_variant_is_a_coroutine_function() -> None:
+def test_async_variant_is_async_for_trl_and_pickles() -> None:
+    import pickle
+
+    from trl.trainer.utils import get_callable_name, is_async_callable
+
     from judge.judge import Judge
     from judge.reward import JudgeReward
 
     reward = JudgeReward(Judge(cache=False), mode="pointwise", name="my_judge")
     fn = reward.as_async()
-    assert inspect.iscoroutinefunction(fn) and fn.__name__ == "my_judge"
-    assert not inspect.iscoroutinefunction(reward)
+    # TRL 1.16 (GRPO, RLOO, AsyncGRPO) detects async rewards by is_async_callable.
+    assert is_async_callable(fn) and get_callable_name(fn) == "my_judge"
+    assert inspect.iscoroutinefunction(fn.__call__)
+    assert not is_async_callable(reward)
+    again = pickle.loads(pickle.dumps(fn))
+    assert get_callable_name(again) == "my_judge" and again.reward.mode == "pointwise"
     assert reward.__name__ == "my_judge"
     with pytest.raises(UserError, match="mode"):
         JudgeReward(Judge(cache=False), mode="listwise")  # type: ignore[arg-type]
