@@ -10,7 +10,8 @@ Generate method: Outlines constrains generation to the verdict's JSON schema.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from judge.backends.base import (
 from judge.backends.hf import directory_revision, encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
 from judge.backends.prefix import PrefixGroup, group_by_prefix, length_buckets
+from judge.engine.progress import finished
 from judge.errors import BackendError
 from judge.verdicts import Usage
 
@@ -176,10 +178,11 @@ class TransformersBackend(Backend):
         keep = max(len(probe) for _, probe, _ in rows) + 1
         measured: list[dict[tuple[Prefix, int], float]] = [{} for _ in requests]
         failed: dict[int, BackendError] = {}
+        settle = _settler(rows)
         for group in self._groups([ids for _, _, ids in rows], keep):
             members = [rows[k] for k in group.rows]
             try:
-                self._measure_group(members, group.prefix_len, tries, measured)
+                self._measure_group(members, group.prefix_len, tries, measured, settle)
             except (RuntimeError, ValueError) as exc:  # e.g. out of memory
                 error = BackendError(f"forward pass failed: {exc}", retryable=False)
                 error.__cause__ = exc
@@ -197,11 +200,14 @@ class TransformersBackend(Backend):
         return [PrefixGroup(tuple(range(len(rows))), 0)]
 
     def _measure_group(self, members: list[_Row], prefix_len: int, tries: list[LabelTrie],
-                       measured: list[dict[tuple[Prefix, int], float]]) -> None:
+                       measured: list[dict[tuple[Prefix, int], float]],
+                       settle: Callable[[list[_Row]], None]) -> None:
         prefix = self._prefix_cache(members[0][2][:prefix_len]) if prefix_len else None
         lengths = [len(ids) - prefix_len for _, _, ids in members]
         for bucket in length_buckets(lengths, self.batch_size, slack=self.slack):
-            self._measure([members[k] for k in bucket], tries, measured, prefix)
+            chunk = [members[k] for k in bucket]
+            self._measure(chunk, tries, measured, prefix)
+            settle(chunk)
 
     def _prefix_cache(self, ids: list[int]) -> _Prefix:
         """Key/value tensors of one shared prefix (batch 1), per layer."""
@@ -277,6 +283,7 @@ class TransformersBackend(Backend):
                 error = BackendError(f"generation failed: {exc}", retryable=False)
                 error.__cause__ = exc
                 results.update({i: error for i in indices})
+            finished(len(indices))
         return [results[i] for i in range(len(requests))]
 
     def _generate_chunk(self, chunk: Sequence[GenerateRequest]) -> list[Generation]:
@@ -318,3 +325,16 @@ class TransformersBackend(Backend):
             self._generators[key] = outlines.Generator(self._outlines, JsonSchema(key))
         return self._generators[key]
 
+
+def _settler(rows: list[_Row]) -> Callable[[list[_Row]], None]:
+    """Report a request as finished once every one of its rows has been measured."""
+    left = Counter(i for i, _, _ in rows)
+
+    def settle(done: list[_Row]) -> None:
+        complete = 0
+        for i, _, _ in done:
+            left[i] -= 1
+            complete += left[i] == 0
+        finished(complete)
+
+    return settle

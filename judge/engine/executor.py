@@ -8,16 +8,28 @@ chunk is cached before the next one starts, so a killed job keeps its finished w
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 
 from judge.backends.base import Backend, Generation, LabelScores
 from judge.cache import JudgmentCache
 from judge.engine.calls import Call, CallFailure, Reading, failure_from_error, payload_of, read
+from judge.engine.progress import Finished, listening
 from judge.errors import BackendError
 
 Result = LabelScores | Generation | BackendError
 Outcome = Reading | CallFailure
 Progress = Callable[[int, int], None]
-Steps = Generator[list[Call], list[Result], dict[str, Outcome]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Calls to send to the backend together, and where its progress within them goes."""
+
+    calls: list[Call]
+    finished: Finished
+
+
+Steps = Generator[Chunk, list[Result], dict[str, Outcome]]
 
 
 def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
@@ -38,13 +50,25 @@ def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
     pending.sort(key=lambda c: [m["content"] for m in c.messages])
     for start in range(0, len(pending), chunk_size):
         chunk = pending[start : start + chunk_size]
-        results = yield chunk
+        results = yield Chunk(chunk, _within(progress, done, len(chunk), total))
         for call, result in zip(chunk, results, strict=True):
             outcomes[call.key] = _settle(call, result, cache)
         done += len(chunk)
         if progress:
             progress(done, total)
     return outcomes
+
+
+def _within(progress: Progress | None, base: int, size: int, total: int) -> Finished:
+    """A backend's ``finished(count)`` inside one chunk, as running totals to ``progress``."""
+    reported = [0]
+
+    def finished(count: int) -> None:
+        reported[0] = min(size, reported[0] + count)
+        if progress:
+            progress(base + reported[0], total)
+
+    return finished
 
 
 def _settle(call: Call, result: Result, cache: JudgmentCache) -> Outcome:
@@ -57,24 +81,29 @@ def _settle(call: Call, result: Result, cache: JudgmentCache) -> Outcome:
     return outcome
 
 
-def dispatch(backend: Backend, chunk: Sequence[Call]) -> list[Result]:
+def dispatch(backend: Backend, chunk: Chunk) -> list[Result]:
     """Send one chunk (all of one method) to the backend synchronously."""
+    calls = chunk.calls
     try:
-        if chunk[0].method == "logprob":
-            return list(backend.score_labels([c.request for c in chunk]))  # type: ignore[misc]
-        return list(backend.generate([c.request for c in chunk]))  # type: ignore[misc]
+        with listening(chunk.finished):
+            if calls[0].method == "logprob":
+                return list(backend.score_labels([c.request for c in calls]))  # type: ignore[misc]
+            return list(backend.generate([c.request for c in calls]))  # type: ignore[misc]
     except BackendError as error:
-        return [error] * len(chunk)
+        return [error] * len(calls)
 
 
-async def adispatch(backend: Backend, chunk: Sequence[Call]) -> list[Result]:
+async def adispatch(backend: Backend, chunk: Chunk) -> list[Result]:
     """Send one chunk (all of one method) to the backend asynchronously."""
+    calls = chunk.calls
     try:
-        if chunk[0].method == "logprob":
-            return list(await backend.ascore_labels([c.request for c in chunk]))  # type: ignore[misc]
-        return list(await backend.agenerate([c.request for c in chunk]))  # type: ignore[misc]
+        with listening(chunk.finished):
+            if calls[0].method == "logprob":
+                requests = [c.request for c in calls]
+                return list(await backend.ascore_labels(requests))  # type: ignore[arg-type]
+            return list(await backend.agenerate([c.request for c in calls]))  # type: ignore[misc]
     except BackendError as error:
-        return [error] * len(chunk)
+        return [error] * len(calls)
 
 
 def run_sync(steps: Steps, backend: Backend) -> dict[str, Outcome]:
