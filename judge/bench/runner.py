@@ -4,7 +4,9 @@ Every judgment goes through `Judge.compare_batch` or `Judge.score_batch`, so any
 configuration (model, backend, rubric, template, method, swap) is measured as a user
 would run it. In pairwise comparisons the chosen completion is placed first or second
 by a hash of the seed and the item, so a judge that always prefers one position scores
-about chance, not 100% or 0%, whatever ``swap`` is.
+about chance, not 100% or 0%, whatever ``swap`` is; where the benchmark fixes the order
+(JudgeBench's published A and B, a human-labelled pair's A and B) it is kept, so a
+one-order run (``swap="none"``) is that benchmark's one-order protocol.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def describe(judge: Judge) -> dict[str, Any]:
             "pairwise_template": judge.template("pairwise").name,
             "pointwise_template": judge.template("pointwise").name,
             "method": config.method, "swap": config.swap, "seed": config.seed,
-            "max_new_tokens": config.max_new_tokens}
+            "max_new_tokens": config.max_new_tokens,
+            "calibration": None if config.calibration is None else
+            config.calibration.model_dump(mode="json", exclude={"points"})}
 
 
 def chosen_label(seed: int, item_id: str, index: int) -> str:
