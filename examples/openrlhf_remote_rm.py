@@ -1,19 +1,29 @@
-"""OpenRLHF with a judge as its remote reward model.
+"""OpenRLHF (v0.10+; checked against 0.11.2) with a judge as its remote reward model.
 
-1. Start the reward server (the embedded judge here; pass --model for a stronger one,
-   --mode reference to reward against the dataset's labels):
+1. Start the reward server (the embedded judge here; pass --model for a stronger one).
+   OpenRLHF sends every sample as its own request, so a reward that compares a prompt's
+   samples needs --group-size equal to OpenRLHF's --rollout.n_samples_per_prompt:
 
-       .venv/bin/judge serve --port 5000 --mode reference --token "$JUDGE_SERVE_TOKEN"
+       .venv/bin/judge serve --port 5000 --mode groupwise --group-size 4
+
+   (--mode reference rewards against the dataset's labels; --mode pointwise scores each
+   response alone and needs no group size.)
 
 2. Point OpenRLHF at it instead of a reward model checkpoint:
 
        python -m openrlhf.cli.train_ppo_ray ... \
-           --remote_rm_url http://127.0.0.1:5000/get_reward --label_key reference
+           --reward.remote_url http://127.0.0.1:5000/get_reward \
+           --rollout.n_samples_per_prompt 4 --data.label_key reference
 
-   (OpenRLHF sends no bearer token; with --token, put a proxy in front or leave the
-   token off on a trusted host. The server binds 127.0.0.1 unless told otherwise.)
+   or give it the Python-file route, which OpenRLHF loads in each rollout actor:
 
-3. This script sends one request exactly as OpenRLHF does and prints the reply:
+       --reward.remote_url examples/openrlhf_reward_func.py   # JUDGE_SERVE_URL=...
+
+   (OpenRLHF sends no bearer token; with --token use the reward_func file, which sends
+   $JUDGE_SERVE_TOKEN. The server binds 127.0.0.1 unless told otherwise.)
+
+3. This script sends one group exactly as OpenRLHF does, one sample per request, all at
+   once, and prints each reply:
 
        .venv/bin/python examples/openrlhf_remote_rm.py --url http://127.0.0.1:5000
 """
@@ -21,25 +31,36 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+from typing import Any
 
 import httpx
 
 PROMPT = "<|im_start|>user\nWhat is 2 + 2?<|im_end|>\n<|im_start|>assistant\n"
+RESPONSES = ["4", "5", "2 + 2 = 4.", "It is 22."]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="send one OpenRLHF-style reward request")
-    parser.add_argument("--url", default="http://127.0.0.1:5000")
-    parser.add_argument("--token", default=os.environ.get("JUDGE_SERVE_TOKEN"))
-    args = parser.parse_args()
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-    body = {"query": [PROMPT + "4<|im_end|>", PROMPT + "5<|im_end|>"],
-            "prompts": [PROMPT, PROMPT], "labels": ["2 + 2 = 4.", "2 + 2 = 4."]}
-    reply = httpx.post(f"{args.url}/get_reward", json=body, headers=headers, timeout=600)
+async def post_one(client: httpx.AsyncClient, url: str, response: str) -> dict[str, Any]:
+    body = {"query": [PROMPT + response + "<|im_end|>"], "prompts": [PROMPT],
+            "labels": ["2 + 2 = 4."]}
+    reply = await client.post(f"{url}/get_reward", json=body)
     reply.raise_for_status()
-    print(reply.json())
+    return reply.json()  # type: ignore[no-any-return]
+
+
+async def main(url: str, token: str | None) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(headers=headers, timeout=600) as client:
+        replies = await asyncio.gather(*[post_one(client, url, r) for r in RESPONSES])
+    for response, reply in zip(RESPONSES, replies, strict=True):
+        print(f"{response!r}: reward {reply['rewards'][0]:.3f}, score {reply['scores'][0]:.3f}, "
+              f"{reply['extra_logs']}")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description="send one group as OpenRLHF does")
+    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    parser.add_argument("--token", default=os.environ.get("JUDGE_SERVE_TOKEN"))
+    args = parser.parse_args()
+    asyncio.run(main(args.url, args.token))

@@ -31,9 +31,10 @@ def faults() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FaultServer, str]]:
-    """One fault server and one `judge serve` (with a cache) shared by two tests."""
+    """One fault server and one `judge serve` (with a cache, failures as null) for two tests."""
     with FaultServer() as server, \
-            judge_serve(server, tmp_path_factory.mktemp("home"), timeout=2.0) as url:
+            judge_serve(server, tmp_path_factory.mktemp("home"), "--on-failure", "none",
+                        timeout=2.0) as url:
         yield server, url
 
 

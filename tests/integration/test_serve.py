@@ -8,12 +8,14 @@ OpenRLHF posts JSON ``{"query", "prompts", "labels"}`` to ``--remote_rm_url`` an
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +42,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[str]:
-    """``judge serve --mode reference --token ...`` on a free port; yields its base URL.
-
-    It shares the session's cache directory, so an item judged once (by the server or by
-    a test's direct computation) is not judged again.
-    """
+@contextmanager
+def serving(model_home: dict[str, Any], log: Path, *options: str) -> Iterator[str]:
+    """``judge serve OPTIONS`` on a free port, sharing the session's cache; yields its URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "server.log"
     env = {**os.environ, "JUDGE_CACHE_DIR": str(model_home["root"])}
     with log.open("w") as out:
-        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--mode", "reference",
-                                 "--token", TOKEN], stdout=out, stderr=out, env=env)
+        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), *options],
+                                stdout=out, stderr=out, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -70,6 +66,19 @@ def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[str]:
+    """``judge serve --mode reference --token ...`` on a free port; yields its base URL.
+
+    It shares the session's cache directory, so an item judged once (by the server or by
+    a test's direct computation) is not judged again.
+    """
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    with serving(model_home, log, "--mode", "reference", "--token", TOKEN) as url:
+        yield url
 
 
 SHORT = [("What is 2 + 2?", "5", "2 + 2 = 4."),
@@ -107,8 +116,10 @@ def test_rewards_are_the_judges_reference_rewards(server: str, smollm: Any) -> N
         [s["plain"] for s in items], [s["response"] for s in items],
         reference=[s["label"] for s in items])
     assert data["rewards"] == pytest.approx(direct, abs=1e-4)
-    assert data["scores"] == data["rewards"]
-    assert data["extra_logs"] == {"judge_failed": [0.0, 0.0]} and data["failures"] == []
+    # scores: P(response ≻ label) = σ(reward), in [0, 1] for OpenRLHF's dynamic filtering
+    assert data["scores"] == pytest.approx([1 / (1 + math.exp(-r)) for r in data["rewards"]])
+    assert data["extra_logs"] == {"judge_failed": [0.0, 0.0], "judge_group_size": [2.0, 2.0]}
+    assert data["failures"] == []
 
 
 def test_token_is_required_and_checked(server: str) -> None:
@@ -139,14 +150,15 @@ def test_malformed_json_is_422(server: str) -> None:
     assert reply.status_code == 422
 
 
-def test_bad_items_get_null_and_the_rest_are_judged(server: str) -> None:
+def test_bad_items_are_masked_flagged_and_the_rest_are_judged(server: str) -> None:
     good = samples(1)[0]
     payload = body([good, good, good])
     payload["query"][1] = good["prompt"] + "<|im_end|>"            # empty response
     payload["query"][2] = "something else entirely"                 # not prompt + response
     data = httpx.post(f"{server}/get_reward", json=payload, headers=AUTH, timeout=600).json()
     assert isinstance(data["rewards"][0], float)
-    assert data["rewards"][1:] == [None, None]
+    # --on-failure mask (the default): their group's mean, here the one judged reward
+    assert data["rewards"][1:] == pytest.approx([data["rewards"][0]] * 2)
     assert data["extra_logs"]["judge_failed"] == [0.0, 1.0, 1.0]
     assert [(f["index"], f["reason"]) for f in data["failures"]] == [
         (1, "empty_completion"), (2, "invalid_input")]
@@ -174,3 +186,24 @@ def test_concurrent_requests_are_gathered_into_batches(server: str) -> None:
 def test_sync_client_reports_errors_as_judge_errors(server: str) -> None:
     with RewardClient(server, token="wrong") as client, pytest.raises(UserError, match="401"):
         client.rewards(["q"], ["q"], ["x"])
+
+
+def test_openrlhf_one_sample_requests_in_a_group_of_4_get_the_batched_groupwise_rewards(
+        model_home: dict[str, Any], smollm: Any, tmp_path: Path) -> None:
+    """The real judge behind OpenRLHF 0.11.2's own HTTP reward call, one sample a request."""
+    from openrlhf.utils.agent import SingleTurnAgentExecutor
+
+    prompt = chatml("What is 2 + 2?")
+    responses = ["4", "5", "2 + 2 = 4.", "It is 22."]
+    with serving(model_home, tmp_path / "server.log", "--mode", "groupwise",
+                 "--group-size", "4") as url:
+        executor = SingleTurnAgentExecutor(remote_rm_url=[f"{url}/get_reward"])
+
+        async def rollout() -> list[Any]:
+            return await asyncio.gather(*[executor._fetch_rewards_via_http(
+                [prompt + r + "<|im_end|>"], [prompt], [""]) for r in responses])
+        replies = [r[0] for r in asyncio.run(rollout())]
+    direct = JudgeReward(Judge(smollm), mode="groupwise")(["What is 2 + 2?"] * 4, responses)
+    assert [r["rewards"][0] for r in replies] == pytest.approx(direct, abs=1e-4)
+    assert len(set(direct)) == 4 and all(r["extra_logs"]["judge_group_size"] == [4.0]
+                                         for r in replies)
