@@ -30,7 +30,8 @@ def serve(
     token: Annotated[str | None, typer.Option(
         help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV} if set)")] = None,
     capacity: Annotated[int, typer.Option(
-        help="requests that may wait; more get HTTP 503 with Retry-After")] = 256,
+        help="requests (groups, with --group-size) that may wait for the engine; more get "
+             "HTTP 503 with Retry-After")] = 256,
     max_batch: Annotated[int, typer.Option(help="judge requests per engine batch")] = 64,
     normalize_score: Annotated[bool, typer.Option(
         help="pointwise: map the expected score to [0, 1]")] = False,
