@@ -1,0 +1,283 @@
+"""Groupwise judging at a fraction of all-pairs cost, and prefix reuse on transformers.
+
+One run, embedded SmolLM2-135M on the transformers backend, cache off:
+
+1. Schedules. For G = 4, 8, 16: ``--groups`` LLMBar Natural prompts, each with G
+   completions (its own chosen and rejected answers, then the answers of the next
+   prompts: off-topic candidates a judge should rank low). Every pair of a group is
+   judged once, both orders; each schedule's comparisons are then *taken from those
+   same judge outputs* (``swap="both"``: the mean of both orders; ``swap="none"``: the
+   order that shows the schedule's first member as A), so Kendall τ and top-1
+   agreement against all pairs measure the schedule, not judge noise. Each sparse
+   schedule is also run for real (`JudgeReward(schedule=...)`, swap both) for its
+   seconds and forward passes per group.
+2. Swap and batching. ``--pairs`` LLMBar Natural pairs whose shared part (system,
+   rubric, prompt: the common prefix of both orders) is at least half their tokens;
+   ``swap="none"`` and ``"both"`` at batch sizes 1, 4, 16, with and without prefix
+   reuse, in ``--rounds`` interleaved rounds (the fastest kept: the machine is shared).
+
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 2 --pairs 8 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import DATA, timed
+from benchmarks.report import write_section
+from judge import Judge, PairwiseVerdict
+from judge.backends.prefix import common_prefix
+from judge.backends.transformers import TransformersBackend
+from judge.inputs import PairInput
+from judge.reward import JudgeReward
+from judge.reward.bradley_terry import consistency, fit_bradley_terry
+from judge.reward.schedules import Schedule
+
+SCHEDULES = ("all", "ring", "regular:4")
+Outputs = dict[tuple[int, int], tuple[float, float]]  # (i<j) -> P(i ≻ j): i first, j first
+
+
+def natural() -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in DATA.read_text().splitlines()]
+    return [r for r in rows if r["subset"] == "llmbar-natural"]
+
+
+def groups(size: int, count: int, rows: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
+    """``count`` prompts, each with its own two answers and answers of the next prompts."""
+    rows = sorted(rows, key=lambda r: len(r["chosen"]) + len(r["rejected"]))
+    out = []
+    for g in range(count):
+        answers = [a for r in rows[g::count] for a in (r["chosen"], r["rejected"])][:size]
+        out.append((rows[g]["prompt"], answers))
+    return out
+
+
+def judge_all(judge: Judge, prompt: str, answers: list[str]) -> tuple[Outputs, float]:
+    """Every pair (i < j) of the group, both orders: P(i ≻ j) with i shown first, j first."""
+    pairs = [(i, j) for i in range(len(answers)) for j in range(i + 1, len(answers))]
+    seconds, verdicts = timed(lambda: judge.compare_batch(
+        [PairInput(prompt, answers[i], answers[j]) for i, j in pairs]))
+    out: Outputs = {}
+    for (i, j), v in zip(pairs, verdicts, strict=True):
+        assert isinstance(v, PairwiseVerdict), v
+        shown = {o.shown: o.prob_a for o in v.orders}
+        out[(i, j)] = (shown["AB"], shown["BA"])
+    return out, seconds
+
+
+def comparisons(outputs: Outputs, pairs: list[tuple[int, int]], swap: str
+                ) -> list[tuple[int, int, float]]:
+    """A schedule's comparisons ``(a, b, P(a ≻ b))`` read off the all-pairs outputs.
+
+    ``swap="none"`` keeps only the order that shows ``a`` (the schedule's first) as A.
+    """
+    out = []
+    for a, b in pairs:
+        i_first, j_first = outputs[(min(a, b), max(a, b))]
+        if swap == "both":
+            p = (i_first + j_first) / 2 if a < b else 1.0 - (i_first + j_first) / 2
+        else:
+            p = i_first if a < b else 1.0 - j_first
+        out.append((a, b, p))
+    return out
+
+
+def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's τ-b of two score vectors (ties count in neither direction)."""
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            dx, dy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+            ties_x += dx == 0 and dy != 0
+            ties_y += dy == 0 and dx != 0
+            concordant += dx * dy > 0
+            discordant += dx * dy < 0
+    pairs_x = concordant + discordant + ties_x
+    pairs_y = concordant + discordant + ties_y
+    return float((concordant - discordant) / np.sqrt(pairs_x * pairs_y)) if pairs_x and pairs_y \
+        else float("nan")
+
+
+def agreement(n: int, reference: np.ndarray, comps: list[tuple[int, int, float]]
+              ) -> tuple[float, bool]:
+    s = fit_bradley_terry(n, comps)
+    tau = kendall_tau(reference, s)
+    return tau, int(np.argmax(s)) == int(np.argmax(reference))
+
+
+def schedule_rows(backend: TransformersBackend, args: argparse.Namespace
+                  ) -> list[dict[str, Any]]:
+    rows = natural()
+    results: list[dict[str, Any]] = []
+    for size in args.sizes:
+        stats: dict[tuple[str, str], list[Any]] = {}
+        timing: dict[str, list[tuple[float, int]]] = {}
+        for prompt, answers in groups(size, args.groups, rows):
+            judge = Judge(backend, cache=False, swap="both")
+            before = backend.forward_passes
+            outputs, seconds = judge_all(judge, prompt, answers)
+            timing.setdefault("all", []).append((seconds, backend.forward_passes - before))
+            every = [(i, j) for i in range(size) for j in range(i + 1, size)]
+            reference = fit_bradley_terry(size, comparisons(outputs, every, "both"))
+            cons = consistency(size, comparisons(outputs, every, "both"), reference)
+            stats.setdefault(("all", "cycles"), []).append(cons.cycle_share)
+            for text in SCHEDULES:
+                pairs = Schedule.parse(text).pairs(size, prompt)
+                for swap in ("both", "none"):
+                    tau, top = agreement(size, reference, comparisons(outputs, pairs, swap))
+                    stats.setdefault((text, swap), []).append((tau, top, len(pairs)))
+                if text != "all" and len(pairs) < len(every):
+                    timing.setdefault(text, []).append(run_schedule(backend, text, prompt,
+                                                                    answers))
+        results.append({"G": size, "stats": stats, "timing": timing})
+    return results
+
+
+def run_schedule(backend: TransformersBackend, text: str, prompt: str,
+                 answers: list[str]) -> tuple[float, int]:
+    reward = JudgeReward(Judge(backend, cache=False), mode="groupwise", schedule=text)
+    before = backend.forward_passes
+    seconds, _ = timed(lambda: reward([prompt] * len(answers), answers))
+    return seconds, backend.forward_passes - before
+
+
+def shared_pairs(backend: TransformersBackend, judge: Judge, n: int) -> tuple[list[PairInput],
+                                                                              float]:
+    """The first ``n`` Natural pairs whose two orders share at least half their tokens."""
+    setup = judge.setup("pairwise")
+    chosen, shares = [], []
+    for r in natural():
+        pair = PairInput(r["prompt"], r["chosen"], r["rejected"])
+        ab, ba = (backend._encode(setup.render(pair.judged(o))) for o in ("AB", "BA"))
+        share = common_prefix(ab, ba) / max(len(ab), len(ba))
+        if share >= 0.5:
+            chosen.append(pair)
+            shares.append(share)
+        if len(chosen) == n:
+            break
+    return chosen, float(np.mean(shares))
+
+
+def batching_rows(backend: TransformersBackend, args: argparse.Namespace
+                  ) -> tuple[dict[tuple[str, int, bool], tuple[float, int, int]], float]:
+    """Each (swap, batch size, reuse) setting in ``--rounds`` interleaved rounds: the
+    fastest round's seconds (the machine is shared), and its passes and tokens."""
+    pairs, share = shared_pairs(backend, Judge(backend, cache=False), args.pairs)
+    out: dict[tuple[str, int, bool], tuple[float, int, int]] = {}
+    for _ in range(args.rounds):
+        for batch in args.batch_sizes:
+            for reuse in (False, True):
+                for swap in ("none", "both"):
+                    backend.batch_size, backend.prefix_reuse = batch, reuse
+                    passes, tokens = backend.forward_passes, backend.computed_tokens
+                    judge = Judge(backend, cache=False, swap=swap)
+                    seconds, _ = timed(partial(judge.compare_batch, pairs))
+                    run = (seconds, backend.forward_passes - passes,
+                           backend.computed_tokens - tokens)
+                    key = (swap, batch, reuse)
+                    out[key] = min(out.get(key, run), run)
+    backend.batch_size, backend.prefix_reuse = args.batch, True
+    return out, share
+
+
+def warm_up(backend: TransformersBackend, sizes: list[int]) -> None:
+    """One real pair at every batch size, before any timing (first calls are slow)."""
+    row = natural()[0]
+    for batch in sizes:
+        backend.batch_size = batch
+        Judge(backend, cache=False).compare(row["prompt"], row["chosen"], row["rejected"])
+
+
+def mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def schedule_table(results: list[dict[str, Any]]) -> str:
+    lines = ["| G | schedule | pairs | judged orders (both / none) | τ both | top-1 both "
+             "| τ none | top-1 none | s/group (both, run) | forward passes/group | "
+             "s vs all pairs |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for res in results:
+        g, stats, timing = res["G"], res["stats"], res["timing"]
+        all_s = mean([t[0] for t in timing["all"]])
+        for text in SCHEDULES:
+            both, none = stats[(text, "both")], stats[(text, "none")]
+            pairs = both[0][2]
+            run = timing.get(text) or (timing["all"] if pairs == g * (g - 1) // 2 else [])
+            secs = mean([t[0] for t in run])
+            fwd = mean([t[1] for t in run])
+            lines.append(
+                f"| {g} | {text} | {pairs} | {2 * pairs} / {pairs} "
+                f"| {mean([b[0] for b in both]):.3f} | {mean([b[1] for b in both]):.2f} "
+                f"| {mean([b[0] for b in none]):.3f} | {mean([b[1] for b in none]):.2f} "
+                f"| {secs:.1f} | {fwd:.0f} | {secs / all_s:.2f} |")
+    return "\n".join(lines)
+
+
+def batching_table(out: dict[tuple[str, int, bool], tuple[float, int, int]],
+                   sizes: list[int]) -> str:
+    base = out[("none", 1, False)][0]
+    lines = ["| batch size | prefix reuse | s none | s both | both / none | forward passes "
+             "(none / both) | tokens computed (none / both) | s vs batch 1 plain (none / both) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    base_both = out[("both", 1, False)][0]
+    for batch in sizes:
+        for reuse in (False, True):
+            n, b = out[("none", batch, reuse)], out[("both", batch, reuse)]
+            lines.append(f"| {batch} | {'yes' if reuse else 'no'} | {n[0]:.1f} | {b[0]:.1f} "
+                         f"| {b[0] / n[0]:.2f} | {n[1]} / {b[1]} | {n[2]} / {b[2]} "
+                         f"| {n[0] / base:.2f} / {b[0] / base_both:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--groups", type=int, default=2, help="prompts per group size")
+    parser.add_argument("--pairs", type=int, default=12)
+    parser.add_argument("--batch", type=int, default=4, help="batch size of part 1")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3, help="part 2 rounds (fastest kept)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    backend = TransformersBackend.embedded(batch_size=args.batch)
+    load = os.getloadavg()
+    warm_up(backend, args.batch_sizes)
+    backend.batch_size = args.batch
+    start = time.perf_counter()
+    results = schedule_rows(backend, args)
+    batching, share = batching_rows(backend, args)
+    took = time.perf_counter() - start
+    body = (
+        "## Groupwise schedules and prefix reuse (issue 15; embedded SmolLM2-135M, CPU)\n\n"
+        f"Part 1: {args.groups} LLMBar Natural prompts per G, each with G completions (its "
+        "own chosen and rejected answers, then the next prompts' answers). All pairs judged "
+        "once (both orders, prefix reuse on, batch size "
+        f"{args.batch}); each schedule's comparisons are taken from those outputs, so τ "
+        "and top-1 compare strengths on the same judge outputs. Seconds and forward "
+        "passes: each sparse schedule run for real through `JudgeReward(schedule=)` "
+        "(swap both); `all` is the all-pairs run. Seed 0.\n\n"
+        f"{schedule_table(results)}\n\n"
+        f"Part 2: {args.pairs} LLMBar Natural pairs whose two orders share ≥ half their "
+        f"tokens (mean shared part {share:.2f} of a prompt); seconds: the fastest of "
+        f"{args.rounds} interleaved rounds.\n\n"
+        f"{batching_table(batching, args.batch_sizes)}\n\n"
+        f"Load average before the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+        f"(1 / 5 / 15 min); after: {os.getloadavg()[0]:.2f}; run took {took:.0f} s."
+    )
+    print(body)
+    if not args.no_write:
+        write_section("groups", body)
+
+
+if __name__ == "__main__":
+    main()
