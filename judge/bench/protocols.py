@@ -7,6 +7,9 @@ followed (read at the cited files; none of their code is used):
 * ``generic`` (RewardBench, LLMBar, RewardBench 2 outside Ties): the chosen must win
   every comparison (``rewardbench/utils_v2.py`` ``reroll_and_score_dataset``: the
   chosen's score is the arg-max). A plain pair's tie counts ½, as the harness always did.
+  With scores (best-of-N, ``--strategy pointwise``) RewardBench 2 takes ``argmax``,
+  which gives a tie for the top to the chosen (stored first); we count such a tie as
+  wrong and report RewardBench 2's reading beside it (``rewardbench2``).
 * ``rewardbench2-ties`` (allenai/reward-bench ``rewardbench/utils.py``
   ``_compute_prompt_stats`` / ``process_single_model``, called by ``scripts/run_v2.py``
   for the Ties subset): a prompt is accurate when its worst correct answer outscores its
@@ -47,6 +50,11 @@ def item_score(protocol: str, cells: Cells, *, pairwise: bool) -> float:
     if len(flat) == 1 and pairwise:
         return flat[0]
     return float(all(c == 1.0 for c in flat))
+
+
+def rewardbench2_argmax(chosen: float, rejected: Sequence[float]) -> float:
+    """RewardBench 2's best-of-N reading: the chosen (first) is the arg-max of the scores."""
+    return float(chosen >= max(rejected))
 
 
 def rm_bench(matrices: Sequence[Cells]) -> dict[str, float | None]:

@@ -101,6 +101,15 @@ def _published(item: PreferenceItem, cells: protocols.Cells,
     return {}
 
 
+def _published_points(item: PreferenceItem, good: Sequence[float], bad: Sequence[float],
+                      cells: protocols.Cells) -> dict[str, float]:
+    if item.protocol == "rm-bench":
+        return cast(dict[str, float], protocols.rm_bench([cells]))
+    if item.protocol == "generic" and len(bad) > 1:
+        return {"rewardbench2": protocols.rewardbench2_argmax(good[0], bad)}
+    return {}
+
+
 def _replace(outcome: ItemOutcome, **changes: Any) -> ItemOutcome:
     return ItemOutcome(**{**outcome.__dict__, **changes})
 
@@ -119,8 +128,7 @@ def pointwise_outcome(item: Item, results: Sequence[PointwiseResult]) -> ItemOut
     cells = tuple(tuple(float(g > b) for b in bad) for g in good)
     tie = any(g == b for g in good for b in bad) if item.protocol != "generic" \
         else good[0] == max(bad)
-    published = cast(dict[str, float], protocols.rm_bench([cells])) \
-        if item.protocol == "rm-bench" else {}
+    published = _published_points(item, good, bad, cells)
     return ItemOutcome(item, "pointwise", protocols.item_score(item.protocol, cells,
                                                                pairwise=False),
                        tie, (), tuple(results), cells, published)

@@ -38,9 +38,10 @@ PUBLISHED = {
                   ("rm_bench_easy", "easy"), ("rm_bench_avg", "avg")],
                  "RM-Bench: 3×3 style matrix, ties count 0; hard = chosen less styled than "
                  "rejected."),
-    "RewardBench 2": ([("ties_score", "Ties score"), ("ties_ref_accuracy", "ref acc"),
-                       ("ties_tied_accuracy", "tied acc")],
-                      "RewardBench 2 Ties score (needs --strategy pointwise for the score)."),
+    "RewardBench 2": ([("rewardbench2", "arg-max"), ("ties_score", "Ties score"),
+                       ("ties_ref_accuracy", "ref acc"), ("ties_tied_accuracy", "tied acc")],
+                      "RewardBench 2: arg-max gives a tie for the top to the chosen; the Ties "
+                      "score needs --strategy pointwise."),
     "humans": ([("agreement_with_ties", "agree"), ("agreement_without_ties", "w/o ties"),
                 ("human_human_with_ties", "human–human"),
                 ("human_human_without_ties", "w/o ties"), ("human_human_kappa", "human κ")],
@@ -217,8 +218,9 @@ def _print(summary: dict[str, Any], runs: list[tuple[Path, str, BenchReport]],
     j = summary["judge"]
     template = j[f"{summary['strategy']}_template"]
     calibrated = f" · calibration {j['calibration']['kind']}" if j["calibration"] else ""
-    stdout.print(f"judge: {j['model']} · rubric {j['rubric']} · template {template}")
-    stdout.print(f"method {j['method']} · swap={j['swap']} · seed {j['seed']}{calibrated}")
+    stdout.print(f"judge: {j['model']}", soft_wrap=True)
+    stdout.print(f"rubric {j['rubric']} · template {template} · method {j['method']} · "
+                 f"swap={j['swap']} · seed {j['seed']}{calibrated}")
     stdout.print(f"command: {summary['command']}")
     stdout.print(Text(LEGEND, style="dim"))
 

@@ -113,3 +113,11 @@ def test_human_pairs_report_agreement_kappa_and_humans_beside() -> None:
     assert report.kappa is not None and report.kappa < 0.5
     # Brier against the soft label: (0.9 - 5/6)² and (0.6 - 0)²
     assert report.brier == pytest.approx(((0.9 - 2.5 / 3) ** 2 + 0.6 ** 2) / 2)
+
+
+def test_rewardbench2_best_of_n_tie_for_the_top_both_readings() -> None:
+    four = PreferenceItem("b", "Focus", "q", "good", ("r1", "r2", "r3"))
+    outcome = pointwise_outcome(four, [score(8), score(8), score(3), score(2)])
+    assert outcome.score == 0.0 and outcome.tie  # ours: a shared top is not first
+    assert outcome.published == {"rewardbench2": 1.0}  # upstream's argmax picks index 0
+    assert summarize("Focus", [outcome]).published["rewardbench2"] == 1.0
