@@ -51,6 +51,9 @@ def serve(
         help="a failed verdict: mask (its group's mean reward: zero advantage; flagged in "
              "extra_logs.judge_failed, counted in /health), none (null: OpenRLHF crashes "
              "on it) or raise (HTTP 502)")] = "mask",
+    batch_wait: Annotated[float, typer.Option(
+        help="seconds the engine worker waits after the first waiting group, gathering the "
+             "groups that complete with it into one engine batch")] = 0.02,
     engine: Annotated[list[str] | None, typer.Option(
         help="fan judge requests out to this OpenAI-compatible endpoint (repeatable) "
              "through litellm's Router; needs --model <provider>/<name>")] = None,
@@ -81,7 +84,8 @@ def serve(
                          shaping=shaping, on_failure=cast(OnFailure, on_failure))
     token = token or os.environ.get(TOKEN_ENV) or None
     app = create_app(reward, token=token, capacity=capacity, max_batch=max_batch,
-                     group_size=group_size, group_timeout=group_timeout)
+                     group_size=group_size, group_timeout=group_timeout,
+                     batch_wait=batch_wait)
     where = f"http://{host}:{port}"
     grouping = f", groups of {group_size}" if group_size else ""
     stderr.print(f"judge reward server ({mode}{grouping}, failures: {on_failure}, "

@@ -43,12 +43,16 @@ class MicroBatcher:
         reward: the `JudgeReward` that plans and finishes each request.
         capacity: requests that may wait; one more gets `QueueFullError`.
         max_batch: judge requests per engine call at most (a larger job goes alone).
+        wait: seconds the worker waits after the first job before taking the rest, so
+            jobs arriving together (groups completing at once) share one engine call.
     """
 
-    def __init__(self, reward: JudgeReward, *, capacity: int = 256, max_batch: int = 64) -> None:
+    def __init__(self, reward: JudgeReward, *, capacity: int = 256, max_batch: int = 64,
+                 wait: float = 0.0) -> None:
         self.reward = reward
         self.capacity = capacity
         self.max_batch = max_batch
+        self.wait = wait
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=capacity)
         self._worker: asyncio.Task[None] | None = None
         self._seconds_per_request = 1.0  # running estimate, for Retry-After
@@ -91,6 +95,8 @@ class MicroBatcher:
         while True:
             jobs = [carry if carry is not None else await self._queue.get()]
             carry = None
+            if self.wait > 0:
+                await asyncio.sleep(self.wait)
             size = len(jobs[0].plan.requests)
             while not self._queue.empty():
                 nxt = self._queue.get_nowait()

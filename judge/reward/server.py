@@ -135,7 +135,8 @@ def _respond(outcomes: list[Outcome]) -> RewardResponse:
 
 def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int = 256,
                max_batch: int = 64, end_tokens: tuple[str, ...] = END_OF_TURN,
-               group_size: int | None = None, group_timeout: float = 30.0) -> FastAPI:
+               group_size: int | None = None, group_timeout: float = 30.0,
+               batch_wait: float = 0.0) -> FastAPI:
     """The reward server as a FastAPI app (run it with uvicorn, or `judge serve`).
 
     Args:
@@ -148,6 +149,8 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
         group_size: samples per prompt to hold and judge together (OpenRLHF's
             ``--rollout.n_samples_per_prompt``); None: each request is judged alone.
         group_timeout: seconds a group waits for its last samples.
+        batch_wait: seconds the engine worker waits after the first waiting group (or
+            request) to gather those that follow into the same engine call.
 
     Raises:
         UserError: group settings that cannot give meaningful rewards (`check_grouping`).
@@ -155,7 +158,7 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
     Loads the judge's backend (the model) before returning.
     """
     check_grouping(reward, group_size)
-    batcher = MicroBatcher(reward, capacity=capacity, max_batch=max_batch)
+    batcher = MicroBatcher(reward, capacity=capacity, max_batch=max_batch, wait=batch_wait)
     holder = GroupHolder(reward, batcher, group_size=group_size, timeout=group_timeout)
     # The judge's own control tokens too (pad, eos): only trailing ones are removed.
     strip = tuple(dict.fromkeys([*end_tokens, *reward.judge.backend.special_tokens]))
