@@ -23,10 +23,11 @@ from judge.annotate.text import as_text
 from judge.errors import UserError
 from judge.inputs import PointInput
 from judge.judge import Judge
+from judge.reward.schedules import Schedule
 from judge.verdicts import JudgmentFailure, PointwiseVerdict
 
-Strategy = Literal["all", "adjacent", "best-worst", "random"]
-STRATEGIES: tuple[str, ...] = ("all", "adjacent", "best-worst", "random")
+Strategy = Literal["all", "adjacent", "best-worst", "random", "schedule"]
+STRATEGIES: tuple[str, ...] = ("all", "adjacent", "best-worst", "random", "schedule")
 BEST_WORST = "best-worst"
 
 
@@ -36,16 +37,22 @@ class Pairing:
 
     Attributes:
         strategy: ``"all"`` (every unordered pair), ``"adjacent"`` (0-1, 1-2, …),
-            ``"best-worst"`` (highest vs lowest pointwise expected score), or
-            ``"random"`` (``k`` distinct pairs per record).
+            ``"best-worst"`` (highest vs lowest pointwise expected score),
+            ``"random"`` (``k`` distinct pairs per record), or ``"schedule"`` (the pairs
+            of ``schedule``).
         k: pairs per record for ``"random"`` (fewer when the record has fewer pairs).
-        seed: seeds ``"random"``; the draw for a record depends only on the seed and
-            the record's content, so it is the same on every run and resume.
+        seed: seeds ``"random"`` and ``"schedule"``; the draw for a record depends only
+            on the seed and the record's content, so it is the same on every run and
+            resume.
+        schedule: for ``"schedule"``: a `judge.reward.schedules` schedule, ``"ring"``
+            (n pairs for n candidates) or ``"regular:K"`` (about K·n/2 pairs), the
+            sparse comparison graphs of the groupwise reward.
     """
 
     strategy: Strategy = "all"
     k: int = 1
     seed: int = 0
+    schedule: str = "ring"
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -53,6 +60,8 @@ class Pairing:
                             f"{', '.join(STRATEGIES)}")
         if self.k < 1:
             raise UserError(f"pairs per prompt must be at least 1, got {self.k}")
+        if self.strategy == "schedule":
+            Schedule.parse(self.schedule)  # a bad schedule fails here, before any work
 
     def slots(self, record: Record) -> list[str]:
         """The record's pairs as slot names, in a fixed order; nothing is judged."""
@@ -61,6 +70,9 @@ class Pairing:
             return [BEST_WORST]
         if self.strategy == "adjacent":
             return [f"{i}-{i + 1}" for i in range(n - 1)]
+        if self.strategy == "schedule":
+            pairs = Schedule.parse(self.schedule, self.seed).pairs(n, record.digest())
+            return [f"{i}-{j}" for i, j in pairs]
         every = [f"{i}-{j}" for i, j in combinations(range(n), 2)]
         if self.strategy == "all":
             return every
@@ -72,6 +84,8 @@ class Pairing:
         """The settings that change which pairs exist (part of the job fingerprint)."""
         if self.strategy == "random":
             return {"strategy": self.strategy, "k": self.k, "seed": self.seed}
+        if self.strategy == "schedule":
+            return {"strategy": self.strategy, "schedule": self.schedule, "seed": self.seed}
         return {"strategy": self.strategy}
 
 

@@ -3,17 +3,20 @@
 Every judged pair (kept or dropped) goes into `judge.stats.preference_stats`, in the
 chosen/rejected labelling of its row: tie rate, position consistency, P(judge prefers
 the response shown first), P(judge prefers the longer response) from the completions'
-lengths in characters, and agreement with gold labels when the input had them. The
-report is rebuilt from the output files, so a resumed job reports on all its rows.
+lengths in characters, and agreement with gold labels when the input had them; over
+records with three or more candidates, the share of 3-cycles (A ≻ B ≻ C ≻ A) and the
+Bradley–Terry residual (`judge.reward.bradley_terry.consistency`). The report is rebuilt from the output files, so a resumed job reports on all its rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from judge.annotate.rows import lengths_of, verdict_of
 from judge.annotate.store import OutputStore
+from judge.reward.bradley_terry import consistency, fit_bradley_terry
 from judge.stats import PreferenceStats, preference_stats
 from judge.verdicts import FailureReason, JudgmentFailure, PairwiseResult
 
@@ -35,6 +38,10 @@ class AnnotationReport:
         judged: pairs judged by this run.
         elapsed_s: wall time of this run.
         stats: the judge's behaviour over every judged pair, kept or dropped.
+        consistency: intransitivity over the records with three or more candidates
+            judged: ``triads`` whose three pairs were judged, ``cycles`` among them
+            (A ≻ B ≻ C ≻ A), ``cycle_share``, and ``residual`` (mean over records of
+            the Bradley–Terry fit's root mean square residual).
     """
 
     output: str
@@ -47,6 +54,7 @@ class AnnotationReport:
     judged: int
     elapsed_s: float
     stats: PreferenceStats
+    consistency: dict[str, float | int | None] = field(default_factory=dict)
 
     @property
     def pairs_per_s(self) -> float | None:
@@ -66,8 +74,11 @@ def build_report(store: OutputStore, *, source: str, planned: int, resumed: int,
     gold: list[str | None] = []
     dropped: dict[str, int] = {}
     rows = 0
+    groups: dict[str, list[tuple[int, int, float]]] = {}
     for kind in ("rows", "dropped"):
         for row in store.read(kind):
+            groups.setdefault(str(row["source"]), []).append(
+                (row["chosen_index"], row["rejected_index"], row["judge"]["p_chosen"]))
             results.append(verdict_of(row))
             lengths.append(lengths_of(row))
             gold.append(_GOLD.get(row["gold"] or ""))
@@ -86,4 +97,24 @@ def build_report(store: OutputStore, *, source: str, planned: int, resumed: int,
                              gold=gold if any(gold) else None, seed=seed)
     return AnnotationReport(output=str(store.output), source=source, pairs=planned, rows=rows,
                             dropped=dropped, failures=failures, resumed=resumed, judged=judged,
-                            elapsed_s=elapsed, stats=stats)
+                            elapsed_s=elapsed, stats=stats,
+                            consistency=intransitivity(groups.values()))
+
+
+def intransitivity(groups: Iterable[list[tuple[int, int, float]]]
+                   ) -> dict[str, float | int | None]:
+    """3-cycles and Bradley–Terry residual over groups of ``(i, j, P(i ≻ j))`` comparisons."""
+    triads = cycles = 0
+    residuals: list[float] = []
+    for comparisons in groups:
+        n = 1 + max(max(i, j) for i, j, _ in comparisons)
+        if n < 3:
+            continue
+        found = consistency(n, comparisons, fit_bradley_terry(n, comparisons))
+        triads, cycles = triads + found.triads, cycles + found.cycles
+        residuals.append(found.residual)
+    if not residuals:
+        return {}
+    return {"triads": triads, "cycles": cycles,
+            "cycle_share": cycles / triads if triads else None,
+            "residual": sum(residuals) / len(residuals)}

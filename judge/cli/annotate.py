@@ -36,8 +36,11 @@ def annotate_command(
     gold_column: Annotated[str | None, typer.Option(
         help="the candidate column that is always the better one, e.g. chosen")] = None,
     pairing: Annotated[str, typer.Option(
-        help="all, adjacent, best-worst (pointwise scores) or random")] = "all",
+        help="all, adjacent, best-worst (pointwise scores), random or schedule")] = "all",
     pairs_per_prompt: Annotated[int, typer.Option(help="k for --pairing random")] = 1,
+    schedule: Annotated[str | None, typer.Option(
+        help="compare the pairs of a sparse schedule: ring (n pairs for n candidates) or "
+             "regular:K (about K·n/2 pairs); implies --pairing schedule")] = None,
     min_margin: Annotated[float, typer.Option(
         help="drop rows with 2·P(chosen≻rejected)−1 below this")] = 0.0,
     drop_inconsistent: Annotated[bool, typer.Option("--drop-inconsistent",
@@ -69,14 +72,18 @@ def annotate_command(
     columns = tuple(c.strip() for c in candidate_columns.split(",")) if candidate_columns \
         else None
     fields = Fields(prompt_field, candidates_field, columns, gold_field, gold_column)
-    if pairing not in ("all", "adjacent", "best-worst", "random"):
-        raise UserError(f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst "
-                        "or random")
+    if schedule is not None and pairing not in ("all", "schedule"):
+        raise UserError(f"--schedule {schedule} chooses the pairs; drop --pairing {pairing}")
+    pairing = "schedule" if schedule is not None else pairing
+    if pairing not in ("all", "adjacent", "best-worst", "random", "schedule"):
+        raise UserError(f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst, "
+                        "random or schedule")
     strategy: Strategy = pairing  # type: ignore[assignment]
     with progress_bar("annotating", unit="pairs") as update:
         report = annotate(
             source, output, judge=judge, fields=fields,
-            pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed),
+            pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed,
+                            schedule or "ring"),
             filters=Filters(min_margin, drop_inconsistent, drop_ties),
             conversational=conversational, chunk_size=chunk_size, overwrite=overwrite,
             retry_failures=retry_failures, progress=update,
@@ -110,6 +117,10 @@ def report_table(report: AnnotationReport) -> Table:
         ("gold: longer is better", fmt(s.longer_is_better)),
         ("agreement with gold", fmt(s.accuracy)), ("95% bootstrap CI", interval),
     ]
+    c = report.consistency
+    if c:
+        rows.append(("3-cycles / judged triads", f"{c['cycles']} / {c['triads']}"))
+        rows.append(("Bradley–Terry residual (RMS)", fmt(c["residual"])))
     table = Table(title=f"judge annotate → {Path(report.output).name}")
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -54,6 +54,9 @@ def serve(
     batch_wait: Annotated[float, typer.Option(
         help="seconds the engine worker waits after the first waiting group, gathering the "
              "groups that complete with it into one engine batch")] = 0.02,
+    schedule: Annotated[str, typer.Option(
+        help="groupwise: the pairs of a group to judge: all, ring (G pairs) or regular:K "
+             "(about K·G/2 pairs)")] = "all",
     engine: Annotated[list[str] | None, typer.Option(
         help="fan judge requests out to this OpenAI-compatible endpoint (repeatable) "
              "through litellm's Router; needs --model <provider>/<name>")] = None,
@@ -81,7 +84,8 @@ def serve(
     if engine:
         _route(judge, engine)
     reward = JudgeReward(judge, mode=cast(Mode, mode), normalize_score=normalize_score,
-                         shaping=shaping, on_failure=cast(OnFailure, on_failure))
+                         shaping=shaping, on_failure=cast(OnFailure, on_failure),
+                         schedule=schedule)
     token = token or os.environ.get(TOKEN_ENV) or None
     app = create_app(reward, token=token, capacity=capacity, max_batch=max_batch,
                      group_size=group_size, group_timeout=group_timeout,
