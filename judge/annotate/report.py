@@ -5,7 +5,8 @@ chosen/rejected labelling of its row: tie rate, position consistency, P(judge pr
 the response shown first), P(judge prefers the longer response) from the completions'
 lengths in characters, and agreement with gold labels when the input had them; over
 records with three or more candidates, the share of 3-cycles (A ≻ B ≻ C ≻ A) and the
-Bradley–Terry residual (`judge.reward.bradley_terry.consistency`). The report is rebuilt from the output files, so a resumed job reports on all its rows.
+Bradley–Terry residual (`judge.reward.bradley_terry.consistency`). The report is
+rebuilt from the output files, so a resumed job reports on all its rows.
 """
 
 from __future__ import annotations
