@@ -68,7 +68,7 @@ def _samples(body: RewardRequest, end_tokens: tuple[str, ...]) -> list[Sample]:
     samples = []
     labels = body.labels or [None] * len(body.query)
     for i, (query, prompt) in enumerate(zip(body.query, body.prompts, strict=True)):
-        sample = Sample(prompt, prompt_messages(prompt), None, labels[i])
+        sample = Sample(prompt, prompt_messages(prompt), None, labels[i] or None)
         try:
             sample.response = split_query(query, prompt, end_tokens)
         except UserError as exc:
@@ -192,9 +192,10 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
     @app.post("/", dependencies=[Depends(authorize)], include_in_schema=False)
     async def get_reward(body: RewardRequest) -> RewardResponse:
         _check_lengths(body)
-        if reward.mode == "reference" and body.labels is None:
-            raise HTTPException(400, "reference mode needs labels (the reference answers): "
-                                     "OpenRLHF sends them with --data.label_key")
+        if reward.mode == "reference" and not any(body.labels or ()):
+            raise HTTPException(400, "reference mode needs labels (the reference answers), "
+                                     "and this request has none or only empty ones: "
+                                     "OpenRLHF sends '' unless --data.label_key names them")
         samples = _samples(body, strip)
         if group_size is None and (why := _lone(reward, samples)):
             raise HTTPException(400, why)

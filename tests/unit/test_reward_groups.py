@@ -138,3 +138,14 @@ def test_server_reports_flags_group_sizes_and_health() -> None:
                                   "judge_group_size": [3.0] * 3}
     assert data["rewards"][1] == pytest.approx(0.0) and data["failures"][0]["index"] == 1
     assert health["failed"] == 1 and health["groups"] == 1 and health["on_failure"] == "mask"
+
+
+def test_reference_mode_without_labels_or_with_only_empty_ones_is_a_400() -> None:
+    with TestClient(create_app(reward("reference", on_failure="mask"))) as client:
+        for labels in (None, [""]):
+            body = {"query": ["qgood"], "prompts": ["q"], "labels": labels}
+            refused = client.post("/get_reward", json=body)
+            assert refused.status_code == 400 and "--data.label_key" in refused.json()["detail"]
+        mixed = client.post("/get_reward", json={"query": ["qgreat", "qok"],
+                                                 "prompts": ["q", "q"], "labels": ["good", ""]})
+    assert mixed.json()["extra_logs"]["judge_failed"] == [0.0, 1.0]  # that sample alone
