@@ -25,11 +25,12 @@ from openrlhf.utils import agent  # scripts/setup --dev installs openrlhf (--no-
 
 from judge import Judge
 from judge.reward import JudgeReward, Shaping
+from tests.conftest import REPO
 from tests.faults.cases import API_KEY, MAX_RETRIES, fault
 from tests.faults.server import MARK, FaultServer
 from tests.faults.serving import judge_serve
 
-REWARD_FUNC = Path(__file__).resolve().parents[2] / "examples" / "openrlhf_reward_func.py"
+REWARD_FUNC = REPO / "examples" / "openrlhf_reward_func.py"
 SIZE = 4
 
 
