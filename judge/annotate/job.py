@@ -12,78 +12,25 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from judge.annotate.chunks import Item, Progress, Settings, batched, judge_items
 from judge.annotate.filters import Filters
-from judge.annotate.pairing import Pair, Pairing, key_of, resolve
+from judge.annotate.pairing import Pairing, key_of
 from judge.annotate.report import AnnotationReport, build_report
-from judge.annotate.rows import failure_row, preference_row
 from judge.annotate.sources import Fields, Record, Source
-from judge.annotate.store import Kind, OutputStore
-from judge.annotate.text import as_text
+from judge.annotate.store import OutputStore
 from judge.backends.base import Backend
 from judge.errors import UserError
-from judge.inputs import PairInput
 from judge.judge import Judge
-from judge.verdicts import JudgmentFailure, PairwiseVerdict
 
 if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
 
 ROW_FORMAT = 1  # bump when the row layout changes: old outputs are then not resumed
-Progress = Callable[[float, float], None]  # (pairs done, pairs planned); done may be fractional
-Line = tuple[Kind, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One pair still to be annotated: a record, its slot, and the output row's key."""
-
-    key: str
-    record: Record
-    slot: str
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What each chunk needs besides the judge (the same locally and in Ray actors)."""
-
-    filters: Filters
-    conversational: bool
-
-
-def judge_items(judge: Judge, items: Sequence[Item], settings: Settings,
-                progress: Progress | None = None) -> list[Line]:
-    """Judge a chunk of items; every item becomes one row, dropped row or failure row.
-
-    The engine turns a backend error on some items (or on a whole batch) into failures
-    of those items. A `BackendError` that escapes it means the backend cannot be used
-    at all (e.g. the model does not load): it stops the job, and the rows already
-    written stay.
-    """
-    resolved = resolve(judge, [(item.record, item.slot) for item in items])
-    pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
-    inputs = [PairInput(as_text(p.record.prompt), as_text(p.record.candidates[p.first]),
-                        as_text(p.record.candidates[p.second])) for _, p in pairs]
-    verdicts = judge.compare_batch(inputs, progress=progress) if inputs else []
-    results: list[Pair | JudgmentFailure | PairwiseVerdict] = list(resolved)
-    for (i, _), verdict in zip(pairs, verdicts, strict=True):
-        results[i] = verdict
-    lines: list[Line] = []
-    for item, result, pair in zip(items, results, resolved, strict=True):
-        if isinstance(result, JudgmentFailure):
-            lines.append(("failures", failure_row(item.key, item.record.where, item.slot, result)))
-            continue
-        assert isinstance(result, PairwiseVerdict) and isinstance(pair, Pair)
-        conversational = settings.conversational or item.record.conversational
-        row = preference_row(pair, result, item.key, conversational)
-        reason = settings.filters.reason(row)
-        lines.append(("dropped", {**row, "dropped": reason}) if reason else ("rows", row))
-    return lines
 
 
 def judge_identity(judge: Judge) -> dict[str, Any]:
@@ -129,13 +76,6 @@ def plan(source: Iterable[Record], pairing: Pairing, fingerprint: str,
         for slot in pairing.slots(record):
             key = key_of(record, f"{slot}#{copy}" if copy else slot, fingerprint)
             yield Item(key, record, slot), key in done
-
-
-def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """Consecutive chunks of at most ``size`` items."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def annotate(source: str | Path | Source, output: str | Path, *, judge: Judge | None = None,

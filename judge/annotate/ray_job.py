@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judge.annotate.job import Item, Settings, batched, judge_items
+from judge.annotate.chunks import Item, Settings, batched, judge_items
 from judge.annotate.sources import Record
 from judge.annotate.store import Kind, OutputStore
 from judge.backends.base import Backend

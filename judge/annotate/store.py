@@ -19,6 +19,7 @@ caller asks to overwrite.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -52,6 +53,8 @@ class OutputStore:
                  overwrite: bool = False, retry_failures: bool = False) -> None:
         self.output = Path(output)
         self.parquet = self.output.suffix in PARQUET_SUFFIXES
+        if self.parquet and importlib.util.find_spec("pyarrow") is None:
+            raise _no_pyarrow()  # before any judging, not after the last pair
         rows = self._side("rows.jsonl") if self.parquet else self.output
         self.paths: dict[Kind, Path] = {"rows": rows, "dropped": self._side("dropped.jsonl"),
                                         "failures": self._side("failures.jsonl")}
@@ -166,6 +169,10 @@ def _cut_torn_line(path: Path) -> None:
             handle.truncate(end)
 
 
+def _no_pyarrow() -> MissingDependencyError:
+    return MissingDependencyError("pyarrow", install_command("data"), "writing Parquet output")
+
+
 def write_parquet(rows: Path, output: Path, chunk: int = 1024) -> None:
     """Write the JSONL ``rows`` as a Parquet file, chunk by chunk.
 
@@ -177,8 +184,7 @@ def write_parquet(rows: Path, output: Path, chunk: int = 1024) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise MissingDependencyError("pyarrow", install_command("data"),
-                                     "writing Parquet output") from exc
+        raise _no_pyarrow() from exc
 
     def chunks() -> Iterator[list[dict[str, Any]]]:
         batch: list[dict[str, Any]] = []

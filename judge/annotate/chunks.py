@@ -1,0 +1,79 @@
+"""One chunk of annotation work: the pairs to judge and the rows they become.
+
+The same code runs in the local loop (`judge.annotate.job`) and in each Ray actor
+(`judge.annotate.ray_job`); both import it from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from judge.annotate.filters import Filters
+from judge.annotate.pairing import Pair, resolve
+from judge.annotate.rows import failure_row, preference_row
+from judge.annotate.sources import Record
+from judge.annotate.store import Kind
+from judge.annotate.text import as_text
+from judge.inputs import PairInput
+from judge.judge import Judge
+from judge.verdicts import JudgmentFailure, PairwiseVerdict
+
+Progress = Callable[[float, float], None]  # (pairs done, pairs planned); done may be fractional
+Line = tuple[Kind, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One pair still to be annotated: a record, its slot, and the output row's key."""
+
+    key: str
+    record: Record
+    slot: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What each chunk needs besides the judge (the same locally and in Ray actors)."""
+
+    filters: Filters
+    conversational: bool
+
+
+def judge_items(judge: Judge, items: Sequence[Item], settings: Settings,
+                progress: Progress | None = None) -> list[Line]:
+    """Judge a chunk of items; every item becomes one row, dropped row or failure row.
+
+    The engine turns a backend error on some items (or on a whole batch) into failures
+    of those items. A `BackendError` that escapes it means the backend cannot be used
+    at all (e.g. the model does not load): it stops the job, and the rows already
+    written stay.
+    """
+    resolved = resolve(judge, [(item.record, item.slot) for item in items])
+    pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
+    inputs = [PairInput(as_text(p.record.prompt), as_text(p.record.candidates[p.first]),
+                        as_text(p.record.candidates[p.second])) for _, p in pairs]
+    verdicts = judge.compare_batch(inputs, progress=progress) if inputs else []
+    results: list[Pair | JudgmentFailure | PairwiseVerdict] = list(resolved)
+    for (i, _), verdict in zip(pairs, verdicts, strict=True):
+        results[i] = verdict
+    lines: list[Line] = []
+    for item, result, pair in zip(items, results, resolved, strict=True):
+        if isinstance(result, JudgmentFailure):
+            lines.append(("failures", failure_row(item.key, item.record.where, item.slot, result)))
+            continue
+        assert isinstance(result, PairwiseVerdict) and isinstance(pair, Pair)
+        conversational = settings.conversational or item.record.conversational
+        row = preference_row(pair, result, item.key, conversational)
+        reason = settings.filters.reason(row)
+        lines.append(("dropped", {**row, "dropped": reason}) if reason else ("rows", row))
+    return lines
+
+
+def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Consecutive chunks of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
