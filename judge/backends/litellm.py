@@ -8,10 +8,11 @@ litellm reads its bundled price list instead of downloading one, and
 directory.
 
 Requests run concurrently (at most ``concurrency`` in flight per event loop), under
-optional requests-per-minute and tokens-per-minute budgets, and are retried here with
-exponential backoff and jitter (litellm's own retries are off) on rate limits, server
-errors, timeouts and connection errors, waiting ``Retry-After`` when the server sends
-it. Errors are classified by exception type and status code only.
+optional requests-per-minute and tokens-per-minute budgets (`judge.backends.limits`),
+and are retried with exponential backoff and jitter by the shared
+`judge.backends.retry` (litellm's own retries are off) on rate limits, server errors,
+timeouts and connection errors, waiting ``Retry-After`` when the server sends it. This
+module only classifies litellm's exceptions, by type and status code.
 A provider's context-window error (litellm's ``ContextWindowExceededError``) is not
 retried and ends as a ``context_overflow`` failure.
 
@@ -33,10 +34,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import random
-import threading
-import time
-import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -50,6 +47,8 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
+from judge.backends.limits import Limits
+from judge.backends.retry import RetryPolicy, is_retryable_status, status_code, with_retries
 from judge.errors import BackendError, UserError
 from judge.verdicts import Usage
 
@@ -57,9 +56,6 @@ T = TypeVar("T")
 
 _CONTINUABLE_PROVIDERS = ("hosted_vllm/",)  # accept vLLM's continue_final_message
 _CONTINUE = {"continue_final_message": True, "add_generation_prompt": False}
-_BACKOFF_BASE_S = 0.5
-_BACKOFF_MAX_S = 30.0
-_RETRY_AFTER_MAX_S = 120.0  # a server asking for a longer wait is a failure, not a sleep
 _LOGGING_FLUSH_S = 5.0
 
 
@@ -85,31 +81,6 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "'***'"
-
-
-class _Bucket:
-    """A token bucket refilled at ``per_minute`` per minute, usable from any event loop.
-
-    Callers reserve what they need at once (the level may go negative) and sleep for
-    the returned time, so waiters are served in arrival order without a lock that
-    belongs to one loop.
-    """
-
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.level = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def reserve(self, amount: float) -> float:
-        """Take ``amount`` (at most one minute's budget); return seconds to wait first."""
-        with self.lock:
-            now = time.monotonic()
-            self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
-            self.stamp = now
-            self.level -= min(amount, self.capacity)
-            return max(0.0, -self.level / self.rate)
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -149,27 +120,6 @@ def _logsumexp(values: Sequence[float]) -> float:
     return top + math.log(sum(math.exp(v - top) for v in finite))
 
 
-def _status(exc: BaseException) -> int | None:
-    code = getattr(exc, "status_code", None)
-    return code if isinstance(code, int) else None
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After`` / ``retry-after-ms``), if any."""
-    for source in (getattr(exc, "litellm_response_headers", None),
-                   getattr(getattr(exc, "response", None), "headers", None),
-                   getattr(exc, "headers", None)):
-        if not source:
-            continue
-        headers = {str(k).lower(): str(v) for k, v in dict(source).items()}
-        for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-            try:
-                return max(0.0, float(headers[name]) * scale)
-            except (KeyError, ValueError):
-                continue
-    return None
-
-
 def _is_retryable(litellm: Any, exc: Exception) -> bool | None:
     """True to retry, False to fail now, None when ``exc`` is not an API error at all."""
     retry = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError,
@@ -183,8 +133,7 @@ def _is_retryable(litellm: Any, exc: Exception) -> bool | None:
     if isinstance(exc, final):
         return False
     if isinstance(exc, litellm.APIError | litellm.OpenAIError):
-        status = _status(exc)
-        return status is not None and (status in (408, 409, 429) or status >= 500)
+        return is_retryable_status(status_code(exc))
     return None
 
 
@@ -233,17 +182,12 @@ class LiteLLMBackend(Backend):
         self.api_base = api_base
         self._api_key = _Secret(api_key) if api_key else None
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.concurrency = concurrency
+        self.retry = RetryPolicy(max_retries=max_retries)
+        self.limits = Limits(concurrency, rpm, tpm)
         self.top_logprobs = top_logprobs
         self.batch_size = batch_size
         self.context_length = context_length
         self.continuable = model.startswith(_CONTINUABLE_PROVIDERS)
-        self._rpm = _Bucket(rpm) if rpm else None
-        self._tpm = _Bucket(tpm) if tpm else None
-        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
-        self._random = random.Random()
         self.capabilities = self._capabilities(logprobs, structured)
 
     def _capabilities(self, logprobs: bool | None, structured: bool | None) -> Capabilities:
@@ -413,39 +357,19 @@ class LiteLLMBackend(Backend):
         if self._api_key is not None:
             kwargs["api_key"] = self._api_key.reveal()
         tokens = self._estimate(litellm, messages, params.get("max_tokens") or 0)
-        async with self._slot():
+        async with self.limits.slot():
             response = await self._with_retries(litellm, kwargs, tokens)
         return response, self._usage(litellm, response)
 
     async def _with_retries(self, litellm: Any, kwargs: dict[str, Any], tokens: int) -> Any:
-        for attempt in range(self.max_retries + 1):
-            await self._throttle(tokens)
-            try:
-                return await litellm.acompletion(**kwargs)
-            except Exception as exc:
-                retryable = _is_retryable(litellm, exc)
-                if retryable is None:
-                    raise
-                asked = _retry_after(exc)
-                wait = self._backoff(attempt, asked)
-                if not retryable or attempt == self.max_retries or wait is None:
-                    note = f"; the server asked to wait {asked:.0f} s" if wait is None else ""
-                    raise self._error(exc, retryable, attempt + 1, note) from exc
-                await asyncio.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
-        """Seconds before the next attempt; None when the server asks for too long."""
-        if retry_after is not None:
-            if retry_after > _RETRY_AFTER_MAX_S:
-                return None
-            return retry_after + self._random.uniform(0.0, 0.1)
-        delay = min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2.0**attempt)
-        return delay / 2 + self._random.uniform(0.0, delay / 2)  # jitter spreads retries
+        return await with_retries(
+            lambda: litellm.acompletion(**kwargs), self.retry,
+            classify=lambda exc: _is_retryable(litellm, exc), fail=self._error,
+            before=lambda: self.limits.throttle(tokens))
 
     def _error(self, exc: Exception, retryable: bool, attempts: int,
                note: str = "") -> BackendError:
-        status = _status(exc)
+        status = status_code(exc)
         detail = str(exc).strip()
         if self._api_key is not None:
             detail = detail.replace(self._api_key.reveal(), "***")
@@ -457,21 +381,9 @@ class LiteLLMBackend(Backend):
                             retryable=retryable,
                             reason="context_overflow" if overflow else "backend_error")
 
-    def _slot(self) -> asyncio.Semaphore:
-        """This loop's concurrency limit (a semaphore belongs to one event loop)."""
-        loop = asyncio.get_running_loop()
-        if loop not in self._slots:
-            self._slots[loop] = asyncio.Semaphore(self.concurrency)
-        return self._slots[loop]
-
-    async def _throttle(self, tokens: int) -> None:
-        waits = [b.reserve(n) for b, n in ((self._rpm, 1), (self._tpm, tokens)) if b]
-        if waits and max(waits) > 0:
-            await asyncio.sleep(max(waits))
-
     def _estimate(self, litellm: Any, messages: Sequence[Message], max_tokens: int) -> int:
         """Prompt plus completion tokens, for the tokens-per-minute budget."""
-        if self._tpm is None:
+        if self.limits.tpm is None:
             return 0
         try:
             prompt = int(litellm.token_counter(model=self.name, messages=list(messages)))

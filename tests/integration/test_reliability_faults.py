@@ -16,6 +16,7 @@ import pytest
 
 from judge import FailureReason, Judge, JudgmentFailure, PairwiseVerdict
 from judge.backends import litellm as litellm_backend
+from judge.backends import retry
 from judge.inputs import PairInput
 from judge.stats import win_rate
 from judge.verdicts import Order
@@ -39,7 +40,7 @@ P_WIN = 1 / (1 + math.exp(LOSE_LOGPROB - WIN_LOGPROB))  # the oracle's P(winner)
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Millisecond backoff between retries; the count of retries is what is tested."""
-    monkeypatch.setattr(litellm_backend, "_BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(retry, "BACKOFF_BASE_S", 0.01)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import pytest
 
 from judge import FailureReason, Judge, JudgmentFailure, PairwiseVerdict, PointwiseVerdict
 from judge.backends.base import LabelRequest, LabelScores
-from judge.backends.litellm import LiteLLMBackend, _Bucket
+from judge.backends.limits import Bucket
+from judge.backends.litellm import LiteLLMBackend
 from judge.errors import BackendError, UserError
 from tests.faults.server import FaultServer, Reply, completion, error_reply
 
@@ -329,16 +330,16 @@ def test_backend_errors_never_raise_out_of_a_batch(stub: FaultServer) -> None:
 
 
 def test_token_bucket_allows_a_minute_of_budget_then_paces() -> None:
-    bucket = _Bucket(60)  # one per second
+    bucket = Bucket(60)  # one per second
     assert all(bucket.reserve(1) == 0.0 for _ in range(60))
     waits = [bucket.reserve(1) for _ in range(3)]
     assert waits == pytest.approx([1.0, 2.0, 3.0], abs=0.05)
-    assert _Bucket(100).reserve(10_000) == 0.0  # one huge request: one minute's budget
+    assert Bucket(100).reserve(10_000) == 0.0  # one huge request: one minute's budget
 
 
 def test_requests_per_minute_paces_requests(stub: FaultServer) -> None:
     model = backend(stub, rpm=120)  # a burst of 120, then one every 0.5 s
-    model._rpm.reserve(119)  # type: ignore[union-attr]  # spend the burst but one
+    model.limits.rpm.reserve(119)  # type: ignore[union-attr]  # spend the burst but one
     request = LabelRequest(({"role": "user", "content": "Pick."},), ("A", "B"))
     start = time.monotonic()
     results = model.score_labels([request] * 3)
