@@ -15,9 +15,10 @@ r(y) − r(y′) = logit P(y ≻ y′) (Bradley–Terry). The modes read a judge
   (`judge.reward.bradley_terry`). A group of one gets 0.
 
 Every judgment goes through `judge.Judge`. An item whose verdict failed (or whose input
-is malformed or empty) has no reward: with ``on_failure="raise"`` (default) the call
-raises `RewardError` naming each such item after the rest were judged (their
-judgments are cached); with ``on_failure="none"`` its reward is None; with
+is malformed or empty) has no reward: with ``on_failure="none"`` (default) its reward
+is None, which TRL's trainers store as NaN and leave out (a logged warning names the
+failures); with ``on_failure="raise"`` the call raises `RewardError` naming each such
+item after the rest were judged (their judgments are cached); with
 ``on_failure="mask"`` it gets the mean of the rewards its group (same prompt) did get,
 so its group-baseline advantage is zero (`judge.reward.mask`), and it stays listed in
 `RewardBatch.failures`.
@@ -109,8 +110,9 @@ class JudgeReward:
         normalize_score: pointwise only: map the expected score to [0, 1].
         reference_key: the keyword (dataset column) that carries reference answers.
         shaping: optional `Shaping` (normalization, length penalty, residualization).
-        on_failure: ``"raise"`` a `RewardError`, ``"none"`` (None for that item) or
-            ``"mask"`` (its group's mean reward; still listed in the failures).
+        on_failure: ``"none"`` (default: None for that item, a warning logged),
+            ``"raise"`` a `RewardError`, or ``"mask"`` (its group's mean reward; still
+            listed in the failures).
         eps: probability clip of the reference mode's logit.
         ridge: the Bradley–Terry prior of the groupwise mode.
         schedule: which pairs of a group the groupwise mode compares: a `Schedule`, or
@@ -128,7 +130,7 @@ class JudgeReward:
 
     def __init__(self, judge: Judge | None = None, *, mode: Mode = "pointwise",
                  normalize_score: bool = False, reference_key: str = "reference",
-                 shaping: Shaping | None = None, on_failure: OnFailure = "raise",
+                 shaping: Shaping | None = None, on_failure: OnFailure = "none",
                  eps: float = 1e-4, ridge: float = DEFAULT_RIDGE,
                  schedule: Schedule | str = "all",
                  name: str | None = None,
@@ -390,6 +392,12 @@ class JudgeReward:
     def _settle(self, batch: RewardBatch) -> Rewards:
         if batch.failures and self.on_failure == "raise":
             raise RewardError(batch.failures, len(batch.rewards))
+        if batch.failures:  # the flag a trainer that turns None into a number still shows
+            reasons = sorted({f.reason for f in batch.failures})
+            shown = "None" if self.on_failure == "none" else "their group's mean"
+            logger.warning("%s: %d of %d rewards could not be judged (%s); returned as %s",
+                           self.__name__, len(batch.failures), len(batch.rewards),
+                           ", ".join(reasons), shown)
         return batch.rewards
 
 

@@ -69,8 +69,10 @@ def test_verl_compute_score_sync_and_async(smollm: Any, tmp_path: Path) -> None:
         direct = JudgeReward(Judge(smollm, cache=tmp_path), mode="reference")(
             ["What is 2 + 2?"], ["4"], reference=["2 + 2 = 4."])
         assert sync["score"] == pytest.approx(direct[0], abs=1e-4)
-        assert again == sync and sync["data_source"] == "gsm8k"
+        assert again == sync and sync["judge_failed"] == 0.0
+        assert verl.compute_score("gsm8k", "", "2 + 2 = 4.", extra_info=info) == {
+            "score": 0.0, "judge_failed": 1.0, "judge_reason": "empty_completion"}
         with pytest.raises(RewardError, match="empty"):
-            verl.compute_score("gsm8k", "", "2 + 2 = 4.", extra_info=info)
+            verl.compute_score("gsm8k", "", "2 + 2 = 4.", extra_info=info, on_failure="raise")
     finally:
         verl.reset()

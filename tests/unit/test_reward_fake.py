@@ -108,9 +108,12 @@ def test_one_bad_item_does_not_poison_the_batch(judge: Judge) -> None:
         (4, "invalid_input")]
 
 
-def test_failures_raise_by_default_naming_the_items(judge: Judge) -> None:
+def test_failures_are_none_by_default_and_raise_on_request(
+        judge: Judge, caplog: pytest.LogCaptureFixture) -> None:
+    assert JudgeReward(judge)(["q", "q"], ["good", ""]) == [pytest.approx(6.0), None]
+    assert "1 of 2 rewards could not be judged (empty_completion)" in caplog.text
     with pytest.raises(RewardError, match=r"item 1: the completion is empty") as info:
-        JudgeReward(judge)(["q", "q"], ["good", ""])
+        JudgeReward(judge, on_failure="raise")(["q", "q"], ["good", ""])
     assert [f.index for f in info.value.failures] == [1]
     with pytest.raises(UserError, match="prompts has 2, completions has 1"):
         JudgeReward(judge)(["q", "q"], ["good"])
