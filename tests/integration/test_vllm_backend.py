@@ -52,7 +52,7 @@ def test_logprob_pairwise_verdicts_and_mirror_sum_to_one(vllm_backend: Backend,
         assert [o.shown for o in a.orders] == ["AB", "BA"]
         assert a.prob_a + b.prob_a == pytest.approx(1.0, abs=1e-6)
         assert all(o.usage is not None and o.usage.prompt_tokens > 100 for o in a.orders)
-    # The embedded model's first-position bias (ENVIRONMENT.md) shows up here too.
+    # The embedded model's first-position bias (the bias report) shows up here too.
     assert any(v.orders[0].prob_a > 0.5 > v.orders[1].prob_a for v in forward)
 
 
