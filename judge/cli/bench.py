@@ -201,7 +201,10 @@ def _print(summary: dict[str, Any], runs: list[tuple[Path, str, BenchReport]],
     for data, found, report in runs:
         stdout.print(_table(f"{data.name} · {found} · {report.strategy}", report))
         notes = set()
-        for group in (*report.subsets, report.overall)[-1 if len(report.subsets) < 2 else 0:]:
+        # one subset: its line would repeat the file's, so only the file's is printed
+        groups = [*report.subsets, report.overall] if len(report.subsets) > 1 \
+            else [report.overall]
+        for group in groups:
             found_line = _published(group)
             if found_line is not None:
                 stdout.print(found_line[0])
