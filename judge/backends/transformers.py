@@ -138,13 +138,19 @@ class TransformersBackend(Backend):
                    **options)
 
     @classmethod
-    def embedded(cls, **options: Any) -> TransformersBackend:
-        """The default judge: SmolLM2-135M-Instruct, converted once into the cache."""
+    def embedded(cls, key: str | None = None, **options: Any) -> TransformersBackend:
+        """An embedded judge, converted once into the cache (default: SmolLM2-135M-Instruct).
+
+        Args:
+            key: an `judge.backends.embedded.MODELS` name, e.g. ``"qwen2.5-coder-0.5b"``.
+            **options: as for `from_pretrained`.
+        """
         from judge.backends import embedded
 
-        backend = cls.from_pretrained(embedded.ensure_converted(), **options)
-        backend.name = f"transformers/{embedded.MODEL_ID}"
-        backend.revision = embedded.REVISION
+        info = embedded.model_info(key)
+        backend = cls.from_pretrained(embedded.ensure_converted(key), **options)
+        backend.name = f"transformers/{info.model_id}"
+        backend.revision = info.revision
         return backend
 
     def fingerprint(self) -> dict[str, str]:
@@ -195,9 +201,13 @@ class TransformersBackend(Backend):
         ]
 
     def _groups(self, rows: list[list[int]], keep: int) -> list[PrefixGroup]:
-        if self.prefix_reuse:
-            return group_by_prefix(rows, keep=keep, min_share=self.min_share)
-        return [PrefixGroup(tuple(range(len(rows))), 0)]
+        """Rows sharing a prefix, and one group of every other row (batched together)."""
+        if not self.prefix_reuse:
+            return [PrefixGroup(tuple(range(len(rows))), 0)]
+        groups = group_by_prefix(rows, keep=keep, min_share=self.min_share)
+        shared = [g for g in groups if g.prefix_len]
+        alone = tuple(r for g in groups if not g.prefix_len for r in g.rows)
+        return shared + ([PrefixGroup(alone, 0)] if alone else [])
 
     def _measure_group(self, members: list[_Row], prefix_len: int, tries: list[LabelTrie],
                        measured: list[dict[tuple[Prefix, int], float]],
