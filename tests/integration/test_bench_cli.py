@@ -27,7 +27,9 @@ def test_rewardbench_layout_json_report_and_per_item_output(home: Path, tmp_path
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["strategy"] == "pairwise" and report["judge"]["swap"] == "both"
-    assert [s["name"] for s in report["subsets"]] == ["chat", "math"]
+    (only,) = report["files"]
+    assert only["format"] == "generic"
+    assert [s["name"] for s in only["subsets"]] == ["chat", "math"]
     overall = report["overall"]
     assert overall["items"] == 2 and overall["failures"] == 0 and overall["judgments"] == 2
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -41,12 +43,31 @@ def test_rewardbench_layout_json_report_and_per_item_output(home: Path, tmp_path
         sum(r["results"][0]["consistent"] for r in rows) / 2)
 
 
+def test_judgebench_layout_scored_both_ways_on_the_real_model(home: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "items.jsonl"
+    run = judge_cli("bench", "--data", str(DATA / "judgebench_small.jsonl"), "--subset",
+                    "knowledge", "--subset", "math", "--json", "--output", str(out),
+                    home=home, cache=tmp_path / "c")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["files"][0]["format"] == "judgebench"
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["chosen_labels"] for r in rows] == [["A"], ["B"]]  # the published positions
+    # JudgeBench's score recomputed from the two orders each item shows
+    votes = [sum(1 if o["winner"] == r["chosen_labels"][0] else 0 if o["winner"] == "tie"
+                 else -1 for o in r["results"][0]["orders"]) for r in rows]
+    assert report["overall"]["published"]["judgebench"] == pytest.approx(
+        sum(v > 0 for v in votes) / 2)
+    assert report["overall"]["brier"] is not None and report["overall"]["ece"] is not None
+
+
 def test_rewardbench2_best_of_four_pointwise_table(home: Path, tmp_path: Path) -> None:
     run = judge_cli("bench", "--data", str(DATA / "rb2_small.jsonl"), "--subset",
                     "Factuality", "--strategy", "pointwise", home=home, cache=tmp_path / "c")
     assert run.returncode == 0, run.stderr
-    assert "rb2_small.jsonl · pointwise strategy" in run.stdout
-    assert "rubric helpfulness · logprob · swap=both" in run.stdout
+    assert "rb2_small.jsonl · generic · pointwise" in run.stdout
+    assert "rubric helpfulness · template pointwise_10 · method logprob · swap=both" in run.stdout
 
 
 def test_bad_preference_file_is_a_user_error_naming_the_line(home: Path, tmp_path: Path) -> None:
