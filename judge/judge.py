@@ -183,6 +183,20 @@ class Judge:
         """The task template used for ``task``."""
         return self._templates[task]
 
+    def with_settings(self, **settings: Any) -> Judge:
+        """A judge sharing this one's backend, rubric, templates and cache; some settings changed.
+
+        Protocols in `judge.protocols` build their steps this way.
+
+        Raises:
+            UserError: an invalid setting.
+        """
+        other = Judge(self.backend, rubric=self.rubric, cache=self.cache,
+                      **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings))
+        other._templates = dict(self._templates)
+        other._model = self._model  # still pickles from the model string
+        return other
+
     def setup(self, task: TaskName) -> Setup:
         """Resolve the method against the backend's capabilities and fix the run settings.
 

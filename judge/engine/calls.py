@@ -22,6 +22,7 @@ from judge.backends.base import (
     Message,
 )
 from judge.backends.labels import renormalize
+from judge.engine.thinking import strip_thinking
 from judge.errors import BackendError, describe_validation
 from judge.verdicts import FailureReason, Method, Usage
 
@@ -94,19 +95,27 @@ def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False,
 def _read_generation(call: Call, text: str, finish: str, cached: bool,
                      usage: Usage | None) -> Reading | CallFailure:
     assert call.schema is not None
-    field = "winner" if "winner" in call.schema.model_fields else "score"
+    fields = call.schema.model_fields
+    field = next((f for f in ("winner", "score") if f in fields), "answer")
+    reply = strip_thinking(text)  # a thinking model's reasoning is not parsed (it is counted)
+    truncated = CallFailure(FailureReason.TRUNCATED_OUTPUT,
+                            "generation hit max_new_tokens before the verdict closed",
+                            raw_output=text, usage=usage)
+    if reply.unclosed:
+        return truncated
     try:
-        parsed = call.schema.model_validate_json(text)
+        parsed = call.schema.model_validate_json(reply.visible)
     except ValidationError as exc:
         if finish == "length":
-            return CallFailure(FailureReason.TRUNCATED_OUTPUT,
-                               "generation hit max_new_tokens before the verdict closed",
-                               raw_output=text, usage=usage)
+            return truncated
         off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error"
                        for e in exc.errors())
         reason = FailureReason.OFF_MENU_LABEL if off_menu else FailureReason.PARSE_FAILURE
         message = f"output does not match the verdict schema: {describe_validation(exc)}"
         return CallFailure(reason, message, raw_output=text, usage=usage)
+    if field == "answer":  # a free-text answer (`judge.protocols.commit`), no verdict
+        return Reading({}, rationale=str(getattr(parsed, "answer")), raw_output=text,  # noqa: B009
+                       cached=cached, usage=usage)
     choice = str(getattr(parsed, field))
     return Reading({label: float(label == choice) for label in call.labels},
                    rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached,

@@ -123,6 +123,9 @@ class JudgeReward:
             processes, a call that needs whole groups (groupwise, or group/batch shaping)
             gathers the batch of every process (`judge.reward.distributed`); ``"local"``
             judges only what this process was given.
+        disagreement_penalty: with a `judge.protocols.Panel` as the judge (any object
+            with the judge's batch methods is accepted), the pointwise and reference
+            modes subtract this times the panel's ``disagreement`` from each reward.
 
     Raises:
         UserError: an unknown mode or on_failure value.
@@ -134,7 +137,8 @@ class JudgeReward:
                  eps: float = 1e-4, ridge: float = DEFAULT_RIDGE,
                  schedule: Schedule | str = "all",
                  name: str | None = None,
-                 across_processes: Literal["gather", "local"] = "gather") -> None:
+                 across_processes: Literal["gather", "local"] = "gather",
+                 disagreement_penalty: float = 0.0) -> None:
         if mode not in ("pointwise", "reference", "groupwise"):
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
         if on_failure not in ("raise", "none", "mask"):
@@ -155,6 +159,7 @@ class JudgeReward:
             raise UserError(f"across_processes must be 'gather' or 'local', got "
                             f"{across_processes!r}")
         self.across_processes = across_processes
+        self.disagreement_penalty = disagreement_penalty
 
     def __repr__(self) -> str:
         return f"JudgeReward(mode={self.mode!r}, name={self.__name__!r})"
@@ -349,6 +354,10 @@ class JudgeReward:
         return RewardBatch(shaped, raw, [failures[i] for i in sorted(failures)])
 
     def _value(self, verdict: PairwiseResult | PointwiseResult) -> float:
+        penalty = self.disagreement_penalty * getattr(verdict, "disagreement", 0.0)
+        return self._judged_value(verdict) - penalty
+
+    def _judged_value(self, verdict: PairwiseResult | PointwiseResult) -> float:
         if isinstance(verdict, PointwiseVerdict):
             if not self.normalize_score:
                 return verdict.expected_score

@@ -1,0 +1,18 @@
+"""Judging protocols built on a `judge.Judge`, each behind the same batch interface.
+
+- `ReasonThenRead`: a rationale first, then the verdict's label probabilities read;
+  ``samples > 1`` is self-consistency (sampled rationales, probabilities averaged).
+- `CommitFirst`: the judge answers the prompt itself, then judges with that answer as
+  the reference.
+- `Panel`: several judges, mean probability, their spread as ``disagreement``.
+
+Each sends its calls through the judge's engine (cache, batching, typed failures).
+"""
+
+from judge.protocols.base import JudgeLike
+from judge.protocols.commit import CommitFirst
+from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
+from judge.protocols.reason import ReasonThenRead
+
+__all__ = ["CommitFirst", "JudgeLike", "Panel", "PanelPairwiseVerdict", "PanelPointwiseVerdict",
+           "ReasonThenRead"]

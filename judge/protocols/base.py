@@ -1,0 +1,82 @@
+"""What every protocol shares: the judge-like interface, and running calls through the engine.
+
+A protocol is built on a `judge.Judge` and sends its calls through the same engine
+(`judge.engine.executor.execute`): the judge's cache, batching and typed failures,
+so a protocol's second pass is cached and resumable like any judgment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from judge.engine.calls import Call
+from judge.engine.executor import Outcome, execute, run_sync
+from judge.engine.tasks import TaskName
+from judge.inputs import PairInput, PointInput, as_pair, as_point
+from judge.judge import Judge
+from judge.templates import JudgeTemplate
+from judge.verdicts import PairwiseResult, PointwiseResult
+
+PairItems = Iterable[PairInput | Mapping[str, Any]]
+PointItems = Iterable[PointInput | Mapping[str, Any]]
+
+
+class JudgeLike(Protocol):
+    """What `judge.reward.JudgeReward`, `Panel` and `judge.rank` ask of a judge."""
+
+    def template(self, task: TaskName) -> JudgeTemplate:
+        """The task template used for ``task``."""
+
+    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
+        """Judge many pairs; results in input order."""
+
+    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
+        """Score many responses; results in input order."""
+
+    async def acompare_batch(self, items: PairItems) -> list[PairwiseResult]:
+        """Async `compare_batch`."""
+
+    async def ascore_batch(self, items: PointItems) -> list[PointwiseResult]:
+        """Async `score_batch`."""
+
+
+class BatchProtocol:
+    """The single-item and async methods of a judge, from its two batch methods."""
+
+    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
+        """Judge many pairs; results in input order."""
+        raise NotImplementedError
+
+    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
+        """Score many responses; results in input order."""
+        raise NotImplementedError
+
+    def compare(self, prompt: str, response_a: str, response_b: str,
+                **extra: str) -> PairwiseResult:
+        """Judge which of two responses to ``prompt`` is better."""
+        return self.compare_batch([PairInput(prompt, response_a, response_b, extra)])[0]
+
+    def score(self, prompt: str, response: str, **extra: str) -> PointwiseResult:
+        """Score one response to ``prompt``."""
+        return self.score_batch([PointInput(prompt, response, extra)])[0]
+
+    async def acompare_batch(self, items: PairItems) -> list[PairwiseResult]:
+        """Async `compare_batch` (the sync method in a worker thread)."""
+        return await asyncio.to_thread(self.compare_batch, [as_pair(i) for i in items])
+
+    async def ascore_batch(self, items: PointItems) -> list[PointwiseResult]:
+        """Async `score_batch` (the sync method in a worker thread)."""
+        return await asyncio.to_thread(self.score_batch, [as_point(i) for i in items])
+
+
+def run_calls(judge: Judge, calls: Sequence[Call]) -> dict[str, Outcome]:
+    """Run ``calls`` through ``judge``'s cache and backend; add what they spent to its usage."""
+    backend = judge.backend
+    chunk = max(judge.config.batch_size or backend.batch_size, backend.chunk_size or 0)
+    outcomes = run_sync(execute(calls, judge.cache, chunk), backend)
+    for outcome in outcomes.values():
+        if outcome.usage is not None:
+            judge.usage += outcome.usage
+    return outcomes

@@ -1,0 +1,294 @@
+"""The protocols (reason-then-read, self-consistency, commit-first, panels) on a fake backend.
+
+`FakeReasoner` is a scripted stand-in for a model, named as a fake: its generated
+verdict always says "A" (a position-biased guess), its rationale names the response
+it believes (the one containing ``truth``), and when its verdict is read after a
+rationale it follows that rationale; read without one it is position-biased.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from judge import FailureReason, Judge, JudgmentFailure, PairInput, PairwiseVerdict, UserError
+from judge.backends.base import (
+    Backend,
+    Capabilities,
+    GenerateRequest,
+    Generation,
+    LabelRequest,
+    LabelScores,
+)
+from judge.engine.thinking import strip_thinking
+from judge.errors import BackendError
+from judge.protocols import (
+    CommitFirst,
+    Panel,
+    PanelPairwiseVerdict,
+    PanelPointwiseVerdict,
+    ReasonThenRead,
+)
+from judge.reward import JudgeReward
+from judge.verdicts import PointwiseVerdict
+
+
+def _tag(text: str, name: str) -> str:
+    match = re.search(rf"<{name}>\n(.*?)\n</{name}>", text, flags=re.DOTALL)
+    return match.group(1) if match else ""
+
+
+class FakeReasoner(Backend):
+    """A scripted fake model (see the module docstring); records every request."""
+
+    def __init__(self, *, truth: str = "4", rationale: Callable[[int], str] | None = None,
+                 finish: str = "stop", name: str = "fake/reasoner", first_prob: float = 0.9,
+                 answer: str = "4") -> None:
+        self.name = name
+        self.capabilities = Capabilities(logprobs=True, structured=True)
+        self.truth = truth
+        self.rationale = rationale or (lambda seed: f"the response saying {truth} is right")
+        self.finish = finish
+        self.first_prob = first_prob
+        self.answer = answer
+        self.requests: list[Any] = []
+
+    def fingerprint(self) -> dict[str, str]:
+        return {"backend": "fake", "model": self.name}
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
+        self.requests.extend(requests)
+        out: list[Generation | BackendError] = []
+        for r in requests:
+            if "answer" in r.schema["properties"]:
+                text = f'{{"answer": "{self.answer}"}}'
+            elif self.finish == "length":
+                text = '{"rationale": "cut off mid'
+            else:
+                text = (f'{{"rationale": "{self.rationale(r.seed or 0)}", '
+                        + ('"winner": "A"}' if "winner" in r.schema["properties"]
+                           else '"score": 9}'))
+            out.append(Generation(text, "length" if self.finish == "length" else "stop"))
+        return out
+
+    def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
+        self.requests.extend(requests)
+        return [LabelScores(self._logprobs(r)) for r in requests]
+
+    def _logprobs(self, request: LabelRequest) -> dict[str, float]:
+        messages = request.messages
+        after_reasoning = len(messages) > 2 and messages[-2]["role"] == "assistant"
+        if "A" not in request.labels:  # a score: high when reasoning found the truth
+            good = after_reasoning and self.truth in messages[-2]["content"]
+            return {label: math.log(0.7 if (label == "8") == good else 0.3 / 9)
+                    for label in request.labels}
+        if not after_reasoning:
+            p = self.first_prob
+        else:
+            believed = re.search(r"saying (\S+)", messages[-2]["content"])
+            first = _tag(messages[-3]["content"], "response_a")
+            p = 0.85 if believed and believed.group(1) == first else 0.15
+        return {"A": math.log(p), "B": math.log(1 - p)}
+
+
+def judge_on(fake: Backend, tmp_path: Path, **settings: Any) -> Judge:
+    return Judge(fake, cache=tmp_path / "cache", **settings)
+
+
+# Reason, then read -------------------------------------------------------------------
+
+
+def test_reason_then_read_reads_the_verdict_after_the_rationale(tmp_path: Path) -> None:
+    fake = FakeReasoner()
+    verdict = ReasonThenRead(judge_on(fake, tmp_path)).compare("What is 2+2?", "5", "4")
+    assert isinstance(verdict, PairwiseVerdict)
+    # The generated verdicts said "A" both times (one-hot, position-biased); the read
+    # after each rationale follows the rationale, in both orders.
+    assert verdict.winner == "B"
+    assert verdict.prob_a == pytest.approx(0.15)
+    assert verdict.consistent is True
+    assert verdict.method == "logprob"
+    assert verdict.template == "pairwise+reason-then-read"
+    assert [o.rationale for o in verdict.orders] == ["the response saying 4 is right"] * 2
+    reads = [r for r in fake.requests if isinstance(r, LabelRequest)]
+    assert len(reads) == 2
+    turn = reads[0].messages[-2:]
+    assert turn[0] == {"role": "assistant", "content": "the response saying 4 is right"}
+    assert turn[1]["role"] == "user" and "Reply with only A or B" in turn[1]["content"]
+    assert '"winner"' not in turn[0]["content"]  # the generated verdict is not shown again
+
+
+def test_reason_then_read_is_cached_like_any_judgment(tmp_path: Path) -> None:
+    fake = FakeReasoner()
+    protocol = ReasonThenRead(judge_on(fake, tmp_path))
+    first = protocol.compare("q", "5", "4")
+    seen = len(fake.requests)
+    again = ReasonThenRead(judge_on(fake, tmp_path)).compare("q", "5", "4")
+    assert len(fake.requests) == seen  # both passes came from the cache
+    assert isinstance(again, PairwiseVerdict) and isinstance(first, PairwiseVerdict)
+    assert again.prob_a == pytest.approx(first.prob_a)
+    assert all(o.cached for o in again.orders)
+
+
+def test_thinking_is_stripped_from_the_rationale_shown_again(tmp_path: Path) -> None:
+    fake = FakeReasoner(rationale=lambda seed: "<think>4? or 5? hmm</think>the response saying "
+                                               "4 is right")
+    verdict = ReasonThenRead(judge_on(fake, tmp_path)).compare("q", "4", "5")
+    read = next(r for r in fake.requests if isinstance(r, LabelRequest))
+    assert read.messages[-2]["content"] == "the response saying 4 is right"
+    assert isinstance(verdict, PairwiseVerdict) and verdict.winner == "A"
+
+
+def test_a_rationale_cut_off_by_the_budget_is_a_typed_failure(tmp_path: Path) -> None:
+    fake = FakeReasoner(finish="length")
+    result = ReasonThenRead(judge_on(fake, tmp_path)).compare("q", "4", "5")
+    assert isinstance(result, JudgmentFailure)
+    assert result.reason == FailureReason.TRUNCATED_OUTPUT
+    assert not any(isinstance(r, LabelRequest) for r in fake.requests)  # nothing read
+
+
+def test_reason_then_read_scores_from_the_read_distribution(tmp_path: Path) -> None:
+    fake = FakeReasoner()
+    verdict = ReasonThenRead(judge_on(fake, tmp_path)).score("What is 2+2?", "4")
+    assert isinstance(verdict, PointwiseVerdict)
+    assert verdict.score == 8  # read after the rationale, not the generated 9
+    assert verdict.distribution[8] == pytest.approx(0.7 / (0.7 + 9 * 0.3 / 9))
+
+
+# Thinking models through the plain generate method -------------------------------------
+
+
+def test_a_think_block_before_the_json_verdict_is_not_parsed() -> None:
+    assert strip_thinking("<think>a\nb</think>\n{}").visible == "{}"
+    assert strip_thinking("reasoning only</think>{}").thinking == "reasoning only"
+    cut = strip_thinking('<think>still going')
+    assert cut.unclosed and cut.visible == ""
+
+
+@pytest.mark.parametrize(("text", "finish", "expected"), [
+    ('<think>A looks right</think>{"rationale": "r", "winner": "B"}', "stop", "B"),
+    ('<think>A looks right, but', "length", FailureReason.TRUNCATED_OUTPUT),
+    ('<think>A looks right, but', "stop", FailureReason.TRUNCATED_OUTPUT),
+])
+def test_generate_method_strips_thinking_and_types_a_cut_verdict(
+        tmp_path: Path, text: str, finish: str, expected: Any) -> None:
+    class FakeThinker(FakeReasoner):
+        def generate(self, requests: Sequence[GenerateRequest]) -> list[Any]:
+            return [Generation(text, finish) for _ in requests]  # type: ignore[arg-type]
+
+    result = judge_on(FakeThinker(), tmp_path, method="generate", swap="none").compare(
+        "q", "x", "y")
+    if isinstance(expected, FailureReason):
+        assert isinstance(result, JudgmentFailure) and result.reason == expected
+    else:
+        assert isinstance(result, PairwiseVerdict) and result.winner == expected
+
+
+# Self-consistency ---------------------------------------------------------------------
+
+
+def test_self_consistency_averages_seeded_samples(tmp_path: Path) -> None:
+    beliefs = {0: "4", 1: "4", 2: "5"}  # two of three sampled rationales find the truth
+    fake = FakeReasoner(rationale=lambda seed: f"the response saying {beliefs[seed % 3]} wins")
+    protocol = ReasonThenRead(judge_on(fake, tmp_path, seed=0), samples=3)
+    verdict = protocol.compare("What is 2+2?", "4", "5")
+    assert isinstance(verdict, PairwiseVerdict)
+    assert verdict.template == "pairwise+self-consistency-3"
+    writes = [r for r in fake.requests if isinstance(r, GenerateRequest)]
+    assert sorted({(r.seed, r.temperature) for r in writes}) == [(0, 0.7), (1, 0.7), (2, 0.7)]
+    assert len(verdict.orders) == 6
+    assert verdict.prob_a == pytest.approx((0.85 * 2 + 0.15) / 3)
+    assert verdict.winner == "A"
+
+
+def test_self_consistency_needs_sampling() -> None:
+    with pytest.raises(UserError, match="temperature > 0"):
+        ReasonThenRead(Judge(FakeReasoner(), cache=False), samples=2, temperature=0.0)
+    with pytest.raises(UserError, match="at least 1"):
+        ReasonThenRead(Judge(FakeReasoner(), cache=False), samples=0)
+
+
+# Commit first -------------------------------------------------------------------------
+
+
+def test_commit_first_judges_against_its_own_answer(tmp_path: Path) -> None:
+    fake = FakeReasoner(answer="four")
+    protocol = CommitFirst(judge_on(fake, tmp_path))
+    results = protocol.compare_batch([PairInput("What is 2+2?", "4", "5"),
+                                      PairInput("What is 2+2?", "5", "4"),
+                                      PairInput("Name a colour", "red", "7",
+                                                {"reference": "blue"})])
+    assert all(isinstance(r, PairwiseVerdict) for r in results)
+    assert results[0].template == "pairwise_reference+commit-first"  # type: ignore[union-attr]
+    answers = [r for r in fake.requests if isinstance(r, GenerateRequest)]
+    assert len(answers) == 1  # one answer per distinct prompt; a given reference is kept
+    assert answers[0].messages[-1] == {"role": "user", "content": "What is 2+2?"}
+    reads = [r for r in fake.requests if isinstance(r, LabelRequest)]
+    users = [r.messages[-1]["content"] for r in reads]
+    assert all("four" in u for u in users if "2+2" in u)
+    assert all("blue" in u and "four" not in u for u in users if "colour" in u)
+    assert len(users) == 4  # the two orders of (4, 5) and (5, 4) are the same two calls
+    assert protocol.answers == {"What is 2+2?": "four"}
+
+
+def test_commit_first_answer_failure_is_the_judgments_failure(tmp_path: Path) -> None:
+    class FakeMute(FakeReasoner):
+        def generate(self, requests: Sequence[GenerateRequest]) -> list[Any]:
+            return [Generation('{"answer": "it is', "length") for _ in requests]
+
+    fake = FakeMute()
+    result = CommitFirst(judge_on(fake, tmp_path)).compare("q", "4", "5")
+    assert isinstance(result, JudgmentFailure)
+    assert result.reason == FailureReason.TRUNCATED_OUTPUT
+    assert result.message.startswith("the judge's own answer failed")
+    assert not any(isinstance(r, LabelRequest) for r in fake.requests)
+
+
+# Panels -------------------------------------------------------------------------------
+
+
+def _panel(tmp_path: Path, *first_probs: float) -> Panel:
+    return Panel([judge_on(FakeReasoner(name=f"fake/m{k}", first_prob=p), tmp_path / str(k),
+                           swap="none") for k, p in enumerate(first_probs)])
+
+
+def test_panel_means_probabilities_and_reports_disagreement(tmp_path: Path) -> None:
+    verdict = _panel(tmp_path, 0.9, 0.5, 0.7).compare("q", "x", "y")
+    assert isinstance(verdict, PanelPairwiseVerdict)
+    assert verdict.prob_a == pytest.approx(0.7)
+    assert verdict.disagreement == pytest.approx(math.sqrt((0.04 + 0.04 + 0) / 3))
+    assert verdict.winner == "A"
+    assert verdict.model == "panel(fake/m0, fake/m1, fake/m2)"
+    assert [m.prob_a for m in verdict.members] == pytest.approx([0.9, 0.5, 0.7])
+
+
+def test_panel_scores_and_fails_when_a_member_fails(tmp_path: Path) -> None:
+    panel = Panel([ReasonThenRead(judge_on(FakeReasoner(), tmp_path / "a")),
+                   ReasonThenRead(judge_on(FakeReasoner(finish="length"), tmp_path / "b"))])
+    result = panel.compare("q", "4", "5")
+    assert isinstance(result, JudgmentFailure)
+    assert result.message.startswith("panel member 2 of 2 failed")
+    score = _panel(tmp_path, 0.9, 0.5).score("q", "x")
+    assert isinstance(score, PointwiseVerdict) and score.scale == (1, 10)
+
+
+def test_a_panel_needs_two_judges(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="at least two"):
+        Panel([judge_on(FakeReasoner(), tmp_path)])
+
+
+def test_panel_as_a_reward_with_a_disagreement_penalty(tmp_path: Path) -> None:
+    fake = FakeReasoner()
+    split = Panel([judge_on(fake, tmp_path / "a"), ReasonThenRead(judge_on(fake, tmp_path / "b"))])
+    verdict = split.score("What is 2+2?", "4")
+    assert isinstance(verdict, PanelPointwiseVerdict) and verdict.disagreement > 0.05
+    free = JudgeReward(split)(["What is 2+2?"], ["4"])  # type: ignore[arg-type]
+    penalized = JudgeReward(split, disagreement_penalty=2.0)(  # type: ignore[arg-type]
+        ["What is 2+2?"], ["4"])
+    assert free == [pytest.approx(verdict.expected_score)]
+    assert penalized == [pytest.approx(verdict.expected_score - 2.0 * verdict.disagreement)]
