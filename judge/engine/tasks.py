@@ -190,7 +190,7 @@ def _failure(kind: Any, call: Call, failure: CallFailure, message: str,
 
 def finish_pair(setup: Setup, plan: PairPlan,
                 outcomes: Mapping[str, Reading | CallFailure]) -> PairwiseResult:
-    """Combine the orders' readings into a pairwise verdict (DESIGN: swap combination)."""
+    """Combine the orders' readings into a pairwise verdict (docs/architecture.md: combine)."""
     if plan.failure is not None:
         return plan.failure
     done: list[OrderResult] = []
