@@ -21,6 +21,7 @@ from judge.cli.bench import bench
 from judge.cli.bias import bias
 from judge.cli.compare import compare
 from judge.cli.output import labelled, stderr
+from judge.cli.rank import rank_command
 from judge.cli.rubrics import rubrics
 from judge.cli.serve import serve
 from judge.errors import BackendError, JudgeError
@@ -53,6 +54,7 @@ app = typer.Typer(help="Turn any LLM into a judge, and any judge into a reward m
 app.command()(reporting_errors(compare))
 app.command()(reporting_errors(bench))
 app.command()(reporting_errors(bias))
+app.command("rank")(reporting_errors(rank_command))
 app.command("annotate")(reporting_errors(annotate_command))
 app.command()(reporting_errors(rubrics))
 app.command()(reporting_errors(serve))
