@@ -163,10 +163,11 @@ def _summary(judge: Judge, runs: list[tuple[Path, str, BenchReport]], overall: G
             "calibration_fit": fitted.as_dict() if fitted else None}
 
 
-def _row(group: GroupReport) -> list[str]:
+def _row(group: GroupReport, prefix: str = "") -> list[str]:
     ci = group.accuracy_ci
     accuracy = f"{fmt(group.accuracy, 2)} {_short(ci[0])}–{_short(ci[1])}" if ci else "—"
-    return [group.name, str(group.items), str(group.failures), accuracy,
+    name = group.name.removeprefix(prefix) if prefix else group.name
+    return [name, str(group.items), str(group.failures), accuracy,
             fmt(group.consistency, 2), fmt(group.tie_rate, 2), fmt(group.kappa, 2),
             fmt(group.brier, 2), fmt(group.ece, 2)]
 
@@ -176,13 +177,27 @@ def _short(value: float) -> str:
     return f"{value:.2f}".replace("0.", ".", 1) if value < 1 else "1.0"
 
 
+def shared_prefix(names: list[str]) -> str:
+    """The prefix several subset names share, up to a ``-`` or ``_`` (``llmbar-``)."""
+    if len(names) < 2:
+        return ""
+    first, last = min(names), max(names)  # their common prefix is everyone's
+    size = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b),
+                min(len(first), len(last)))
+    common = first[:size]
+    cut = max(common.rfind("-"), common.rfind("_"))
+    return common[:cut + 1]
+
+
 def _table(title: str, report: BenchReport) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("subset", max_width=16, overflow="fold")
+    prefix = shared_prefix([g.name for g in report.subsets])
+    table = Table(title=title + (f" · subsets {prefix}…" if prefix else ""),
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("subset", max_width=22, overflow="fold")
     for column in ("n", "fail", "acc (95% CI)", "cons", "ties", "κ", "Brier", "ECE"):
         table.add_column(column, justify="right")
     for group in report.subsets:
-        table.add_row(*_row(group))
+        table.add_row(*_row(group, prefix))
     table.add_row(*[bold(cell) for cell in _row(report.overall)])
     return table
 

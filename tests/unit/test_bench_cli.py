@@ -47,6 +47,14 @@ def test_several_suites_one_table_each_and_an_overall_line_within_80_columns() -
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_long_subset_names_lose_their_shared_prefix_and_fit_80_columns() -> None:
+    code, out = bench("--data", str(LLMBAR), "--limit", "2")
+    assert code == 0, out
+    assert "llmbar.jsonl · generic · pairwise · subsets llmbar-…" in out
+    assert " adversarial-neighbor " in out and " natural " in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
 def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["--data", str(DATA / "human_small.jsonl"), "--data",
             str(DATA / "rb2_ties_small.jsonl"), "--json"]
