@@ -55,9 +55,11 @@ def test_long_subset_names_lose_their_shared_prefix_and_fit_80_columns() -> None
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
-def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
     args = ["--data", str(DATA / "human_small.jsonl"), "--data",
-            str(DATA / "rb2_ties_small.jsonl"), "--json"]
+            str(DATA / "rb2_ties_small.jsonl"), "--output", str(items), "--json"]
     monkeypatch.setattr("sys.argv", ["/usr/bin/judge", "bench", *args])
     code, out = bench(*args)
     assert code == 0, out
@@ -66,9 +68,12 @@ def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch) 
     human = report["files"][0]["overall"]
     assert human["published"]["agreement_with_ties"] is not None and human["kappa"] is not None
     assert human["brier"] is not None and human["ece"] is not None
-    assert report["command"].startswith("judge bench --data ") and report["command"].endswith(
-        "rb2_ties_small.jsonl --json")
+    assert report["command"] == "judge bench " + " ".join(args)
     assert report["judge"]["model"] == "fake/good"
+    rows = [json.loads(line) for line in items.read_text().splitlines()]
+    assert [(Path(r["data"]).name, r["protocol"]) for r in rows] == [
+        ("human_small.jsonl", "human")] * 3 + [("rb2_ties_small.jsonl", "rewardbench2-ties")] * 2
+    assert rows[0]["votes"] == ["A", "A", "tie"] and len(rows[4]["cells"]) == 3
     assert report["overall"]["items"] == 5
 
 
