@@ -19,7 +19,6 @@ from judge.bench.figure import reliability_png
 from judge.bench.formats import FORMATS, load_benchmark
 from judge.bench.runner import outcome_record
 from judge.bench.scoring import calibration_points, summarize
-from judge.calibration import Calibrator
 from judge.cli import options as opt
 from judge.cli.output import bold, fmt, print_json, progress_bar, stdout
 from judge.judge import Judge
@@ -67,9 +66,6 @@ def bench(
         help="pairwise: chosen compared with each rejected, must win all; "
              "pointwise: every completion scored, chosen must score strictly highest")
     ] = "pairwise",
-    calibration: Annotated[Path | None, typer.Option(
-        help="measure the judge with this calibrator (from --fit-calibration)",
-        exists=True, dir_okay=False)] = None,
     fit_calibration: Annotated[Path | None, typer.Option(
         help="fit a calibrator on part of the items, write it here, and report ECE before "
              "and after on the items held apart")] = None,
@@ -89,9 +85,6 @@ def bench(
     Several suites:         judge bench --data judgebench.jsonl --data rm-bench.json
     Fit a calibrator:       judge bench --data llmbar.jsonl --fit-calibration cal.json
     """
-    if calibration is not None:
-        judge.config = judge.config.model_copy(update={"calibration":
-                                                       Calibrator.load(calibration)})
     # Every file is read before any is judged: a bad record in the last costs no judging.
     loaded = [(path, *load_benchmark(path, format=format, subsets=subset, limit=limit))
               for path in data]

@@ -45,6 +45,9 @@ BackendOption = Annotated[list[str] | None, typer.Option(
 OnOverflow = Annotated[OverflowPolicy, typer.Option(
     help="when a prompt exceeds the context: fail (typed failure) or truncate (recorded)")]
 MaxNewTokens = Annotated[int, typer.Option(min=1, help="generation budget for --method generate")]
+Calibration = Annotated[Path | None, typer.Option(
+    help="a calibrator from `judge bench --fit-calibration`: verdicts carry its P(A≻B)",
+    exists=True, dir_okay=False)]
 Temperature = Annotated[float, typer.Option(
     min=0.0, help="sampling temperature for --method generate (0 = greedy)")]
 
@@ -57,7 +60,8 @@ _JUDGE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("method", Method, "logprob"), ("swap", Swap, "both"), ("seed", Seed, 0),
     ("temperature", Temperature, 0.0), ("max_new_tokens", MaxNewTokens, 400),
     ("no_cache", NoCache, False), ("batch_size", BatchSize, None),
-    ("on_overflow", OnOverflow, "fail"), ("api_base", ApiBase, None),
+    ("on_overflow", OnOverflow, "fail"), ("calibration", Calibration, None),
+    ("api_base", ApiBase, None),
     ("backend_option", BackendOption, None),
 )
 
