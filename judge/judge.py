@@ -7,6 +7,7 @@ through this class, so the engine's steps exist once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +66,40 @@ class JudgeConfig(BaseModel):
         return Calibrator.load(value) if isinstance(value, str | Path) else value
 
 
+_DEFAULT = JudgeConfig()  # the one source of every setting's default (the CLI reads it too)
+
+
+@dataclass(frozen=True)
+class JudgeRecipe:
+    """What rebuilds a `Judge` elsewhere (a Ray actor, a worker process): never a loaded model.
+
+    Attributes:
+        model: the ``backend/model`` string, or None for the embedded judge.
+        rubric: the rubric template (its text travels with it).
+        templates: the task template of each task.
+        config: every setting.
+        backend_options: the backend factory's options.
+        cache: the cache directory, or None for no cache.
+    """
+
+    model: str | None
+    rubric: JudgeTemplate
+    templates: Mapping[str, JudgeTemplate]
+    config: JudgeConfig
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+    cache: str | None = None
+
+    def build(self) -> Judge:
+        """A fresh `Judge`; its backend loads on first use."""
+        judge = Judge(self.model, rubric=self.rubric,
+                      cache=self.cache if self.cache is not None else False,
+                      backend_options=self.backend_options or None,
+                      **self.config.model_dump(exclude={"calibration"}),
+                      calibration=self.config.calibration)
+        judge._templates.update(self.templates)
+        return judge
+
+
 def _template(value: str | JudgeTemplate, kind: Literal["rubrics", "prompts"]) -> JudgeTemplate:
     return value if isinstance(value, JudgeTemplate) else JudgeTemplate.shipped(kind, value)
 
@@ -112,10 +147,22 @@ class Judge:
         template: str | JudgeTemplate | None = None,
         cache: bool | str | Path | JudgmentCache = True,
         backend_options: Mapping[str, Any] | None = None,
-        **settings: Any,
+        method: Method = _DEFAULT.method,
+        swap: SwapMode = _DEFAULT.swap,
+        seed: int = _DEFAULT.seed,
+        on_overflow: OnOverflow = _DEFAULT.on_overflow,
+        max_new_tokens: int = _DEFAULT.max_new_tokens,
+        temperature: float = _DEFAULT.temperature,
+        allow_fallback: bool = _DEFAULT.allow_fallback,
+        batch_size: int | None = _DEFAULT.batch_size,
+        calibration: Calibrator | str | Path | None = None,
     ) -> None:
         try:
-            self.config = JudgeConfig(**settings)
+            self.config = JudgeConfig(
+                method=method, swap=swap, seed=seed, on_overflow=on_overflow,
+                max_new_tokens=max_new_tokens, temperature=temperature,
+                allow_fallback=allow_fallback, batch_size=batch_size,
+                calibration=calibration)  # a path is loaded by the validator
         except ValidationError as exc:
             fields = sorted(JudgeConfig.model_fields)
             raise UserError(f"invalid Judge settings: {describe_validation(exc, fields)}") from exc
@@ -168,6 +215,30 @@ class Judge:
                             "not pickle; build it from a 'backend/model' string (it is loaded "
                             "again in the other process), or serve it with `judge serve`")
         return {**self.__dict__, "_backend": None}
+
+    @property
+    def model(self) -> str | Backend | None:
+        """The model as given: a ``backend/model`` string, a built `Backend`, or None."""
+        return self._model
+
+    @property
+    def backend_options(self) -> dict[str, Any]:
+        """A copy of the options the backend factory is given."""
+        return dict(self._backend_options)
+
+    def recipe(self) -> JudgeRecipe:
+        """What rebuilds this judge elsewhere (`JudgeRecipe.build`), without its model.
+
+        Raises:
+            UserError: the judge wraps a built `Backend`, which another process cannot
+                rebuild; give a ``backend/model`` string instead.
+        """
+        if isinstance(self._model, Backend):
+            raise UserError(f"a judge built on a Backend object ({self._model.name!r}) cannot "
+                            "be rebuilt elsewhere; give a 'backend/model' string instead")
+        cache = None if isinstance(self.cache, NoCache) else str(self.cache.directory)
+        return JudgeRecipe(self._model, self.rubric, dict(self._templates), self.config,
+                           dict(self._backend_options), cache)
 
     @property
     def backend(self) -> Backend:

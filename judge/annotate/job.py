@@ -38,7 +38,7 @@ def judge_identity(judge: Judge) -> dict[str, Any]:
 
     Backend options are left out: they may hold secrets and do not change verdicts.
     """
-    model = judge._model  # a string, a built Backend, or None for the embedded model
+    model = judge.model  # a string, a built Backend, or None for the embedded model
     if isinstance(model, Backend):
         name: str = f"{model.name} {json.dumps(model.fingerprint(), sort_keys=True)}"
     else:

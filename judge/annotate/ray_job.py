@@ -14,19 +14,16 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from judge.annotate.chunks import Item, Settings, batched, judge_items
 from judge.annotate.sources import Record
 from judge.annotate.store import Kind, OutputStore
-from judge.backends.base import Backend
-from judge.cache import NoCache
 from judge.errors import MissingDependencyError, UserError
-from judge.judge import Judge
+from judge.judge import Judge, JudgeRecipe
 from judge.paths import install_command
-from judge.templates import JudgeTemplate
 
 
 @dataclass(frozen=True)
@@ -50,50 +47,6 @@ class RayOptions:
     def __post_init__(self) -> None:
         if self.actors < 1:
             raise UserError(f"Ray actors must be at least 1, got {self.actors}")
-
-
-@dataclass(frozen=True)
-class JudgeRecipe:
-    """What rebuilds a `Judge` inside a Ray actor.
-
-    A built judge holds unpicklable templates and possibly a loaded model, so it is
-    not shipped itself.
-    """
-
-    model: str | None
-    rubric: tuple[str, str]
-    templates: dict[str, tuple[str, str]]
-    settings: dict[str, Any]
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    cache: str | bool = True
-
-    @classmethod
-    def of(cls, judge: Judge) -> JudgeRecipe:
-        """The recipe of ``judge``.
-
-        Raises:
-            UserError: the judge wraps an already built backend, which cannot be sent to
-                other processes; give a ``backend/model`` string instead.
-        """
-        if isinstance(judge._model, Backend):
-            raise UserError("a Ray job needs a judge built from a model string (or the "
-                            "default), not a built backend: every actor loads its own")
-        cache: str | bool = False if isinstance(judge.cache, NoCache) else \
-            str(judge.cache.directory)
-        templates = {task: (judge.template(task).name, judge.template(task).source)
-                     for task in ("pairwise", "pointwise")}
-        return cls(judge._model, (judge.rubric.name, judge.rubric.source), templates,
-                   judge.config.model_dump(), dict(judge._backend_options), cache)
-
-    def build(self) -> Judge:
-        """A fresh `Judge`; its backend loads on first use."""
-        def template(spec: tuple[str, str]) -> JudgeTemplate:
-            return JudgeTemplate.from_string(spec[1], name=spec[0])
-
-        judge = Judge(self.model, rubric=template(self.rubric), cache=self.cache,
-                      backend_options=self.backend_options or None, **self.settings)
-        judge._templates.update({task: template(spec) for task, spec in self.templates.items()})
-        return judge
 
 
 def _item_json(item: Item) -> str:
@@ -162,7 +115,7 @@ def run_on_ray(pending: Iterable[Item], store: OutputStore, judge: Judge, settin
     except ImportError as exc:
         raise MissingDependencyError("ray", install_command("ray"),
                                      "judge annotate --ray") from exc
-    recipe = JudgeRecipe.of(judge)
+    recipe = judge.recipe()  # every actor loads its own model from it
     folder = store.output.with_name(store.output.name + ".ray-pending")
     count = _write_parts(pending, folder, chunk_size)
     if count == 0:

@@ -15,7 +15,7 @@ import typer
 from judge.backends.registry import LITELLM_PROVIDERS
 from judge.engine.fit import OnOverflow as OverflowPolicy
 from judge.errors import UserError
-from judge.judge import Judge
+from judge.judge import Judge, JudgeConfig
 from judge.templates import JudgeTemplate
 from judge.verdicts import Method as VerdictMethod
 from judge.verdicts import SwapMode
@@ -52,15 +52,17 @@ Temperature = Annotated[float, typer.Option(
     min=0.0, help="sampling temperature for --method generate (0 = greedy)")]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_DEFAULT = JudgeConfig()  # the defaults of `Judge`, so the two cannot differ
 
 # The options that choose and configure the judge, shared by every judging command.
 _JUDGE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("model", Model, None), ("rubric", Rubric, "helpfulness"), ("rubric_file", RubricFile, None),
     ("template", Template, None), ("template_file", TemplateFile, None),
-    ("method", Method, "logprob"), ("swap", Swap, "both"), ("seed", Seed, 0),
-    ("temperature", Temperature, 0.0), ("max_new_tokens", MaxNewTokens, 400),
-    ("no_cache", NoCache, False), ("batch_size", BatchSize, None),
-    ("on_overflow", OnOverflow, "fail"), ("calibration", Calibration, None),
+    ("method", Method, _DEFAULT.method), ("swap", Swap, _DEFAULT.swap),
+    ("seed", Seed, _DEFAULT.seed), ("temperature", Temperature, _DEFAULT.temperature),
+    ("max_new_tokens", MaxNewTokens, _DEFAULT.max_new_tokens),
+    ("no_cache", NoCache, False), ("batch_size", BatchSize, _DEFAULT.batch_size),
+    ("on_overflow", OnOverflow, _DEFAULT.on_overflow), ("calibration", Calibration, None),
     ("api_base", ApiBase, None),
     ("backend_option", BackendOption, None),
 )

@@ -102,6 +102,6 @@ def _route(judge: Judge, engines: list[str]) -> None:
     """Judge through litellm's Router over ``engines`` (the --model and -o options kept)."""
     from judge.backends.router import route_judge
 
-    options = dict(judge._backend_options)
+    options = judge.backend_options
     options.pop("api_base", None)
-    route_judge(judge, str(judge._model), engines, **options)
+    route_judge(judge, str(judge.model), engines, **options)

@@ -710,11 +710,30 @@ def test_pointwise_generate(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "settings",
     [{"method": "logprobs"}, {"swap": "sometimes"}, {"on_overflow": "ignore"},
-     {"max_new_tokens": 0}, {"temperature": -1.0}, {"batch_size": 0}, {"sead": 1}],
+     {"max_new_tokens": 0}, {"temperature": -1.0}, {"batch_size": 0}],
 )
 def test_invalid_settings_are_user_errors(settings: dict[str, Any], tmp_path: Path) -> None:
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match=repr(next(iter(settings.values())))):
         _judge(FakeBackend(), tmp_path, **settings)
+
+
+def test_a_recipe_rebuilds_the_judge_without_its_model(tmp_path: Path) -> None:
+    tie = JudgeTemplate.shipped("prompts", "pairwise_tie")
+    judge = Judge("fakeprefix/m", rubric="honesty", template=tie, swap="none", seed=7,
+                  cache=tmp_path / "c", backend_options={"api_base": "u"})
+    rebuilt = judge.recipe().build()
+    assert rebuilt.model == "fakeprefix/m" and rebuilt.backend_options == {"api_base": "u"}
+    assert rebuilt.config == judge.config and rebuilt.rubric.name == "honesty"
+    assert rebuilt.template("pairwise").name == "pairwise_tie"
+    assert rebuilt.cache.directory == judge.cache.directory
+    with pytest.raises(UserError, match="Backend object"):
+        _judge(FakeBackend(), tmp_path).recipe()
+
+
+def test_a_misspelt_setting_is_an_error(tmp_path: Path) -> None:
+    # The settings are explicit keyword arguments: a typo fails at the call (and in mypy).
+    with pytest.raises(TypeError, match="sead"):
+        _judge(FakeBackend(), tmp_path, sead=1)
 
 
 def test_unknown_rubric_and_template_are_user_errors(tmp_path: Path) -> None:
