@@ -19,6 +19,8 @@ and the largest |reward difference| between the two. Two engines:
 
     flock /tmp/cpu.lock .venv/bin/python benchmarks/bench_serve_groups.py \\
         --engine real --mode pointwise --samples 64 --groups 4 8
+    OMP_NUM_THREADS=1 flock /tmp/cpu.lock .venv/bin/python benchmarks/bench_serve_groups.py \\
+        --engine real --mode pointwise --samples 64 256 --groups 4 8
     flock /tmp/cpu.lock .venv/bin/python benchmarks/bench_serve_groups.py \\
         --engine http --mode groupwise --samples 64 256 --groups 4 8
 """
@@ -127,26 +129,36 @@ async def batched(url: str, samples: list[Sample]) -> tuple[float, list[Any]]:
     return time.perf_counter() - start, reply["rewards"]
 
 
+def engine_calls(url: str) -> int:
+    """Engine batches the server has run so far (its /health)."""
+    return int(httpx.get(f"{url}/health", timeout=30).json()["batches"])
+
+
 def run(url: str, n: int, size: int, make: Any, mode: str) -> dict[str, Any]:
     samples = make(n, size, f"{mode}-{n}-{size}")
+    calls = [engine_calls(url)]
     wall_b, rewards_b = asyncio.run(batched(url, samples))
+    calls.append(engine_calls(url))
     wall_s, lat, rewards_s = asyncio.run(per_sample(url, samples))
+    calls.append(engine_calls(url))
     q = statistics.quantiles(lat, n=100, method="inclusive")
     diff = max(abs(a - b) for a, b in zip(rewards_s, rewards_b, strict=True))
     row = {"samples": n, "group": size, "batched_rps": n / wall_b, "per_sample_rps": n / wall_s,
            "ratio": wall_b / wall_s, "p50": q[49], "p99": q[98], "batched_s": wall_b,
-           "max_diff": diff}
+           "max_diff": diff, "calls_b": calls[1] - calls[0], "calls_s": calls[2] - calls[1]}
     print(row, flush=True)
     return row
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| samples | group | batched rewards/s | per-sample rewards/s | ratio | "
-             "per-sample p50 (s) | p99 (s) | batched call (s) | max abs reward diff |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "per-sample p50 (s) | p99 (s) | batched call (s) | engine calls (batched / "
+             "per-sample) | max abs reward diff |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['samples']} | {r['group']} | {r['batched_rps']:.2f} | "
               f"{r['per_sample_rps']:.2f} | {r['ratio']:.2f}× | {r['p50']:.2f} | "
-              f"{r['p99']:.2f} | {r['batched_s']:.1f} | {r['max_diff']:.1e} |" for r in rows]
+              f"{r['p99']:.2f} | {r['batched_s']:.1f} | {r['calls_b']} / {r['calls_s']} | "
+              f"{r['max_diff']:.1e} |" for r in rows]
     return "\n".join(lines)
 
 
@@ -180,8 +192,12 @@ def main() -> None:
             "`_fetch_rewards_via_http`. Ratio = per-sample ÷ batched throughput. Load "
             f"average (1 min) at start → end: {loads[0]:.1f} → {loads[-1]:.1f}.\n\n"
             + table(rows))
+    threads = os.environ.get("OMP_NUM_THREADS")
+    if threads:  # the server inherits it: its torch threads
+        body = body.replace("\n\n|", f" Server run with OMP_NUM_THREADS={threads}.\n\n|", 1)
     print(body)
-    write_section(f"serve-groups-{args.engine}-{args.mode}", body)
+    write_section(f"serve-groups-{args.engine}-{args.mode}"
+                  + (f"-omp{threads}" if threads else ""), body)
 
 
 if __name__ == "__main__":
