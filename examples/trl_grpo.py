@@ -5,6 +5,12 @@ policy and the judge (a weak judge: this shows the wiring, not a good reward):
 
     .venv/bin/python examples/trl_grpo.py --max-steps 2
 
+On several processes (each holds part of a GRPO group; the groupwise reward gathers
+the whole group across them, see `judge.reward.distributed`):
+
+    .venv/bin/torchrun --standalone --nproc_per_node 2 examples/trl_grpo.py \
+        --mode groupwise --max-steps 1
+
 With your own policy and a stronger judge:
 
     .venv/bin/python examples/trl_grpo.py --policy Qwen/Qwen2.5-0.5B-Instruct \
