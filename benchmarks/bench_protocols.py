@@ -128,9 +128,15 @@ def cell(value: float | None) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) -> str:
-    lines = [f"Items: the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-             f"Adversarial pairs for logprob rows, the first {args.generate_n} of each for "
-             "rows that generate (the issue asks 100/100 and 30/30; this run is what fit the "
+    sizes = {"all": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
+                    f"Adversarial pairs for logprob rows, the first {args.generate_n} of each "
+                    "for rows that generate",
+             "logprob": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
+                        "Adversarial pairs",
+             "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
+                         "Adversarial pairs (the first items of the logprob table)"}
+    lines = [f"Items: {sizes[args.rows]} (the issue asks 100/100 for logprob rows and 30/30 "
+             "for rows that generate; this run is what fit the "
              "session's CPU share, the script runs the full size with `--logprob-n 100 "
              f"--generate-n 30`). Load before the run: {load}.", "",
              "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
@@ -155,6 +161,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget-s", type=float, default=float("inf"),
                         help="start no further protocol row after this many seconds")
+    parser.add_argument("--rows", choices=["all", "logprob", "generate"], default="all",
+                        help="logprob: the default rows and the panel; generate: the protocols")
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
@@ -164,13 +172,13 @@ def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     started, skipped = time.perf_counter(), []
     members = []
-    for label in args.models:  # the default rows first: the panel reuses their judgments
+    for label in args.models if args.rows != "generate" else ():  # the panel reuses these
         members.append(Judge(MODELS[label], cache=cache / label))
         rows += [{"model": label, **r} for r in row("default (logprob, both orders)",
                                                     members[-1], logprob_items, args.seed)]
     if len(members) == 2:
         rows += panel_rows(members, rows, logprob_items, args.seed)
-    for name in configurations("embedded"):  # each protocol on every model, in turn
+    for name in configurations("embedded") if args.rows != "logprob" else ():
         for label in args.models:
             if time.perf_counter() - started > args.budget_s:
                 skipped.append(f"{label} {name}")
@@ -186,8 +194,10 @@ def main() -> None:
                   + ".")
     print(table)
     if not args.no_write:
-        write_section("protocols", "## Judging protocols on the embedded judges "
-                      "(bench_protocols)\n\n" + table)
+        suffix = "" if args.rows == "all" else f"-{args.rows}"
+        write_section(f"protocols{suffix}", "## Judging protocols on the embedded judges "
+                      f"(bench_protocols{', ' + args.rows + ' rows' if suffix else ''})\n\n"
+                      + table)
 
 
 if __name__ == "__main__":
