@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 from datasets import Dataset
+from transformers import AutoTokenizer
 from trl.experimental.online_dpo import OnlineDPOConfig, OnlineDPOTrainer
 
 from judge import Judge
@@ -42,8 +43,10 @@ def main() -> None:
                              per_device_train_batch_size=2, max_new_tokens=12,
                              logging_steps=1, use_cpu=True, bf16=False, report_to="none",
                              save_strategy="no", gradient_checkpointing=False)
-    trainer = OnlineDPOTrainer(model=args.policy or str(embedded.ensure_converted()),
-                               reward_funcs=[reward], args=config, train_dataset=dataset)
+    policy = args.policy or str(embedded.ensure_converted())
+    trainer = OnlineDPOTrainer(model=policy, reward_funcs=[reward], args=config,
+                               train_dataset=dataset,
+                               processing_class=AutoTokenizer.from_pretrained(policy))
     trainer.train()
     for entry in trainer.state.log_history:
         if "objective/scores_margin" in entry:

@@ -43,8 +43,12 @@ def test_online_dpo_trains_on_the_judges_pairwise_preference(
                              per_device_train_batch_size=2, max_new_tokens=6, use_cpu=True,
                              bf16=False, report_to="none", save_strategy="no",
                              gradient_checkpointing=False, seed=0, disable_tqdm=True)
+    from transformers import AutoTokenizer
+
     trainer = OnlineDPOTrainer(model=str(model_home["model_dir"]), reward_funcs=[reward],
-                               args=config, train_dataset=dataset)
+                               args=config, train_dataset=dataset,
+                               processing_class=AutoTokenizer.from_pretrained(
+                                   model_home["model_dir"]))
     trainer.train()
     (seen, rewards), = reward.calls
     assert len(seen) == 4 and seen[:2] == seen[2:]  # the prompts, twice
