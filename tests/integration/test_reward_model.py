@@ -3,7 +3,7 @@
 Property: in ``reference`` mode r(y) = logit P(y ≻ ref), so r(y₁) − r(y₂) should track
 logit P(y₁ ≻ y₂) from a direct pairwise judgment when the judge is Bradley–Terry
 consistent. Measured on the shortest LLMBar Natural pairs with a fixed baseline answer as
-the reference; the numbers are printed and the README reports them.
+the reference; the numbers are printed and docs/rewards.md reports them.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def test_reference_reward_differences_track_direct_pairwise_logits(
     print(f"\nBT reading, {N_PAIRS} LLMBar pairs: corr={corr:.3f} mean|diff|={mad:.3f} "
           f"sign agreement={sign:.2f} mean|direct|={np.mean(np.abs(direct)):.3f} "
           f"implied={np.round(implied, 3).tolist()} direct={np.round(direct, 3).tolist()}")
-    # Measured here (README): corr 0.967, mean |diff| 0.008 against mean |direct| 0.018,
+    # Measured here (docs/rewards.md): corr 0.967, mean |diff| 0.008 against mean |direct| 0.018,
     # signs agree on 6/6. The embedded judge is nearly indifferent after swapping, so
     # the logits are small; the bounds below are loose versions of what was measured.
     assert corr > 0.8
