@@ -32,6 +32,7 @@ tokens that spell the whole label are counted.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -49,6 +50,7 @@ from judge.backends.base import (
 )
 from judge.backends.limits import Limits
 from judge.backends.retry import RetryPolicy, is_retryable_status, status_code, with_retries
+from judge.engine.progress import finished
 from judge.errors import BackendError, UserError
 from judge.verdicts import Usage
 
@@ -243,8 +245,9 @@ class LiteLLMBackend(Backend):
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(_settled(make()))
+        context = contextvars.copy_context()  # progress listeners reach the worker thread
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(lambda: asyncio.run(_settled(make()))).result()
+            return pool.submit(context.run, lambda: asyncio.run(_settled(make()))).result()
 
     # Async core ---------------------------------------------------------------
 
@@ -266,6 +269,8 @@ class LiteLLMBackend(Backend):
                 return await job
             except BackendError as error:
                 return error
+            finally:
+                finished(1)  # progress per request, not per chunk
 
         return list(await asyncio.gather(*(settle(job) for job in jobs)))
 

@@ -22,6 +22,7 @@ from judge.backends.base import LabelRequest, LabelScores
 from judge.backends.limits import Bucket
 from judge.backends.litellm import LiteLLMBackend
 from judge.errors import BackendError, UserError
+from judge.inputs import PairInput
 from tests.faults.server import FaultServer, Reply, completion, error_reply
 
 SECRET = "sk-test-secret"
@@ -346,3 +347,11 @@ def test_requests_per_minute_paces_requests(stub: FaultServer) -> None:
     assert all(isinstance(r, LabelScores) for r in results)
     assert time.monotonic() - start >= 0.9  # the 2nd and 3rd waited 0.5 s each
     assert stub.seen[2].at - stub.seen[0].at >= 0.9
+
+
+def test_progress_moves_per_request_inside_one_chunk(stub: FaultServer, tmp_path: Path) -> None:
+    judge = Judge(backend(stub, concurrency=1), swap="none", cache=tmp_path)
+    seen: list[int] = []
+    judge.compare_batch([PairInput("Q?", f"a{i}", f"b{i}") for i in range(3)],
+                        progress=lambda done, total: seen.append(done))
+    assert seen == [0, 1, 2, 3, 3]  # the three requests form one chunk; each is counted
