@@ -49,7 +49,7 @@ class UnknownNameError(UserError):
         self.name = name
         self.available = available
         listing = ", ".join(available) or "(none)"
-        close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, available, n=1, cutoff=0.7)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         super().__init__(f"unknown {kind} {name!r}{hint}; available: {listing}")
 

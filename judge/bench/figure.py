@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from judge.errors import MissingDependencyError
+from judge.figures import new_figure
 from judge.metrics import expected_calibration_error, reliability
-from judge.paths import install_command
 
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, probabilities, outcomes)
 
@@ -22,14 +21,7 @@ def reliability_png(series: Sequence[Series], path: str | Path, *, title: str) -
     Raises:
         MissingDependencyError: matplotlib is not installed.
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise MissingDependencyError("matplotlib", install_command("report"),
-                                     "drawing the reliability diagram") from exc
-    figure = Figure(figsize=(5, 5), dpi=110)
-    FigureCanvasAgg(figure)
+    figure = new_figure("drawing the reliability diagram", figsize=(5, 5), dpi=110)
     ax = figure.add_subplot()
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
     for label, probs, outcomes in series:

@@ -6,13 +6,13 @@ is needed, and the process-wide backend choice is left alone.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 from judge.bias.run import BiasReport
-from judge.errors import MissingDependencyError
-from judge.paths import install_command
+from judge.figures import new_figure
+
+PURPOSE = "the bias report figure"
 
 
 def _bars(ax: Any, report: BiasReport, field: str, *, labelled_only: bool) -> None:
@@ -73,29 +73,13 @@ def _probes(ax: Any, report: BiasReport) -> None:
     ax.legend(fontsize=7)
 
 
-def figure_available() -> bool:
-    """Whether matplotlib, which draws the figure, is installed."""
-    return importlib.util.find_spec("matplotlib") is not None
-
-
-def figure_missing_message() -> str:
-    """What to run to get the figure."""
-    return str(MissingDependencyError("matplotlib", install_command("report"),
-                                      "the bias report figure"))
-
-
 def write_figure(report: BiasReport, path: str | Path) -> Path:
     """Draw the report's figure to ``path`` (PNG).
 
     Raises:
         MissingDependencyError: matplotlib is not installed.
     """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise MissingDependencyError("matplotlib", install_command("report"),
-                                     "the bias report figure") from exc
-    figure = Figure(figsize=(12, 8.5), layout="constrained")
+    figure = new_figure(PURPOSE, figsize=(12, 8.5), layout="constrained")
     axes = figure.subplots(2, 2)
     _bars(axes[0][0], report, "p_first", labelled_only=False)
     axes[0][0].set_title("P(prefers the response shown first); fair = 0.5", fontsize=9)

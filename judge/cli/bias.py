@@ -8,9 +8,10 @@ from typing import Annotated, get_args
 
 import typer
 
+from judge import figures
 from judge.bias import PROBES, bias_report, load_pair_set, probe_set, to_markdown, write_figure
 from judge.bias.data import PairSet
-from judge.bias.figure import figure_available, figure_missing_message
+from judge.bias.figure import PURPOSE
 from judge.cli import options as opt
 from judge.cli.output import print_json, progress_bar, stderr, stdout
 from judge.errors import UserError
@@ -60,9 +61,9 @@ def bias(
     Example: judge bias data.jsonl --probes all --out report/
     """
     modes = _swaps(swaps)
-    figure = figure_available()
+    figure = figures.available()
     if not figure:
-        stderr.print(f"note: no bias.png this run ({figure_missing_message()}); "
+        stderr.print(f"note: no bias.png this run ({figures.missing(PURPOSE)}); "
                      "bias.md and bias.json are written as usual", soft_wrap=True)
     sets: list[PairSet] = [load_pair_set(p, seed=judge.config.seed).head(limit) for p in data or []]
     sets += [probe_set(name).head(limit) for name in _probes(probes)]
