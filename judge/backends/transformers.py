@@ -184,7 +184,14 @@ class TransformersBackend(Backend):
         keep = max(len(probe) for _, probe, _ in rows) + 1
         measured: list[dict[tuple[Prefix, int], float]] = [{} for _ in requests]
         failed: dict[int, BackendError] = {}
-        settle = _settler(rows)
+
+        def result(i: int) -> LabelScores | BackendError:
+            if i in failed:
+                return failed[i]
+            return LabelScores(tries[i].combine(measured[i]),
+                               usage=Usage(prompt_tokens=len(prompts[i])))
+
+        settle = _settler(rows, result)
         for group in self._groups([ids for _, _, ids in rows], keep):
             members = [rows[k] for k in group.rows]
             try:
@@ -193,12 +200,7 @@ class TransformersBackend(Backend):
                 error = BackendError(f"forward pass failed: {exc}", retryable=False)
                 error.__cause__ = exc
                 failed.update({i: error for i, _, _ in members})
-        return [
-            failed[i] if i in failed
-            else LabelScores(tries[i].combine(measured[i]),
-                             usage=Usage(prompt_tokens=len(prompts[i])))
-            for i in range(len(requests))
-        ]
+        return [result(i) for i in range(len(requests))]
 
     def _groups(self, rows: list[list[int]], keep: int) -> list[PrefixGroup]:
         """Rows sharing a prefix, and one group of every other row (batched together)."""
@@ -293,7 +295,7 @@ class TransformersBackend(Backend):
                 error = BackendError(f"generation failed: {exc}", retryable=False)
                 error.__cause__ = exc
                 results.update({i: error for i in indices})
-            finished(len(indices))
+            finished(len(indices), {i: results[i] for i in indices})
         return [results[i] for i in range(len(requests))]
 
     def _generate_chunk(self, chunk: Sequence[GenerateRequest]) -> list[Generation]:
@@ -336,15 +338,17 @@ class TransformersBackend(Backend):
         return self._generators[key]
 
 
-def _settler(rows: list[_Row]) -> Callable[[list[_Row]], None]:
-    """Report a request as finished once every one of its rows has been measured."""
+def _settler(rows: list[_Row],
+             result: Callable[[int], LabelScores | BackendError]) -> Callable[[list[_Row]], None]:
+    """Report a request, with its result, once every one of its rows has been measured."""
     left = Counter(i for i, _, _ in rows)
 
     def settle(done: list[_Row]) -> None:
-        complete = 0
+        complete = []
         for i, _, _ in done:
             left[i] -= 1
-            complete += left[i] == 0
-        finished(complete)
+            if left[i] == 0:
+                complete.append(i)
+        finished(len(complete), {i: result(i) for i in complete})
 
     return settle

@@ -7,8 +7,9 @@ chunk is cached before the next one starts, so a killed job keeps its finished w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from judge.backends.base import Backend, Generation, LabelScores
 from judge.cache import JudgmentCache
@@ -50,21 +51,31 @@ def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
     pending.sort(key=lambda c: [m["content"] for m in c.messages])
     for start in range(0, len(pending), chunk_size):
         chunk = pending[start : start + chunk_size]
-        results = yield Chunk(chunk, _within(progress, done, len(chunk), total))
+        early: dict[str, Outcome] = {}
+        results = yield Chunk(chunk, _within(progress, done, total, chunk, cache, early))
         for call, result in zip(chunk, results, strict=True):
-            outcomes[call.key] = _settle(call, result, cache)
+            settled = early.get(call.key)  # already cached by the backend's report
+            outcomes[call.key] = settled if settled is not None else _settle(call, result, cache)
         done += len(chunk)
         if progress:
             progress(done, total)
     return outcomes
 
 
-def _within(progress: Progress | None, base: int, size: int, total: int) -> Finished:
-    """A backend's ``finished(count)`` inside one chunk, as running totals to ``progress``."""
+def _within(progress: Progress | None, base: int, total: int, chunk: list[Call],
+            cache: JudgmentCache, early: dict[str, Outcome]) -> Finished:
+    """A backend's ``finished(count, results)`` inside one chunk.
+
+    Counts go to ``progress`` as running totals; results are settled (cached) at once
+    into ``early``, so a process killed before the chunk ends keeps them.
+    """
     reported = [0]
 
-    def finished(count: int) -> None:
-        reported[0] = min(size, reported[0] + count)
+    def finished(count: int, results: Mapping[int, Any] | None = None) -> None:
+        for index, result in (results or {}).items():
+            call = chunk[index]
+            early[call.key] = _settle(call, result, cache)
+        reported[0] = min(len(chunk), reported[0] + count)
         if progress:
             progress(base + reported[0], total)
 

@@ -8,11 +8,12 @@ Backends that never call it are simply reported chunk by chunk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-Finished = Callable[[int], None]
+Finished = Callable[[int, "Mapping[int, Any] | None"], None]
 _listener: ContextVar[Finished | None] = ContextVar("judge_backend_progress", default=None)
 
 
@@ -29,8 +30,14 @@ def listening(callback: Finished) -> Iterator[None]:
         _listener.reset(token)
 
 
-def finished(count: int) -> None:
-    """Tell the engine that ``count`` more requests of the current call are done."""
+def finished(count: int, results: Mapping[int, Any] | None = None) -> None:
+    """Tell the engine that ``count`` more requests of the current call are done.
+
+    Args:
+        count: requests finished since the last call.
+        results: their results by index in the call, when the backend has them: the
+            engine caches each at once, so a process killed mid-call keeps them.
+    """
     callback = _listener.get()
     if callback is not None and count:
-        callback(count)
+        callback(count, results)

@@ -32,6 +32,7 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
+from judge.engine.progress import finished
 from judge.errors import BackendError, MissingVariableError
 
 Reply = Callable[[GenerateRequest], "Generation | BackendError | str"]
@@ -776,3 +777,21 @@ def test_generate_without_capability_is_a_user_error(tmp_path: Path) -> None:
     fake = FakeBackend(structured=False)
     with pytest.raises(UserError, match="method='logprob'"):
         _judge(fake, tmp_path, method="generate").score("q", "a")
+
+
+class FakeDyingBackend(FakeBackend):
+    """Reports its first request's result inside the chunk, then dies (as if killed)."""
+
+    def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
+        results = super().score_labels(requests)
+        finished(1, {0: results[0]})
+        raise KeyboardInterrupt  # the process stops before the chunk returns
+
+
+def test_results_reported_inside_a_chunk_are_cached_at_once(tmp_path: Path) -> None:
+    pairs = [PairInput("Q?", f"a{i}", f"b{i}") for i in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        _judge(FakeDyingBackend(batch_size=64), tmp_path, swap="none").compare_batch(pairs)
+    again = _judge(FakeBackend(batch_size=64), tmp_path, swap="none").compare_batch(pairs)
+    cached = [o.cached for v in again if isinstance(v, PairwiseVerdict) for o in v.orders]
+    assert sorted(cached) == [False, False, True]  # the one finished call was kept
