@@ -92,22 +92,19 @@ def test_no_arguments_mentions_the_two_file_mode() -> None:
     assert "--outputs-a" in result.output and "--outputs-b" in result.output
 
 
-def test_an_empty_second_file_is_blamed_on_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("second", "said"), [
+    ("", ["{b}: no records"]),  # an empty second file is blamed on itself
+    ('{"prompt": "p", "resp', ["{b}:1: invalid JSON", "cut off"]),  # a cut-off last line
+])
+def test_a_bad_second_file_is_named_with_what_is_wrong(second: str, said: list[str],
+                                                       tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_text('{"prompt": "p", "response": "x"}\n', encoding="utf-8")
-    b.write_text("", encoding="utf-8")
+    b.write_text(second, encoding="utf-8")
     result = cli("compare", "--outputs-a", str(a), "--outputs-b", str(b))
     assert result.exit_code == 2
-    assert f"{b}: no records" in result.output
-
-
-def test_a_cut_off_last_line_says_so(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    a.write_text('{"prompt": "p", "response": "x"}\n', encoding="utf-8")
-    b.write_text('{"prompt": "p", "resp', encoding="utf-8")
-    result = cli("compare", "--outputs-a", str(a), "--outputs-b", str(b))
-    assert result.exit_code == 2
-    assert f"{b}:1: invalid JSON" in result.output and "cut off" in result.output
+    for words in said:
+        assert words.format(b=b) in result.output
 
 
 @pytest.mark.slow
