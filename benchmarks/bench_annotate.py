@@ -52,9 +52,14 @@ def _records(n: int, shortest: bool) -> list[dict[str, Any]]:
     natural = [r for r in rows if r["subset"] == "llmbar-natural"]
     if shortest:
         natural.sort(key=lambda r: len(r["prompt"]) + len(r["chosen"]) + len(r["rejected"]))
-    return [{"prompt": r["prompt"], "best": i % 2,
-             "candidates": [r["chosen"], r["rejected"]][:: 1 if i % 2 == 0 else -1]}
-            for i, r in enumerate(natural[:n])]
+    return [
+        {
+            "prompt": r["prompt"],
+            "best": i % 2,
+            "candidates": [r["chosen"], r["rejected"]][:: 1 if i % 2 == 0 else -1],
+        }
+        for i, r in enumerate(natural[:n])
+    ]
 
 
 def _tree_rss(stop: threading.Event, peak: list[int]) -> None:
@@ -83,16 +88,30 @@ def child(config: dict[str, Any]) -> None:
     sampler = threading.Thread(target=_tree_rss, args=(stop, peak), daemon=True)
     sampler.start()
     started = time.perf_counter()
-    report = annotate(config["source"], config["output"], fields=Fields(gold="best"),
-                      judge=Judge(swap=config["swap"]), chunk_size=64,
-                      ray=RayOptions(actors=config["actors"]) if config["ray"] else None)
+    report = annotate(
+        config["source"],
+        config["output"],
+        fields=Fields(gold="best"),
+        judge=Judge(swap=config["swap"]),
+        chunk_size=64,
+        ray=RayOptions(actors=config["actors"]) if config["ray"] else None,
+    )
     wall = time.perf_counter() - started
     stop.set()
     sampler.join()
-    print(json.dumps({"wall_s": wall, "judged": report.judged, "rows": report.rows,
-                      "resumed": report.resumed, "failures": report.failures,
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "tree_peak_mib": peak[0] / 2**20}))
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "judged": report.judged,
+                "rows": report.rows,
+                "resumed": report.resumed,
+                "failures": report.failures,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "tree_peak_mib": peak[0] / 2**20,
+            }
+        )
+    )
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -112,8 +131,9 @@ def _command(config: dict[str, Any]) -> list[str]:
 
 
 def run(config: dict[str, Any], cache: Path) -> dict[str, Any]:
-    done = subprocess.run(_command(config), env=_env(cache), capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        _command(config), env=_env(cache), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"run failed: {config}\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -124,8 +144,9 @@ def killed_then_resumed(config: dict[str, Any], cache: Path, at: int) -> dict[st
     """Start the run, SIGKILL it once ``at`` rows are on disk, rerun it to the end."""
     output = Path(config["output"])
     started = time.perf_counter()
-    job = subprocess.Popen(_command(config), env=_env(cache), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    job = subprocess.Popen(
+        _command(config), env=_env(cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     while not (output.exists() and output.read_bytes().count(b"\n") >= at):
         if job.poll() is not None:
             raise SystemExit("the run ended before it could be killed")
@@ -145,10 +166,17 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--swap", default="none", choices=["none", "both"])
     parser.add_argument("--actors", type=int, default=2)
-    parser.add_argument("--cold", type=int, default=100,
-                        help="distinct pairs judged by the model (warm inputs repeat them)")
-    parser.add_argument("--shortest", action="store_true",
-                        help="take the shortest LLMBar Natural pairs (cheaper on a busy CPU)")
+    parser.add_argument(
+        "--cold",
+        type=int,
+        default=100,
+        help="distinct pairs judged by the model (warm inputs repeat them)",
+    )
+    parser.add_argument(
+        "--shortest",
+        action="store_true",
+        help="take the shortest LLMBar Natural pairs (cheaper on a busy CPU)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if args.child:
@@ -165,16 +193,23 @@ def main() -> None:
             paths[name].write_text("".join(json.dumps(r) + "\n" for r in rows))
 
         def config(name: str, ray: bool, output: str, threads: int = 0) -> dict[str, Any]:
-            return {"source": str(paths[name]), "output": str(root / f"{output}.jsonl"),
-                    "swap": args.swap, "ray": ray, "actors": args.actors,
-                    "pairs": len(inputs[name]), "threads": threads}
+            return {
+                "source": str(paths[name]),
+                "output": str(root / f"{output}.jsonl"),
+                "swap": args.swap,
+                "ray": ray,
+                "actors": args.actors,
+                "pairs": len(inputs[name]),
+                "threads": threads,
+            }
 
         n = len(records)
         runs = {
             f"local, {n} pairs, cold cache": run(config("cold", False, "lc"), root / "c1"),
             f"Ray, {n} pairs, cold cache": run(config("cold", True, "rc"), root / "c2"),
             f"local, {n} pairs, cold cache, 1 torch thread": run(
-                config("cold", False, "l1t", threads=1), root / "c3"),
+                config("cold", False, "l1t", threads=1), root / "c3"
+            ),
             "local, 100 pairs, warm cache": run(config("100", False, "l100"), root / "c1"),
             "local, 1,000 pairs, warm cache": run(config("1000", False, "l1000"), root / "c1"),
             "Ray, 1,000 pairs, warm cache": run(config("1000", True, "r1000"), root / "c1"),
@@ -182,8 +217,7 @@ def main() -> None:
         resume = killed_then_resumed(config("1000", False, "k1000"), root / "c1", at=500)
     full = runs["local, 1,000 pairs, warm cache"]["wall_s"]
     overhead = resume["killed_s"] + resume["wall_s"] - full
-    passes = "2 forward passes (swap both)" if args.swap == "both" else \
-        "1 forward pass (swap none)"
+    passes = "2 forward passes (swap both)" if args.swap == "both" else "1 forward pass (swap none)"
     chosen = "the shortest" if args.shortest else "the first"
     lines = [
         "## Annotation jobs: throughput, peak memory, resume (embedded SmolLM2-135M, CPU)",
@@ -204,8 +238,11 @@ def main() -> None:
         "| run | pairs judged | wall s | pairs/s | peak RSS of the job process (MiB) "
         "| peak RSS of the process tree (MiB) |",
         "|---|---:|---:|---:|---:|---:|",
-        *[f"| {name} | {r['judged']} | {r['wall_s']:.1f} | {r['judged'] / r['wall_s']:.2f} | "
-          f"{r['peak_rss_mib']:.0f} | {r['tree_peak_mib']:.0f} |" for name, r in runs.items()],
+        *[
+            f"| {name} | {r['judged']} | {r['wall_s']:.1f} | {r['judged'] / r['wall_s']:.2f} | "
+            f"{r['peak_rss_mib']:.0f} | {r['tree_peak_mib']:.0f} |"
+            for name, r in runs.items()
+        ],
         "",
         f"Resume after SIGKILL (1,000 warm pairs): killed at {resume['rows_at_kill']} rows "
         f"after {resume['killed_s']:.1f} s; the rerun skipped {resume['resumed']} done pairs, "

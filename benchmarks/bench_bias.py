@@ -40,13 +40,18 @@ def _f(value: Any) -> str:
 
 
 def _summary(report: BiasReport) -> list[str]:
-    lines = ["| set | swap | judged | P(first shown) | consistency | accuracy [95% CI] | "
-             "P(prefers longer) | longer is better |", "|" + "---|" * 8]
+    lines = [
+        "| set | swap | judged | P(first shown) | consistency | accuracy [95% CI] | "
+        "P(prefers longer) | longer is better |",
+        "|" + "---|" * 8,
+    ]
     for entry in report.sets:
         for mode, s in entry["modes"].items():
-            lines.append(f"| {entry['name']} | {mode} | {s['judged']} | {_f(s['p_first'])} | "
-                         f"{_f(s['consistency'])} | {_f(s['accuracy'])} {_f(s['accuracy_ci'])} "
-                         f"| {_f(s['p_longer'])} | {_f(s['longer_is_better'])} |")
+            lines.append(
+                f"| {entry['name']} | {mode} | {s['judged']} | {_f(s['p_first'])} | "
+                f"{_f(s['consistency'])} | {_f(s['accuracy'])} {_f(s['accuracy_ci'])} "
+                f"| {_f(s['p_longer'])} | {_f(s['longer_is_better'])} |"
+            )
     return lines
 
 
@@ -61,14 +66,21 @@ def _probe_lines(report: BiasReport) -> list[str]:
 
 
 def _variant_table(default: BiasReport, concise: BiasReport) -> list[str]:
-    lines = ["| set | measure (swap=both) | default rubric | helpfulness_concise |",
-             "|---|---|---|---|"]
+    lines = [
+        "| set | measure (swap=both) | default rubric | helpfulness_concise |",
+        "|---|---|---|---|",
+    ]
     for d, c in zip(default.sets, concise.sets, strict=True):
-        rows = [("accuracy", "accuracy"), ("P(prefers longer)", "p_longer"),
-                ("P(first shown)", "p_first")]
+        rows = [
+            ("accuracy", "accuracy"),
+            ("P(prefers longer)", "p_longer"),
+            ("P(first shown)", "p_first"),
+        ]
         for label, field in rows:
-            lines.append(f"| {d['name']} ({d['n']}) | {label} | {_f(d['modes']['both'][field])} "
-                         f"| {_f(c['modes']['both'][field])} |")
+            lines.append(
+                f"| {d['name']} ({d['n']}) | {label} | {_f(d['modes']['both'][field])} "
+                f"| {_f(c['modes']['both'][field])} |"
+            )
     return lines
 
 
@@ -77,32 +89,45 @@ def _stability(seeds: int, limit: int, temperature: float) -> None:
     judge = Judge(method="generate", temperature=temperature, max_new_tokens=160)
     pairs = probe_set("short_correct").head(limit)
     report = bias_report(judge, [pairs], swaps=("none",), stability_seeds=range(seeds))
-    (OUT / "stability.json").write_text(json.dumps(report.as_dict(), indent=2,
-                                                   ensure_ascii=False) + "\n")
+    (OUT / "stability.json").write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    )
     s = report.stability
-    body = "\n".join([
-        "## Bias report: stability of the sampled verdict (issue 6)", "",
-        f"Embedded judge, generate method, temperature {temperature}, {seeds} seeds, "
-        f"swap=none, first {limit} items of probe:short_correct. Pairs with a verdict in "
-        f"every run: {s['pairs']}; failures per run {s['failures']}; winners agree for "
-        f"{_f(s['pairwise_agreement'])} of seed pairs; unanimous on {_f(s['unanimous'])} of "
-        f"pairs. Wall time {time.perf_counter() - start:.0f} s. "
-        "JSON: results/bias/stability.json.",
-    ])
+    body = "\n".join(
+        [
+            "## Bias report: stability of the sampled verdict (issue 6)",
+            "",
+            f"Embedded judge, generate method, temperature {temperature}, {seeds} seeds, "
+            f"swap=none, first {limit} items of probe:short_correct. Pairs with a verdict in "
+            f"every run: {s['pairs']}; failures per run {s['failures']}; winners agree for "
+            f"{_f(s['pairwise_agreement'])} of seed pairs; unanimous on {_f(s['unanimous'])} of "
+            f"pairs. Wall time {time.perf_counter() - start:.0f} s. "
+            "JSON: results/bias/stability.json.",
+        ]
+    )
     write_section("bias-stability", body)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--llmbar-limit", type=int, default=None,
-                        help="first N LLMBar pairs (default all 419)")
-    parser.add_argument("--probe-limit", type=int, default=None,
-                        help="first N items of each probe set (default all 24)")
+    parser.add_argument(
+        "--llmbar-limit", type=int, default=None, help="first N LLMBar pairs (default all 419)"
+    )
+    parser.add_argument(
+        "--probe-limit",
+        type=int,
+        default=None,
+        help="first N items of each probe set (default all 24)",
+    )
     parser.add_argument("--concise-llmbar-limit", type=int, default=100)
     parser.add_argument("--concise-probe-limit", type=int, default=None)
-    parser.add_argument("--stability-seeds", type=int, default=0,
-                        help="instead of the report: sample the generate method with this "
-                             "many seeds on the short_correct probe (section bias-stability)")
+    parser.add_argument(
+        "--stability-seeds",
+        type=int,
+        default=0,
+        help="instead of the report: sample the generate method with this "
+        "many seeds on the short_correct probe (section bias-stability)",
+    )
     parser.add_argument("--stability-limit", type=int, default=4)
     parser.add_argument("--temperature", type=float, default=0.7)
     args = parser.parse_args()
@@ -114,28 +139,43 @@ def main() -> None:
     default = Judge()
     report = bias_report(default, _sets(args.llmbar_limit, args.probe_limit))
     (OUT / "bias.md").write_text(to_markdown(report) + "\n")
-    (OUT / "bias.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
-                                   + "\n")
+    (OUT / "bias.json").write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    )
     write_figure(report, OUT / "bias.png")
     variant_sets = _sets(args.concise_llmbar_limit, args.concise_probe_limit)
     concise = bias_report(Judge(rubric="helpfulness_concise"), variant_sets, swaps=("both",))
     same = bias_report(default, variant_sets, swaps=("both",))
-    (OUT / "concise.json").write_text(json.dumps(
-        {"default": same.as_dict(), "concise": concise.as_dict()}, indent=2,
-        ensure_ascii=False) + "\n")
+    (OUT / "concise.json").write_text(
+        json.dumps(
+            {"default": same.as_dict(), "concise": concise.as_dict()}, indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )
     elapsed = time.perf_counter() - start
-    body = "\n".join([
-        "## Bias report: embedded SmolLM2-135M judge (issue 6)", "",
-        "Default judge (rubric `helpfulness`, logprob), every swap mode. LLMBar's chosen "
-        "response is placed at A or B by a seeded coin. Full report: "
-        "[results/bias/bias.md](results/bias/bias.md), figure "
-        "[results/bias/bias.png](results/bias/bias.png), JSON results/bias/bias.json.", "",
-        *_summary(report), "", "Probes:", *_probe_lines(report), "",
-        "Rubric variant `helpfulness_concise` (instructs the judge not to reward length) "
-        "against the default, swap=both, same pairs:", "", *_variant_table(same, concise), "",
-        f"Wall time {elapsed:.0f} s (most judgments served from the cache where earlier "
-        "runs had filled it).",
-    ])
+    body = "\n".join(
+        [
+            "## Bias report: embedded SmolLM2-135M judge (issue 6)",
+            "",
+            "Default judge (rubric `helpfulness`, logprob), every swap mode. LLMBar's chosen "
+            "response is placed at A or B by a seeded coin. Full report: "
+            "[results/bias/bias.md](results/bias/bias.md), figure "
+            "[results/bias/bias.png](results/bias/bias.png), JSON results/bias/bias.json.",
+            "",
+            *_summary(report),
+            "",
+            "Probes:",
+            *_probe_lines(report),
+            "",
+            "Rubric variant `helpfulness_concise` (instructs the judge not to reward length) "
+            "against the default, swap=both, same pairs:",
+            "",
+            *_variant_table(same, concise),
+            "",
+            f"Wall time {elapsed:.0f} s (most judgments served from the cache where earlier "
+            "runs had filled it).",
+        ]
+    )
     write_section("bias", body)
 
 

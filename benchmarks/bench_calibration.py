@@ -38,9 +38,11 @@ def row(name: str, fitted: CalibrationFit) -> str:
     c = fitted.calibrator
     what = f"T = {c.temperature:.2f}" if c.temperature else f"{len(c.points)} steps"
     b, a = fitted.before, fitted.after
-    return (f"| {name} | {c.kind} ({what}) | {fitted.fit_items} / {fitted.held_items} | "
-            f"{fitted.held_comparisons} | {b['ece']:.3f} | {a['ece']:.3f} | "
-            f"{b['brier']:.3f} | {a['brier']:.3f} |")
+    return (
+        f"| {name} | {c.kind} ({what}) | {fitted.fit_items} / {fitted.held_items} | "
+        f"{fitted.held_comparisons} | {b['ece']:.3f} | {a['ece']:.3f} | "
+        f"{b['brier']:.3f} | {a['brier']:.3f} |"
+    )
 
 
 def main() -> None:
@@ -50,8 +52,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     items = load_preferences(DATA, limit=args.limit)
-    lines = ["| judge | calibrator | items fit / held apart | held comparisons | ECE before | "
-             "ECE after | Brier before | Brier after |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| judge | calibrator | items fit / held apart | held comparisons | ECE before | "
+        "ECE after | Brier before | Brier after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     fits: dict[str, CalibrationFit] = {}
     runs: list[str] = []
     series: list[Series] = []
@@ -59,9 +64,11 @@ def main() -> None:
     for swap in ("both", "none"):
         report = run_bench(Judge(swap=swap), items)
         g = report.overall
-        runs.append(f"swap {swap}: accuracy {g.accuracy:.3f}, consistency "
-                    f"{'—' if g.consistency is None else f'{g.consistency:.2f}'}, P(first) "
-                    f"{g.p_first:.2f}, model calls from the cache {g.cached}")
+        runs.append(
+            f"swap {swap}: accuracy {g.accuracy:.3f}, consistency "
+            f"{'—' if g.consistency is None else f'{g.consistency:.2f}'}, P(first) "
+            f"{g.p_first:.2f}, model calls from the cache {g.cached}"
+        )
         print(runs[-1], flush=True)
         for kind in ("temperature", "isotonic"):
             fitted = fit_held_apart(report.outcomes, kind=kind, held=args.held_out)  # type: ignore[arg-type]
@@ -70,33 +77,45 @@ def main() -> None:
         held = [o for o in report.outcomes if held_apart(0, o.item.id, args.held_out)]
         probs, ys = calibration_points(held)
         calibrated = fits[f"{swap}/temperature"].calibrator.apply_all(probs)
-        series += [(f"swap {swap}, raw", probs, ys), (f"swap {swap}, temperature",
-                                                      calibrated, ys)]
+        series += [(f"swap {swap}, raw", probs, ys), (f"swap {swap}, temperature", calibrated, ys)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "temperature.json"
         fits["both/temperature"].calibrator.save(path)
         apart = [i for i in items if held_apart(0, i.id, args.held_out)]
         loaded = run_bench(Judge(calibration=str(path)), apart)
     after = calibration_points(loaded.outcomes)
-    check = (f"Loaded into `Judge(calibration=...)` and run again on the {len(apart)} "
-             f"held-apart items (cache hits {loaded.overall.cached}/"
-             f"{2 * loaded.overall.judgments} orders): ECE {expected_calibration_error(*after):.3f}"
-             f", raw {loaded.overall.raw_ece:.3f}.")
+    check = (
+        f"Loaded into `Judge(calibration=...)` and run again on the {len(apart)} "
+        f"held-apart items (cache hits {loaded.overall.cached}/"
+        f"{2 * loaded.overall.judgments} orders): ECE {expected_calibration_error(*after):.3f}"
+        f", raw {loaded.overall.raw_ece:.3f}."
+    )
     FIGURE.parent.mkdir(parents=True, exist_ok=True)
     reliability_png(series, FIGURE, title="SmolLM2-135M on LLMBar, logprob, held-apart items")
-    body = "\n".join(["## Calibration of P(A ≻ B) on LLMBar (embedded SmolLM2-135M)", "",
-                      f"First {args.limit} items of each of the 5 LLMBar subsets "
-                      f"({len(items)} items); fitted on the items not held apart, measured "
-                      f"on the {args.held_out:.0%} held apart (split by item, never the "
-                      "same items). ECE: 10 equal-width bins; outcome 1 when the chosen "
-                      "response was shown as A (its position is drawn per item).", "",
-                      *lines, "", "; ".join(runs) + ".", "", check, "",
-                      "The temperature search spans T in [e^-7, e^7]; T at the upper end "
-                      "means the fit flattened P(A ≻ B) to ½: the judge's probability "
-                      "carries no information about which response is better.", "",
-                      f"Load average (1 min) at start → end: {load:.1f} → "
-                      f"{os.getloadavg()[0]:.1f}.",
-                      "Reliability diagram: `benchmarks/results/calibration.png`."])
+    body = "\n".join(
+        [
+            "## Calibration of P(A ≻ B) on LLMBar (embedded SmolLM2-135M)",
+            "",
+            f"First {args.limit} items of each of the 5 LLMBar subsets "
+            f"({len(items)} items); fitted on the items not held apart, measured "
+            f"on the {args.held_out:.0%} held apart (split by item, never the "
+            "same items). ECE: 10 equal-width bins; outcome 1 when the chosen "
+            "response was shown as A (its position is drawn per item).",
+            "",
+            *lines,
+            "",
+            "; ".join(runs) + ".",
+            "",
+            check,
+            "",
+            "The temperature search spans T in [e^-7, e^7]; T at the upper end "
+            "means the fit flattened P(A ≻ B) to ½: the judge's probability "
+            "carries no information about which response is better.",
+            "",
+            f"Load average (1 min) at start → end: {load:.1f} → {os.getloadavg()[0]:.1f}.",
+            "Reliability diagram: `benchmarks/results/calibration.png`.",
+        ]
+    )
     print(body)
     if not args.no_write:
         write_section("calibration", body)

@@ -28,14 +28,22 @@ from judge import Judge, PairwiseVerdict
 from judge.backends.transformers import TransformersBackend
 
 
-def bare_loop(backend: TransformersBackend, messages: list[list[dict[str, str]]],
-              batch_size: int) -> list[float]:
+def bare_loop(
+    backend: TransformersBackend, messages: list[list[dict[str, str]]], batch_size: int
+) -> list[float]:
     """P(first label) per prompt with plain transformers calls."""
     tok, model = backend.tokenizer, backend.model
-    label_ids = [tok("A", add_special_tokens=False)["input_ids"][0],
-                 tok("B", add_special_tokens=False)["input_ids"][0]]
-    encoded = [tok(tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True),
-                   add_special_tokens=False)["input_ids"] for m in messages]
+    label_ids = [
+        tok("A", add_special_tokens=False)["input_ids"][0],
+        tok("B", add_special_tokens=False)["input_ids"][0],
+    ]
+    encoded = [
+        tok(
+            tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True),
+            add_special_tokens=False,
+        )["input_ids"]
+        for m in messages
+    ]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     out = [0.0] * len(encoded)
     for start in range(0, len(order), batch_size):
@@ -45,9 +53,13 @@ def bare_loop(backend: TransformersBackend, messages: list[list[dict[str, str]]]
         ids = torch.tensor([[tok.pad_token_id] * (width - len(r)) + r for r in rows])
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
         with torch.inference_mode():
-            logits = model(input_ids=ids, attention_mask=mask,
-                           position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                           logits_to_keep=1, use_cache=False).logits[:, -1, label_ids]
+            logits = model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                logits_to_keep=1,
+                use_cache=False,
+            ).logits[:, -1, label_ids]
         probs = torch.softmax(logits.float(), dim=-1)[:, 0]
         for i, p in zip(idx, probs.tolist(), strict=True):
             out[i] = p
@@ -73,8 +85,9 @@ def main() -> None:
         bare_times.append(t)
         t, verdicts = timed(lambda: judge.compare_batch(pairs))
         judge_times.append(t)
-    ours = [o.label_probs["A"] for v in verdicts if isinstance(v, PairwiseVerdict)
-            for o in v.orders]
+    ours = [
+        o.label_probs["A"] for v in verdicts if isinstance(v, PairwiseVerdict) for o in v.orders
+    ]
     agreement = max(abs(a - b) for a, b in zip(ours, bare, strict=True))
     bare_s, judge_s = statistics.median(bare_times), statistics.median(judge_times)
 
@@ -89,32 +102,37 @@ def main() -> None:
         sweep.append((size, t))
 
     n = len(pairs)
-    body = "\n".join([
-        "## Engine core: overhead, warm cache, batching (embedded SmolLM2-135M, CPU)",
-        "",
-        f"{n} LLMBar Natural pairs, logprob method, `swap=\"both\"` (2 forward passes per "
-        f"pair), batch size {backend.batch_size}, median of {args.rounds} alternating rounds.",
-        "",
-        "| run | seconds | judgments/s | ratio to bare loop |",
-        "|---|---:|---:|---:|",
-        f"| bare transformers loop (same prompts, same batches) | {bare_s:.1f} | "
-        f"{n / bare_s:.3f} | 1.000 |",
-        f"| `Judge.compare_batch` (cache off) | {judge_s:.1f} | {n / judge_s:.3f} | "
-        f"{judge_s / bare_s:.3f} |",
-        f"| `Judge.compare_batch`, warm cache | {warm_s:.2f} | {n / warm_s:.1f} | "
-        f"{warm_s / bare_s:.4f} |",
-        "",
-        f"Framework overhead: {100 * (judge_s / bare_s - 1):+.1f}% (target ≤ 5%). "
-        f"Warm cache: {1000 * warm_s / n:.1f} ms per judgment. Largest difference between "
-        f"the bare loop's and the Judge's P(first label): {agreement:.1e}.",
-        "",
-        "| batch size | seconds | judgments/s |",
-        "|---:|---:|---:|",
-        *[f"| {size} | {t:.1f} | {n / t:.3f} |" for size, t in sweep],
-        "",
-        "Rounds, bare loop seconds: " + ", ".join(f"{t:.1f}" for t in bare_times)
-        + "; Judge seconds: " + ", ".join(f"{t:.1f}" for t in judge_times) + ".",
-    ])
+    body = "\n".join(
+        [
+            "## Engine core: overhead, warm cache, batching (embedded SmolLM2-135M, CPU)",
+            "",
+            f'{n} LLMBar Natural pairs, logprob method, `swap="both"` (2 forward passes per '
+            f"pair), batch size {backend.batch_size}, median of {args.rounds} alternating rounds.",
+            "",
+            "| run | seconds | judgments/s | ratio to bare loop |",
+            "|---|---:|---:|---:|",
+            f"| bare transformers loop (same prompts, same batches) | {bare_s:.1f} | "
+            f"{n / bare_s:.3f} | 1.000 |",
+            f"| `Judge.compare_batch` (cache off) | {judge_s:.1f} | {n / judge_s:.3f} | "
+            f"{judge_s / bare_s:.3f} |",
+            f"| `Judge.compare_batch`, warm cache | {warm_s:.2f} | {n / warm_s:.1f} | "
+            f"{warm_s / bare_s:.4f} |",
+            "",
+            f"Framework overhead: {100 * (judge_s / bare_s - 1):+.1f}% (target ≤ 5%). "
+            f"Warm cache: {1000 * warm_s / n:.1f} ms per judgment. Largest difference between "
+            f"the bare loop's and the Judge's P(first label): {agreement:.1e}.",
+            "",
+            "| batch size | seconds | judgments/s |",
+            "|---:|---:|---:|",
+            *[f"| {size} | {t:.1f} | {n / t:.3f} |" for size, t in sweep],
+            "",
+            "Rounds, bare loop seconds: "
+            + ", ".join(f"{t:.1f}" for t in bare_times)
+            + "; Judge seconds: "
+            + ", ".join(f"{t:.1f}" for t in judge_times)
+            + ".",
+        ]
+    )
     print(body)
     if not args.no_write:
         write_section("engine", body)

@@ -40,20 +40,26 @@ def measure(name: str | None, times: int, pairs: int) -> str:
         for item in items:
             if name is not None:
                 plan_fault(server, item, "AB", name, times)
-        judge = Judge(backend(server), method=method_for(name or ""), swap="none",
-                      cache=cache)
+        judge = Judge(backend(server), method=method_for(name or ""), swap="none", cache=cache)
         seconds, results = timed(lambda: judge.compare_batch(items))
         requests = len(server.seen)
-    right = sum(isinstance(r, PairwiseVerdict) and r.winner == oracle_winner(item)
-                for r, item in zip(results, items, strict=True))
+    right = sum(
+        isinstance(r, PairwiseVerdict) and r.winner == oracle_winner(item)
+        for r, item in zip(results, items, strict=True)
+    )
     verdicts = sum(isinstance(r, PairwiseVerdict) for r in results)
-    reasons = Counter(f"{r.reason.value}{' (retryable)' if r.retryable else ''}"
-                      for r in results if isinstance(r, JudgmentFailure))
+    reasons = Counter(
+        f"{r.reason.value}{' (retryable)' if r.retryable else ''}"
+        for r in results
+        if isinstance(r, JudgmentFailure)
+    )
     failures = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())) or "0"
     allowed = expect(name, times).attempts * pairs
     label = {0: "—", 1: "once"}.get(times, "always")
-    return (f"| {name or 'none'} | {label} | {pairs} | {verdicts} ({right} match the oracle) | "
-            f"{failures} | {requests} ({allowed}) | {seconds:.1f} |")
+    return (
+        f"| {name or 'none'} | {label} | {pairs} | {verdicts} ({right} match the oracle) | "
+        f"{failures} | {requests} ({allowed}) | {seconds:.1f} |"
+    )
 
 
 def main() -> None:
@@ -66,15 +72,19 @@ def main() -> None:
         rows.append(measure(name, 1, args.pairs))
         if name not in FINAL:
             rows.append(measure(name, MAX_RETRIES + 5, args.pairs))
-    header = ("| fault | injected | pairs | verdicts | failures | HTTP requests (bound) | "
-              "s |\n|---|---|---|---|---|---|---|")
-    body = (f"## Faults injected → outcomes (litellm backend)\n\n"
-            f"Each row: {args.pairs} pairs against the fault-injecting test server "
-            f"(tests/faults/server.py), max_retries={MAX_RETRIES}, timeout "
-            f"{CLIENT_TIMEOUT_S} s, default backoff. \"once\": the first attempt of each "
-            f"judgment meets the fault; \"always\": every attempt does. Bound: the requests "
-            f"bounded retries allow. Nothing else comes back: no verdict without an answer, "
-            f"no number standing in for a failure.\n\n{header}\n" + "\n".join(rows))
+    header = (
+        "| fault | injected | pairs | verdicts | failures | HTTP requests (bound) | "
+        "s |\n|---|---|---|---|---|---|---|"
+    )
+    body = (
+        f"## Faults injected → outcomes (litellm backend)\n\n"
+        f"Each row: {args.pairs} pairs against the fault-injecting test server "
+        f"(tests/faults/server.py), max_retries={MAX_RETRIES}, timeout "
+        f'{CLIENT_TIMEOUT_S} s, default backoff. "once": the first attempt of each '
+        f'judgment meets the fault; "always": every attempt does. Bound: the requests '
+        f"bounded retries allow. Nothing else comes back: no verdict without an answer, "
+        f"no number standing in for a failure.\n\n{header}\n" + "\n".join(rows)
+    )
     print(body)
     if not args.no_write:
         write_section("faults", body)

@@ -65,8 +65,9 @@ def groups(size: int, count: int, rows: list[dict[str, str]]) -> list[tuple[str,
 def judge_all(judge: Judge, prompt: str, answers: list[str]) -> tuple[Outputs, float]:
     """Every pair (i < j) of the group, both orders: P(i ≻ j) with i shown first, j first."""
     pairs = [(i, j) for i in range(len(answers)) for j in range(i + 1, len(answers))]
-    seconds, verdicts = timed(lambda: judge.compare_batch(
-        [PairInput(prompt, answers[i], answers[j]) for i, j in pairs]))
+    seconds, verdicts = timed(
+        lambda: judge.compare_batch([PairInput(prompt, answers[i], answers[j]) for i, j in pairs])
+    )
     out: Outputs = {}
     for (i, j), v in zip(pairs, verdicts, strict=True):
         assert isinstance(v, PairwiseVerdict), v
@@ -75,8 +76,9 @@ def judge_all(judge: Judge, prompt: str, answers: list[str]) -> tuple[Outputs, f
     return out, seconds
 
 
-def comparisons(outputs: Outputs, pairs: list[tuple[int, int]], swap: str
-                ) -> list[tuple[int, int, float]]:
+def comparisons(
+    outputs: Outputs, pairs: list[tuple[int, int]], swap: str
+) -> list[tuple[int, int, float]]:
     """A schedule's comparisons ``(a, b, P(a ≻ b))`` read off the all-pairs outputs.
 
     ``swap="none"`` keeps only the order that shows ``a`` (the schedule's first) as A.
@@ -104,19 +106,22 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
             discordant += dx * dy < 0
     pairs_x = concordant + discordant + ties_x
     pairs_y = concordant + discordant + ties_y
-    return float((concordant - discordant) / np.sqrt(pairs_x * pairs_y)) if pairs_x and pairs_y \
+    return (
+        float((concordant - discordant) / np.sqrt(pairs_x * pairs_y))
+        if pairs_x and pairs_y
         else float("nan")
+    )
 
 
-def agreement(n: int, reference: np.ndarray, comps: list[tuple[int, int, float]]
-              ) -> tuple[float, bool]:
+def agreement(
+    n: int, reference: np.ndarray, comps: list[tuple[int, int, float]]
+) -> tuple[float, bool]:
     s = fit_bradley_terry(n, comps)
     tau = kendall_tau(reference, s)
     return tau, int(np.argmax(s)) == int(np.argmax(reference))
 
 
-def schedule_rows(backend: TransformersBackend, args: argparse.Namespace
-                  ) -> list[dict[str, Any]]:
+def schedule_rows(backend: TransformersBackend, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = natural()
     results: list[dict[str, Any]] = []
     for size in args.sizes:
@@ -137,22 +142,23 @@ def schedule_rows(backend: TransformersBackend, args: argparse.Namespace
                     tau, top = agreement(size, reference, comparisons(outputs, pairs, swap))
                     stats.setdefault((text, swap), []).append((tau, top, len(pairs)))
                 if text != "all" and len(pairs) < len(every):
-                    timing.setdefault(text, []).append(run_schedule(backend, text, prompt,
-                                                                    answers))
+                    timing.setdefault(text, []).append(run_schedule(backend, text, prompt, answers))
         results.append({"G": size, "stats": stats, "timing": timing})
     return results
 
 
-def run_schedule(backend: TransformersBackend, text: str, prompt: str,
-                 answers: list[str]) -> tuple[float, int]:
+def run_schedule(
+    backend: TransformersBackend, text: str, prompt: str, answers: list[str]
+) -> tuple[float, int]:
     reward = JudgeReward(Judge(backend, cache=False), mode="groupwise", schedule=text)
     before = backend.forward_passes
     seconds, _ = timed(lambda: reward([prompt] * len(answers), answers))
     return seconds, backend.forward_passes - before
 
 
-def shared_pairs(backend: TransformersBackend, judge: Judge, n: int) -> tuple[list[PairInput],
-                                                                              float]:
+def shared_pairs(
+    backend: TransformersBackend, judge: Judge, n: int
+) -> tuple[list[PairInput], float]:
     """The first ``n`` Natural pairs whose two orders share at least half their tokens."""
     setup = judge.setup("pairwise")
     chosen, shares = [], []
@@ -168,8 +174,9 @@ def shared_pairs(backend: TransformersBackend, judge: Judge, n: int) -> tuple[li
     return chosen, float(np.mean(shares))
 
 
-def batching_rows(backend: TransformersBackend, args: argparse.Namespace
-                  ) -> tuple[dict[tuple[str, int, bool], tuple[float, int, int]], float]:
+def batching_rows(
+    backend: TransformersBackend, args: argparse.Namespace
+) -> tuple[dict[tuple[str, int, bool], tuple[float, int, int]], float]:
     """Each (swap, batch size, reuse) setting in ``--rounds`` interleaved rounds: the
     fastest round's seconds (the machine is shared), and its passes and tokens."""
     pairs, share = shared_pairs(backend, Judge(backend, cache=False), args.pairs)
@@ -182,8 +189,11 @@ def batching_rows(backend: TransformersBackend, args: argparse.Namespace
                     passes, tokens = backend.forward_passes, backend.computed_tokens
                     judge = Judge(backend, cache=False, swap=swap)
                     seconds, _ = timed(partial(judge.compare_batch, pairs))
-                    run = (seconds, backend.forward_passes - passes,
-                           backend.computed_tokens - tokens)
+                    run = (
+                        seconds,
+                        backend.forward_passes - passes,
+                        backend.computed_tokens - tokens,
+                    )
                     key = (swap, batch, reuse)
                     out[key] = min(out.get(key, run), run)
     backend.batch_size, backend.prefix_reuse = args.batch, True
@@ -203,9 +213,12 @@ def mean(values: list[float]) -> float:
 
 
 def schedule_table(results: list[dict[str, Any]]) -> str:
-    lines = ["| G | schedule | pairs | judged orders (both / none) | τ both | top-1 both "
-             "| τ none | top-1 none | s/group (both, run) | forward passes/group | "
-             "s vs all pairs |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| G | schedule | pairs | judged orders (both / none) | τ both | top-1 both "
+        "| τ none | top-1 none | s/group (both, run) | forward passes/group | "
+        "s vs all pairs |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for res in results:
         g, stats, timing = res["G"], res["stats"], res["timing"]
         all_s = mean([t[0] for t in timing["all"]])
@@ -219,23 +232,29 @@ def schedule_table(results: list[dict[str, Any]]) -> str:
                 f"| {g} | {text} | {pairs} | {2 * pairs} / {pairs} "
                 f"| {mean([b[0] for b in both]):.3f} | {mean([b[1] for b in both]):.2f} "
                 f"| {mean([b[0] for b in none]):.3f} | {mean([b[1] for b in none]):.2f} "
-                f"| {secs:.1f} | {fwd:.0f} | {secs / all_s:.2f} |")
+                f"| {secs:.1f} | {fwd:.0f} | {secs / all_s:.2f} |"
+            )
     return "\n".join(lines)
 
 
-def batching_table(out: dict[tuple[str, int, bool], tuple[float, int, int]],
-                   sizes: list[int]) -> str:
+def batching_table(
+    out: dict[tuple[str, int, bool], tuple[float, int, int]], sizes: list[int]
+) -> str:
     base = out[("none", 1, False)][0]
-    lines = ["| batch size | prefix reuse | s none | s both | both / none | forward passes "
-             "(none / both) | tokens computed (none / both) | s vs batch 1 plain (none / both) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| batch size | prefix reuse | s none | s both | both / none | forward passes "
+        "(none / both) | tokens computed (none / both) | s vs batch 1 plain (none / both) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     base_both = out[("both", 1, False)][0]
     for batch in sizes:
         for reuse in (False, True):
             n, b = out[("none", batch, reuse)], out[("both", batch, reuse)]
-            lines.append(f"| {batch} | {'yes' if reuse else 'no'} | {n[0]:.1f} | {b[0]:.1f} "
-                         f"| {b[0] / n[0]:.2f} | {n[1]} / {b[1]} | {n[2]} / {b[2]} "
-                         f"| {n[0] / base:.2f} / {b[0] / base_both:.2f} |")
+            lines.append(
+                f"| {batch} | {'yes' if reuse else 'no'} | {n[0]:.1f} | {b[0]:.1f} "
+                f"| {b[0] / n[0]:.2f} | {n[1]} / {b[1]} | {n[2]} / {b[2]} "
+                f"| {n[0] / base:.2f} / {b[0] / base_both:.2f} |"
+            )
     return "\n".join(lines)
 
 

@@ -24,8 +24,7 @@ from tests.faults.server import FaultServer, ok
 from tests.faults.serving import LoadResult, judge_serve, load
 
 
-def run(clients: int, per_client: int, size: int, *options: str,
-        delay: float = 0.0) -> LoadResult:
+def run(clients: int, per_client: int, size: int, *options: str, delay: float = 0.0) -> LoadResult:
     """One load run against a fresh server; returns what the clients saw."""
     with FaultServer() as faults, tempfile.TemporaryDirectory() as home:
         faults.default = ok(delay=delay)
@@ -36,12 +35,17 @@ def run(clients: int, per_client: int, size: int, *options: str,
 def row(name: str, result: LoadResult, samples: int) -> str:
     answered = len(result.latencies)
     rate = answered / result.seconds if result.seconds else float("nan")
-    refused = (f"{len(result.rejected)} (p50 {result.percentile(50, result.rejected):.3f} s)"
-               if result.rejected else "0")
-    return (f"| {name} | {answered + len(result.rejected) + len(result.errors)} | {answered} | "
-            f"{refused} | {len(result.errors)} | {result.wrong} | "
-            f"{result.percentile(50):.2f} | {result.percentile(99):.2f} | {rate:.1f} | "
-            f"{rate * samples:.1f} |")
+    refused = (
+        f"{len(result.rejected)} (p50 {result.percentile(50, result.rejected):.3f} s)"
+        if result.rejected
+        else "0"
+    )
+    return (
+        f"| {name} | {answered + len(result.rejected) + len(result.errors)} | {answered} | "
+        f"{refused} | {len(result.errors)} | {result.wrong} | "
+        f"{result.percentile(50):.2f} | {result.percentile(99):.2f} | {rate:.1f} | "
+        f"{rate * samples:.1f} |"
+    )
 
 
 def main() -> None:
@@ -55,18 +59,27 @@ def main() -> None:
     busy = os.getloadavg()[0]  # the CPU is shared: say how busy it was
     full = run(args.clients, args.requests, args.samples)
     small = run(args.clients, 1, args.samples, "--capacity", str(args.capacity), delay=0.5)
-    header = ("| run | requests | answered | 503 (p50 latency) | other errors | wrong rewards | "
-              "p50 s | p99 s | requests/s | samples/s |\n|---|---|---|---|---|---|---|---|---|---|")
-    body = (f"## Load on judge serve\n\n"
-            f"{args.clients} concurrent clients in a second process, {args.samples} samples "
-            f"per request (reference mode, swap both: 2 judge calls per sample), the judge "
-            f"behind litellm answering at once, so this is the server's own cost. "
-            f"Latency is per request, as the client saw it. Load average at the start: "
-            f"{busy:.1f} on {os.cpu_count()} cores.\n\n{header}\n"
-            + row(f"{args.clients} clients × {args.requests} requests, capacity 256", full,
-                  args.samples) + "\n"
-            + row(f"{args.clients} clients × 1 request, capacity {args.capacity}, judge "
-                  f"0.5 s per call", small, args.samples))
+    header = (
+        "| run | requests | answered | 503 (p50 latency) | other errors | wrong rewards | "
+        "p50 s | p99 s | requests/s | samples/s |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
+    body = (
+        f"## Load on judge serve\n\n"
+        f"{args.clients} concurrent clients in a second process, {args.samples} samples "
+        f"per request (reference mode, swap both: 2 judge calls per sample), the judge "
+        f"behind litellm answering at once, so this is the server's own cost. "
+        f"Latency is per request, as the client saw it. Load average at the start: "
+        f"{busy:.1f} on {os.cpu_count()} cores.\n\n{header}\n"
+        + row(
+            f"{args.clients} clients × {args.requests} requests, capacity 256", full, args.samples
+        )
+        + "\n"
+        + row(
+            f"{args.clients} clients × 1 request, capacity {args.capacity}, judge 0.5 s per call",
+            small,
+            args.samples,
+        )
+    )
     print(body)
     if not args.no_write:
         write_section("load", body)

@@ -74,8 +74,15 @@ class Run:
     error: str | None = None
 
 
-def ours(name: str, setup: str, pairs: list[PairInput], model: str | None,
-         api_base: str | None, server: VLLMServer, **settings: Any) -> Run:
+def ours(
+    name: str,
+    setup: str,
+    pairs: list[PairInput],
+    model: str | None,
+    api_base: str | None,
+    server: VLLMServer,
+    **settings: Any,
+) -> Run:
     """Our Judge on ``pairs``: warmed up first, cache off, one request at a time."""
     options = {"api_base": api_base, "concurrency": 1} if api_base else None
     judge = Judge(model, cache=False, backend_options=options, **settings)
@@ -83,13 +90,25 @@ def ours(name: str, setup: str, pairs: list[PairInput], model: str | None,
     before = server.metric("vllm:request_success_total") if api_base else None
     server.reset_prefix_cache()
     seconds, results = timed(lambda: judge.compare_batch(pairs))
-    requests = (int(server.metric("vllm:request_success_total") - before)
-                if before is not None else 2 * len(pairs))
+    requests = (
+        int(server.metric("vllm:request_success_total") - before)
+        if before is not None
+        else 2 * len(pairs)
+    )
     return Run(name, setup, results, seconds, requests)
 
 
-def peer(name: str, setup: str, venv: Path, driver: str, pairs: list[PairInput],
-         server: VLLMServer, max_tokens: int, work: Path, retries: int) -> Run:
+def peer(
+    name: str,
+    setup: str,
+    venv: Path,
+    driver: str,
+    pairs: list[PairInput],
+    server: VLLMServer,
+    max_tokens: int,
+    work: Path,
+    retries: int,
+) -> Run:
     """A peer's driver in its own venv, on both orders of every pair."""
     python = venv / "bin" / "python"
     if not python.exists():
@@ -98,25 +117,47 @@ def peer(name: str, setup: str, venv: Path, driver: str, pairs: list[PairInput],
     out = work / f"{driver}.out.json"
     with rows.open("w") as handle:
         for i, p in enumerate(pairs):
-            handle.write(json.dumps({"key": f"{i}:AB", "prompt": p.prompt, "a": p.response_a,
-                                     "b": p.response_b}) + "\n")
-            handle.write(json.dumps({"key": f"{i}:BA", "prompt": p.prompt, "a": p.response_b,
-                                     "b": p.response_a}) + "\n")
+            handle.write(
+                json.dumps(
+                    {"key": f"{i}:AB", "prompt": p.prompt, "a": p.response_a, "b": p.response_b}
+                )
+                + "\n"
+            )
+            handle.write(
+                json.dumps(
+                    {"key": f"{i}:BA", "prompt": p.prompt, "a": p.response_b, "b": p.response_a}
+                )
+                + "\n"
+            )
     server.reset_prefix_cache()
     before = server.metric("vllm:request_success_total")
-    command = [str(python), str(DRIVERS / f"{driver}.py"), "--rows", str(rows), "--out", str(out),
-               "--api-base", server.api_base, "--model", SERVED_NAME, "--max-tokens",
-               str(max_tokens)]
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "TOKENIZERS_PARALLELISM": "false",
-           "PROMETHEUS_MAX_RETRIES": str(retries)}
+    command = [
+        str(python),
+        str(DRIVERS / f"{driver}.py"),
+        "--rows",
+        str(rows),
+        "--out",
+        str(out),
+        "--api-base",
+        server.api_base,
+        "--model",
+        SERVED_NAME,
+        "--max-tokens",
+        str(max_tokens),
+    ]
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PROMETHEUS_MAX_RETRIES": str(retries),
+    }
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     requests = int(server.metric("vllm:request_success_total") - before)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         return Run(name, setup, [], 0.0, requests, f"exit {done.returncode}: {tail}")
     data = json.loads(out.read_text())
-    return Run(name, setup, peer_results(name, data["rows"], len(pairs)), data["seconds"],
-               requests)
+    return Run(name, setup, peer_results(name, data["rows"], len(pairs)), data["seconds"], requests)
 
 
 @dataclass
@@ -134,8 +175,12 @@ def row(run: Run, common: int) -> Row:
     results = run.results[:common]
     stats = preference_stats(results, gold=["A"] * len(results))
     orders = 2 * len(run.results)
-    return Row(run, stats, orders / run.seconds if run.seconds else 0.0,
-               failed_orders(results) / (2 * len(results)) if results else 0.0)
+    return Row(
+        run,
+        stats,
+        orders / run.seconds if run.seconds else 0.0,
+        failed_orders(results) / (2 * len(results)) if results else 0.0,
+    )
 
 
 def ratio(value: float | None, base: float | None) -> str:
@@ -161,8 +206,10 @@ def table(rows: list[Row], common: int) -> str:
     for r in rows:
         s = r.stats
         if r.run.error:
-            lines.append(f"| {r.run.tool} | {r.run.setup} | — | {r.run.requests or '—'} | "
-                         f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | |")
+            lines.append(
+                f"| {r.run.tool} | {r.run.setup} | — | {r.run.requests or '—'} | "
+                f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | |"
+            )
             continue
         ci = f"[{s.accuracy_ci[0]:.2f}, {s.accuracy_ci[1]:.2f}]" if s.accuracy_ci else ""
         lines.append(
@@ -170,7 +217,8 @@ def table(rows: list[Row], common: int) -> str:
             f"{r.judgments_per_s:.3f} | {ratio(r.judgments_per_s, base.judgments_per_s)} | "
             f"{fmt(s.consistency, 2)} | {ratio(s.consistency, base.stats.consistency)} | "
             f"{r.failed_rate:.0%} | {fmt(s.accuracy, 2)} {ci} | "
-            f"{ratio(s.accuracy, base.stats.accuracy)} |")
+            f"{ratio(s.accuracy, base.stats.accuracy)} |"
+        )
     return "\n".join(lines)
 
 
@@ -185,8 +233,10 @@ def figure(rows: list[Row], path: Path) -> None:
     names = [r.run.tool for r in done]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.55 * len(done) + 1.8), sharey=True)
     acc = [r.stats.accuracy or 0.0 for r in done]
-    errs = [[a - (r.stats.accuracy_ci or (a, a))[0] for a, r in zip(acc, done, strict=True)],
-            [(r.stats.accuracy_ci or (a, a))[1] - a for a, r in zip(acc, done, strict=True)]]
+    errs = [
+        [a - (r.stats.accuracy_ci or (a, a))[0] for a, r in zip(acc, done, strict=True)],
+        [(r.stats.accuracy_ci or (a, a))[1] - a for a, r in zip(acc, done, strict=True)],
+    ]
     left.barh(names, acc, xerr=errs, color="#4C72B0")
     left.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     for y, r in enumerate(done):
@@ -207,19 +257,36 @@ def figure(rows: list[Row], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=100, help="pairs for the logprob rows")
-    parser.add_argument("--generative-pairs", type=int, default=20,
-                        help="the first pairs, for every generative tool")
-    parser.add_argument("--max-tokens", type=int, default=256,
-                        help="new-token cap for every generative tool")
-    parser.add_argument("--prometheus-retries", type=int, default=10,
-                        help="prometheus-eval's parse-failure retries (its default: 10)")
-    parser.add_argument("--torch-threads", type=int, default=None,
-                        help="torch threads for our embedded rows (default: torch's)")
+    parser.add_argument(
+        "--generative-pairs",
+        type=int,
+        default=20,
+        help="the first pairs, for every generative tool",
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=256, help="new-token cap for every generative tool"
+    )
+    parser.add_argument(
+        "--prometheus-retries",
+        type=int,
+        default=10,
+        help="prometheus-eval's parse-failure retries (its default: 10)",
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch threads for our embedded rows (default: torch's)",
+    )
     parser.add_argument("--eager", action="store_true", help="server with --enforce-eager")
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--from-raw", type=Path, default=None,
-                        help="rebuild table, figure and section from a saved raw file "
-                             "(written by a measuring run; the other options must match it)")
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        default=None,
+        help="rebuild table, figure and section from a saved raw file "
+        "(written by a measuring run; the other options must match it)",
+    )
     args = parser.parse_args()
     if args.from_raw:
         runs, start_s = load_raw(args.from_raw)
@@ -231,30 +298,71 @@ def main() -> None:
 
         torch.set_num_threads(args.torch_threads)
     pairs = load_pairs(args.pairs)
-    few = pairs[:args.generative_pairs]
+    few = pairs[: args.generative_pairs]
     work = Path(tempfile.mkdtemp(prefix="bench-peers-"))
-    server = VLLMServer(embedded.ensure_converted(), work / "server.log",
-                        extra=["--enforce-eager"] if args.eager else [],
-                        env={"VLLM_SERVER_DEV_MODE": "1"})  # for /reset_prefix_cache
+    server = VLLMServer(
+        embedded.ensure_converted(),
+        work / "server.log",
+        extra=["--enforce-eager"] if args.eager else [],
+        env={"VLLM_SERVER_DEV_MODE": "1"},
+    )  # for /reset_prefix_cache
     start_s = server.start(timeout=900)
     hosted = f"hosted_vllm/{SERVED_NAME}"
     gen = {"method": "generate", "max_new_tokens": args.max_tokens}
     try:
         runs = [
             ours("ours: default", SETUPS["ours: default"], pairs, None, None, server),
-            ours("ours: default via vLLM", SETUPS["ours: default via vLLM"], pairs,
-                 hosted, server.api_base, server),
-            ours("ours: generate", SETUPS["ours: generate"], few, None, None, server,
-                 **gen),
-            ours("ours: generate via vLLM", SETUPS["ours: generate via vLLM"], few,
-                 hosted, server.api_base, server, **gen),
-            peer("prometheus-eval", SETUPS["prometheus-eval"],
-                 PEERS / "prometheus-eval", "prometheus_driver", few, server, args.max_tokens,
-                 work, args.prometheus_retries),
-            peer("vllm-judge", SETUPS["vllm-judge"], PEERS / "vllm-judge",
-                 "vllm_judge_driver", few, server, args.max_tokens, work, 0),
-            peer("FastChat-style", SETUPS["FastChat-style"],
-                 Path(sys.prefix), "fastchat_style_driver", few, server, args.max_tokens, work, 0),
+            ours(
+                "ours: default via vLLM",
+                SETUPS["ours: default via vLLM"],
+                pairs,
+                hosted,
+                server.api_base,
+                server,
+            ),
+            ours("ours: generate", SETUPS["ours: generate"], few, None, None, server, **gen),
+            ours(
+                "ours: generate via vLLM",
+                SETUPS["ours: generate via vLLM"],
+                few,
+                hosted,
+                server.api_base,
+                server,
+                **gen,
+            ),
+            peer(
+                "prometheus-eval",
+                SETUPS["prometheus-eval"],
+                PEERS / "prometheus-eval",
+                "prometheus_driver",
+                few,
+                server,
+                args.max_tokens,
+                work,
+                args.prometheus_retries,
+            ),
+            peer(
+                "vllm-judge",
+                SETUPS["vllm-judge"],
+                PEERS / "vllm-judge",
+                "vllm_judge_driver",
+                few,
+                server,
+                args.max_tokens,
+                work,
+                0,
+            ),
+            peer(
+                "FastChat-style",
+                SETUPS["FastChat-style"],
+                Path(sys.prefix),
+                "fastchat_style_driver",
+                few,
+                server,
+                args.max_tokens,
+                work,
+                0,
+            ),
         ]
     finally:
         server.stop()
@@ -274,41 +382,64 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
     if args.no_write:
         return
     figure(rows, FIGURE)
-    notes = "\n".join([f"- **{r.tool}** did not run: `{r.error}`" for r in runs if r.error]
-                      + [failure_note(r) for r in runs if not r.error and failed_orders(r.results)])
-    rebuilt = (f"Rebuilt from the measuring run's raw results (`benchmarks/results/{RAW.name}`); "
-               "the measuring command is the one below without `--from-raw`. ")
+    notes = "\n".join(
+        [f"- **{r.tool}** did not run: `{r.error}`" for r in runs if r.error]
+        + [failure_note(r) for r in runs if not r.error and failed_orders(r.results)]
+    )
+    rebuilt = (
+        f"Rebuilt from the measuring run's raw results (`benchmarks/results/{RAW.name}`); "
+        "the measuring command is the one below without `--from-raw`. "
+    )
     started = f"vLLM server start: {start_s:.0f} s (not timed). " if start_s else ""
-    write_section("peers", "\n".join([
-        "## Speed and agreement side by side with the peers (LLMBar Natural, SmolLM2-135M)",
-        "",
-        f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
-        f"every generative tool on the first {common} of them, capped at "
-        f"{args.max_tokens} new tokens. Every tool judged each pair in both orders; a "
-        "judgment is one pair in one order. Consistency and accuracy are on the first "
-        f"{common} pairs for every row (ties count ½); ratios are to our default "
-        "(first row). Parse failures: judgments with no readable verdict. Requests: "
-        "counted by the vLLM server (embedded rows: forward passes), so retries show. "
-        f"{rebuilt if args.from_raw else ''}{started}prometheus-eval parse-failure "
-        f"retries: {args.prometheus_retries} (its default: 10). Torch threads for our "
-        f"embedded rows: {args.torch_threads or 'torch default'}.",
-        "",
-        text,
-        "",
-        notes,
-        "",
-        f"Figure: `benchmarks/results/{FIGURE.name}`. Raw verdicts: "
-        f"`benchmarks/results/{RAW.name}`.",
-    ]))
+    write_section(
+        "peers",
+        "\n".join(
+            [
+                "## Speed and agreement side by side with the peers (LLMBar Natural, SmolLM2-135M)",
+                "",
+                f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
+                f"every generative tool on the first {common} of them, capped at "
+                f"{args.max_tokens} new tokens. Every tool judged each pair in both orders; a "
+                "judgment is one pair in one order. Consistency and accuracy are on the first "
+                f"{common} pairs for every row (ties count ½); ratios are to our default "
+                "(first row). Parse failures: judgments with no readable verdict. Requests: "
+                "counted by the vLLM server (embedded rows: forward passes), so retries show. "
+                f"{rebuilt if args.from_raw else ''}{started}prometheus-eval parse-failure "
+                f"retries: {args.prometheus_retries} (its default: 10). Torch threads for our "
+                f"embedded rows: {args.torch_threads or 'torch default'}.",
+                "",
+                text,
+                "",
+                notes,
+                "",
+                f"Figure: `benchmarks/results/{FIGURE.name}`. Raw verdicts: "
+                f"`benchmarks/results/{RAW.name}`.",
+            ]
+        ),
+    )
 
 
 def save_raw(path: Path, runs: list[Run], start_s: float) -> None:
     """Every run with its verdicts and failures, for rebuilding the report later."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"server_start_s": start_s, "runs": [
-        {"tool": r.tool, "setup": r.setup, "seconds": r.seconds, "requests": r.requests,
-         "error": r.error, "results": [x.model_dump(mode="json") for x in r.results]}
-        for r in runs]}))
+    path.write_text(
+        json.dumps(
+            {
+                "server_start_s": start_s,
+                "runs": [
+                    {
+                        "tool": r.tool,
+                        "setup": r.setup,
+                        "seconds": r.seconds,
+                        "requests": r.requests,
+                        "error": r.error,
+                        "results": [x.model_dump(mode="json") for x in r.results],
+                    }
+                    for r in runs
+                ],
+            }
+        )
+    )
 
 
 def load_raw(path: Path) -> tuple[list[Run], float]:
@@ -318,9 +449,17 @@ def load_raw(path: Path) -> tuple[list[Run], float]:
     data = json.loads(path.read_text())
     entries = data["runs"] if isinstance(data, dict) else data
     adapter: TypeAdapter[PairwiseResult] = TypeAdapter(PairwiseResult)
-    runs = [Run(e["tool"], e.get("setup", SETUPS.get(e["tool"], "")),
-                [adapter.validate_python(x) for x in e["results"]], e["seconds"], e["requests"],
-                e["error"]) for e in entries]
+    runs = [
+        Run(
+            e["tool"],
+            e.get("setup", SETUPS.get(e["tool"], "")),
+            [adapter.validate_python(x) for x in e["results"]],
+            e["seconds"],
+            e["requests"],
+            e["error"],
+        )
+        for e in entries
+    ]
     return runs, data.get("server_start_s", 0.0) if isinstance(data, dict) else 0.0
 
 
@@ -335,9 +474,11 @@ def failure_note(run: Run) -> str:
     top = max(messages, key=lambda m: messages[m])
     raw = next((f.raw_output for f in failures if f.raw_output), "") or ""
     tail = " ".join(raw.split())[-160:].replace("|", "/").replace("`", "'")
-    return (f"- **{run.tool}**: {failed_orders(run.results)} of {2 * len(run.results)} "
-            f"judgments unreadable; most common: \"{top}\" ({messages[top]}×). "
-            f"End of one raw output: \"…{tail}\"")
+    return (
+        f"- **{run.tool}**: {failed_orders(run.results)} of {2 * len(run.results)} "
+        f'judgments unreadable; most common: "{top}" ({messages[top]}×). '
+        f'End of one raw output: "…{tail}"'
+    )
 
 
 if __name__ == "__main__":

@@ -60,9 +60,15 @@ class Measured:
 def items(n: int) -> list[PreferenceItem]:
     """The first ``n`` Natural pairs and ``n`` Adversarial pairs (its subsets in turn)."""
     natural = load_preferences(DATA, subsets=["llmbar-natural"], limit=n)
-    adversarial = load_preferences(DATA, subsets=[
-        "llmbar-adversarial-neighbor", "llmbar-adversarial-gptinst",
-        "llmbar-adversarial-gptout", "llmbar-adversarial-manual"])
+    adversarial = load_preferences(
+        DATA,
+        subsets=[
+            "llmbar-adversarial-neighbor",
+            "llmbar-adversarial-gptinst",
+            "llmbar-adversarial-gptout",
+            "llmbar-adversarial-manual",
+        ],
+    )
     by_subset: dict[str, list[PreferenceItem]] = {}
     for item in adversarial:
         by_subset.setdefault(item.subset, []).append(item)
@@ -83,20 +89,31 @@ def row(name: str, judge: Any, chosen: list[PreferenceItem], seed: int) -> list[
     for subset in report.subsets:
         outcomes = [o for o in report.outcomes if o.item.subset == subset.name]
         strict = [o.score if o.score is not None else 0.0 for o in outcomes]
-        out.append({"row": name, "subset": subset.name, "items": subset.items,
-                    "failures": subset.failures, "failure_reasons": subset.failure_reasons,
-                    "accuracy": subset.accuracy, "accuracy_ci": subset.accuracy_ci,
-                    "strict_accuracy": sum(strict) / len(strict),
-                    "strict_ci": bootstrap_interval(strict, seed=seed),
-                    "consistency": subset.consistency, "p_first": subset.p_first,
-                    "seconds": subset.seconds, "cached": subset.cached,
-                    "per_second": subset.items / subset.seconds if subset.seconds else None})
+        out.append(
+            {
+                "row": name,
+                "subset": subset.name,
+                "items": subset.items,
+                "failures": subset.failures,
+                "failure_reasons": subset.failure_reasons,
+                "accuracy": subset.accuracy,
+                "accuracy_ci": subset.accuracy_ci,
+                "strict_accuracy": sum(strict) / len(strict),
+                "strict_ci": bootstrap_interval(strict, seed=seed),
+                "consistency": subset.consistency,
+                "p_first": subset.p_first,
+                "seconds": subset.seconds,
+                "cached": subset.cached,
+                "per_second": subset.items / subset.seconds if subset.seconds else None,
+            }
+        )
     print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
     return out
 
 
 def configurations(model: str) -> dict[str, tuple[Callable[[], Any], bool]]:
     """Row name → (judge builder, whether it generates)."""
+
     def base() -> Judge:
         return Judge(model, cache=False)
 
@@ -104,6 +121,7 @@ def configurations(model: str) -> dict[str, tuple[Callable[[], Any], bool]]:
         def build() -> Any:
             judge = base()
             return Measured(judge, protocol(judge))
+
         return build
 
     return {
@@ -113,8 +131,9 @@ def configurations(model: str) -> dict[str, tuple[Callable[[], Any], bool]]:
     }
 
 
-def panel_rows(members: list[Judge], rows: list[dict[str, Any]], chosen: list[PreferenceItem],
-               seed: int) -> list[dict[str, Any]]:
+def panel_rows(
+    members: list[Judge], rows: list[dict[str, Any]], chosen: list[PreferenceItem], seed: int
+) -> list[dict[str, Any]]:
     """The panel of the default judges, from their cached judgments; speed: their time."""
     out = row("panel of both defaults", Measured(members[0], Panel(members)), chosen, seed)
     for r in out:
@@ -128,20 +147,25 @@ def cell(value: float | None) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) -> str:
-    sizes = {"all": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-                    f"Adversarial pairs for logprob rows, the first {args.generate_n} of each "
-                    "for rows that generate",
-             "logprob": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-                        "Adversarial pairs",
-             "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
-                         "Adversarial pairs (the first items of the logprob table)"}
-    lines = [f"Items: {sizes[args.rows]} (the issue asks 100/100 for logprob rows and 30/30 "
-             "for rows that generate; this run is what fit the "
-             "session's CPU share, the script runs the full size with `--logprob-n 100 "
-             f"--generate-n 30`). Load before the run: {load}.", "",
-             "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
-             "| failed | consistency | P(first) | pairs/s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    sizes = {
+        "all": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
+        f"Adversarial pairs for logprob rows, the first {args.generate_n} of each "
+        "for rows that generate",
+        "logprob": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
+        "Adversarial pairs",
+        "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
+        "Adversarial pairs (the first items of the logprob table)",
+    }
+    lines = [
+        f"Items: {sizes[args.rows]} (the issue asks 100/100 for logprob rows and 30/30 "
+        "for rows that generate; this run is what fit the "
+        "session's CPU share, the script runs the full size with `--logprob-n 100 "
+        f"--generate-n 30`). Load before the run: {load}.",
+        "",
+        "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
+        "| failed | consistency | P(first) | pairs/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ci = r["accuracy_ci"] or (None, None)
         lines.append(
@@ -149,7 +173,8 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
             f"| {cell(r['accuracy'])} [{cell(ci[0])}, {cell(ci[1])}] "
             f"| {cell(r['strict_accuracy'])} [{cell(r['strict_ci'][0])}, "
             f"{cell(r['strict_ci'][1])}] | {r['failures']} | {cell(r['consistency'])} "
-            f"| {cell(r['p_first'])} | {cell(r['per_second'])} |")
+            f"| {cell(r['p_first'])} | {cell(r['per_second'])} |"
+        )
     return "\n".join(lines)
 
 
@@ -159,10 +184,18 @@ def main() -> None:
     parser.add_argument("--generate-n", type=int, default=30)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--budget-s", type=float, default=float("inf"),
-                        help="start no further protocol row after this many seconds")
-    parser.add_argument("--rows", choices=["all", "logprob", "generate"], default="all",
-                        help="logprob: the default rows and the panel; generate: the protocols")
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=float("inf"),
+        help="start no further protocol row after this many seconds",
+    )
+    parser.add_argument(
+        "--rows",
+        choices=["all", "logprob", "generate"],
+        default="all",
+        help="logprob: the default rows and the panel; generate: the protocols",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
@@ -174,8 +207,10 @@ def main() -> None:
     members = []
     for label in args.models if args.rows != "generate" else ():  # the panel reuses these
         members.append(Judge(MODELS[label], cache=cache / label))
-        rows += [{"model": label, **r} for r in row("default (logprob, both orders)",
-                                                    members[-1], logprob_items, args.seed)]
+        rows += [
+            {"model": label, **r}
+            for r in row("default (logprob, both orders)", members[-1], logprob_items, args.seed)
+        ]
     if len(members) == 2:
         rows += panel_rows(members, rows, logprob_items, args.seed)
     for name in configurations("embedded") if args.rows != "logprob" else ():
@@ -184,20 +219,20 @@ def main() -> None:
                 skipped.append(f"{label} {name}")
                 continue
             build, _ = configurations(MODELS[label])[name]
-            rows += [{"model": label, **r} for r in row(name, build(), generate_items,
-                                                        args.seed)]
+            rows += [{"model": label, **r} for r in row(name, build(), generate_items, args.seed)]
             RESULTS_JSON.write_text(json.dumps(rows, indent=1))
     RESULTS_JSON.write_text(json.dumps(rows, indent=1))
     table = markdown(rows, args, load_text)
     if skipped:
-        table += ("\n\nNot run (the --budget-s of this run was spent): " + "; ".join(skipped)
-                  + ".")
+        table += "\n\nNot run (the --budget-s of this run was spent): " + "; ".join(skipped) + "."
     print(table)
     if not args.no_write:
         suffix = "" if args.rows == "all" else f"-{args.rows}"
-        write_section(f"protocols{suffix}", "## Judging protocols on the embedded judges "
-                      f"(bench_protocols{', ' + args.rows + ' rows' if suffix else ''})\n\n"
-                      + table)
+        write_section(
+            f"protocols{suffix}",
+            "## Judging protocols on the embedded judges "
+            f"(bench_protocols{', ' + args.rows + ' rows' if suffix else ''})\n\n" + table,
+        )
 
 
 if __name__ == "__main__":

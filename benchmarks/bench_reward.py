@@ -51,22 +51,30 @@ def grpo_batch(n_prompts: int) -> tuple[list[str], list[str], list[str]]:
     natural.sort(key=lambda r: len(r["prompt"] + r["chosen"] + r["rejected"]))
     prompts, completions, refs = [], [], []
     for r in natural[:n_prompts]:
-        for text in (r["chosen"], r["rejected"], r["chosen"][: max(1, len(r["chosen"]) // 2)],
-                     r["rejected"][: max(1, len(r["rejected"]) // 2)]):
+        for text in (
+            r["chosen"],
+            r["rejected"],
+            r["chosen"][: max(1, len(r["chosen"]) // 2)],
+            r["rejected"][: max(1, len(r["rejected"]) // 2)],
+        ):
             prompts.append(r["prompt"])
             completions.append(text)
             refs.append(r["chosen"])
     return prompts, completions, refs
 
 
-def modes(backend: TransformersBackend, batch: tuple[list[str], list[str], list[str]]
-          ) -> list[tuple[str, int, int, float]]:
+def modes(
+    backend: TransformersBackend, batch: tuple[list[str], list[str], list[str]]
+) -> list[tuple[str, int, int, float]]:
     """(what, rewards, judge requests, seconds) per mode and per bare baseline."""
     prompts, completions, refs = batch
     judge = Judge(backend, cache=False)
     rows = []
-    seconds, _ = timed(lambda: judge.score_batch(
-        [{"prompt": p, "response": c} for p, c in zip(prompts, completions, strict=True)]))
+    seconds, _ = timed(
+        lambda: judge.score_batch(
+            [{"prompt": p, "response": c} for p, c in zip(prompts, completions, strict=True)]
+        )
+    )
     rows.append(("bare Judge.score_batch", len(prompts), len(prompts), seconds))
     print(rows[-1], flush=True)
     for mode in ("pointwise", "reference", "groupwise"):
@@ -80,8 +88,11 @@ def modes(backend: TransformersBackend, batch: tuple[list[str], list[str], list[
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).parent / "judge"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--no-cache"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--no-cache"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
@@ -93,8 +104,9 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("judge serve did not start")
 
 
-async def drive(url: str, clients: int, requests: list[tuple[str, str]]
-                ) -> tuple[float, list[float]]:
+async def drive(
+    url: str, clients: int, requests: list[tuple[str, str]]
+) -> tuple[float, list[float]]:
     """``clients`` workers share the request list; wall time and per-request latencies."""
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for item in requests:
@@ -115,8 +127,9 @@ async def drive(url: str, clients: int, requests: list[tuple[str, str]]
         return time.perf_counter() - start, latencies
 
 
-def serve_levels(levels: list[int], batch: tuple[list[str], list[str], list[str]],
-                 bare: float) -> list[tuple[str, int, float, float | None, float | None]]:
+def serve_levels(
+    levels: list[int], batch: tuple[list[str], list[str], list[str]], bare: float
+) -> list[tuple[str, int, float, float | None, float | None]]:
     """The server at each client count, after the in-process bare rate (``bare`` s)."""
     prompts, completions, _ = batch
     requests = [(CHATML.format(p), c) for p, c in zip(prompts, completions, strict=True)]
@@ -124,8 +137,9 @@ def serve_levels(levels: list[int], batch: tuple[list[str], list[str], list[str]
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     rows: list[tuple[str, int, float, float | None, float | None]] = []
-    rows.append(("bare Judge.score_batch (one call, in process)", 0, len(requests) / bare,
-                 None, None))
+    rows.append(
+        ("bare Judge.score_batch (one call, in process)", 0, len(requests) / bare, None, None)
+    )
     proc = start_server(port)
     try:
         for clients in levels:
@@ -151,26 +165,40 @@ def fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def report(n_prompts: int, n_rewards: int, mode_rows: list[tuple[str, int, int, float]],
-           serve_rows: list[tuple[str, int, float, float | None, float | None]]) -> str:
-    lines = [f"GRPO-shaped batch: {n_prompts} LLMBar Natural prompts × 4 completions = "
-             f"{n_rewards} rewards; embedded SmolLM2 (transformers, CPU, "
-             f"{torch.get_num_threads()} torch thread(s)), cache off, "
-             f"logprob method, swap both. Load average during the run: {load()} (the CPU "
-             "was shared with other jobs), so compare rows, not absolute rates.", "",
-             "| path | rewards | judge requests (items or pairs) | seconds | rewards/s |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {what} | {n} | {reqs} | {sec:.1f} | {n / sec:.3f} |"
-              for what, n, reqs, sec in mode_rows]
+def report(
+    n_prompts: int,
+    n_rewards: int,
+    mode_rows: list[tuple[str, int, int, float]],
+    serve_rows: list[tuple[str, int, float, float | None, float | None]],
+) -> str:
+    lines = [
+        f"GRPO-shaped batch: {n_prompts} LLMBar Natural prompts × 4 completions = "
+        f"{n_rewards} rewards; embedded SmolLM2 (transformers, CPU, "
+        f"{torch.get_num_threads()} torch thread(s)), cache off, "
+        f"logprob method, swap both. Load average during the run: {load()} (the CPU "
+        "was shared with other jobs), so compare rows, not absolute rates.",
+        "",
+        "| path | rewards | judge requests (items or pairs) | seconds | rewards/s |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {what} | {n} | {reqs} | {sec:.1f} | {n / sec:.3f} |" for what, n, reqs, sec in mode_rows
+    ]
     if serve_rows:
-        lines += ["", "Reward server (`judge serve --no-cache`, pointwise, subprocess on "
-                  f"127.0.0.1): the same {n_rewards} items as {n_rewards} requests of one item "
-                  "each per level, from N concurrent clients (httpx), against the bare "
-                  "in-process `Judge.score_batch` over them (first row above).", "",
-                  "| path | clients | rewards/s | p50 latency (s) | p99 latency (s) |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {what} | {c or '—'} | {rate:.3f} | {fmt(p50)} | {fmt(p99)} |"
-                  for what, c, rate, p50, p99 in serve_rows]
+        lines += [
+            "",
+            "Reward server (`judge serve --no-cache`, pointwise, subprocess on "
+            f"127.0.0.1): the same {n_rewards} items as {n_rewards} requests of one item "
+            "each per level, from N concurrent clients (httpx), against the bare "
+            "in-process `Judge.score_batch` over them (first row above).",
+            "",
+            "| path | clients | rewards/s | p50 latency (s) | p99 latency (s) |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {what} | {c or '—'} | {rate:.3f} | {fmt(p50)} | {fmt(p99)} |"
+            for what, c, rate, p50, p99 in serve_rows
+        ]
     return "\n".join(lines)
 
 
@@ -185,8 +213,11 @@ def main() -> None:
     LOADS.append(os.getloadavg()[0])
     mode_rows = modes(backend, batch)
     LOADS.append(os.getloadavg()[0])
-    write_section("reward", "## Reward model interface (issue 4)\n\n"
-                  + report(args.prompts, len(batch[0]), mode_rows, []))
+    write_section(
+        "reward",
+        "## Reward model interface (issue 4)\n\n"
+        + report(args.prompts, len(batch[0]), mode_rows, []),
+    )
     serve_rows = serve_levels(args.clients, batch, mode_rows[0][3])
     LOADS.append(os.getloadavg()[0])
     body = report(args.prompts, len(batch[0]), mode_rows, serve_rows)

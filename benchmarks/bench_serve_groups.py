@@ -59,8 +59,10 @@ Sample = tuple[str, str, str]  # prompt (chat-formatted), response, label
 def real_samples(n: int, size: int, tag: str) -> list[Sample]:
     """n samples: the shortest LLMBar Natural prompts × ``size`` short responses each."""
     rows = [json.loads(line) for line in DATA.read_text().splitlines()]
-    rows = sorted((r for r in rows if r["subset"] == "llmbar-natural"),
-                  key=lambda r: len(r["prompt"] + r["chosen"] + r["rejected"]))
+    rows = sorted(
+        (r for r in rows if r["subset"] == "llmbar-natural"),
+        key=lambda r: len(r["prompt"] + r["chosen"] + r["rejected"]),
+    )
     out = []
     for r in rows[: n // size]:
         for j in range(size):
@@ -72,9 +74,14 @@ def real_samples(n: int, size: int, tag: str) -> list[Sample]:
 
 def http_samples(n: int, size: int, tag: str) -> list[Sample]:
     """n samples for the oracle: half of each group's responses hold `MARK`."""
-    return [(CHATML.format(f"[{tag}-{k // size}] Which is right?"),
-             f"The {MARK} answer {k}." if k % 2 == 0 else f"A poor answer {k}.", "A reference.")
-            for k in range(n)]
+    return [
+        (
+            CHATML.format(f"[{tag}-{k // size}] Which is right?"),
+            f"The {MARK} answer {k}." if k % 2 == 0 else f"A poor answer {k}.",
+            "A reference.",
+        )
+        for k in range(n)
+    ]
 
 
 @contextmanager
@@ -83,9 +90,22 @@ def serve(options: list[str], log: Path) -> Iterator[str]:
     port = free_port()
     exe = Path(sys.executable).parent / "judge"
     with log.open("w") as out:
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--no-cache",
-                                 "--max-batch", "1024", "--capacity", "1024", *options],
-                                stdout=out, stderr=out)
+        proc = subprocess.Popen(
+            [
+                str(exe),
+                "serve",
+                "--port",
+                str(port),
+                "--no-cache",
+                "--max-batch",
+                "1024",
+                "--capacity",
+                "1024",
+                *options,
+            ],
+            stdout=out,
+            stderr=out,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
@@ -123,9 +143,13 @@ async def batched(url: str, samples: list[Sample]) -> tuple[float, list[Any]]:
     """All samples in ONE request, through the same OpenRLHF call. Wall and rewards."""
     executor = SingleTurnAgentExecutor(remote_rm_url=[f"{url}/get_reward"])
     start = time.perf_counter()
-    reply = (await executor._fetch_rewards_via_http(
-        [p + r + "<|im_end|>" for p, r, _ in samples], [p for p, _, _ in samples],
-        [label for _, _, label in samples]))[0]
+    reply = (
+        await executor._fetch_rewards_via_http(
+            [p + r + "<|im_end|>" for p, r, _ in samples],
+            [p for p, _, _ in samples],
+            [label for _, _, label in samples],
+        )
+    )[0]
     return time.perf_counter() - start, reply["rewards"]
 
 
@@ -143,22 +167,37 @@ def run(url: str, n: int, size: int, make: Any, mode: str) -> dict[str, Any]:
     calls.append(engine_calls(url))
     q = statistics.quantiles(lat, n=100, method="inclusive")
     diff = max(abs(a - b) for a, b in zip(rewards_s, rewards_b, strict=True))
-    row = {"samples": n, "group": size, "batched_rps": n / wall_b, "per_sample_rps": n / wall_s,
-           "ratio": wall_b / wall_s, "p50": q[49], "p99": q[98], "batched_s": wall_b,
-           "max_diff": diff, "calls_b": calls[1] - calls[0], "calls_s": calls[2] - calls[1]}
+    row = {
+        "samples": n,
+        "group": size,
+        "batched_rps": n / wall_b,
+        "per_sample_rps": n / wall_s,
+        "ratio": wall_b / wall_s,
+        "p50": q[49],
+        "p99": q[98],
+        "batched_s": wall_b,
+        "max_diff": diff,
+        "calls_b": calls[1] - calls[0],
+        "calls_s": calls[2] - calls[1],
+    }
     print(row, flush=True)
     return row
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| samples | group | batched rewards/s | per-sample rewards/s | ratio | "
-             "per-sample p50 (s) | p99 (s) | batched call (s) | engine calls (batched / "
-             "per-sample) | max abs reward diff |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['samples']} | {r['group']} | {r['batched_rps']:.2f} | "
-              f"{r['per_sample_rps']:.2f} | {r['ratio']:.2f}× | {r['p50']:.2f} | "
-              f"{r['p99']:.2f} | {r['batched_s']:.1f} | {r['calls_b']} / {r['calls_s']} | "
-              f"{r['max_diff']:.1e} |" for r in rows]
+    lines = [
+        "| samples | group | batched rewards/s | per-sample rewards/s | ratio | "
+        "per-sample p50 (s) | p99 (s) | batched call (s) | engine calls (batched / "
+        "per-sample) | max abs reward diff |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['samples']} | {r['group']} | {r['batched_rps']:.2f} | "
+        f"{r['per_sample_rps']:.2f} | {r['ratio']:.2f}× | {r['p50']:.2f} | "
+        f"{r['p99']:.2f} | {r['batched_s']:.1f} | {r['calls_b']} / {r['calls_s']} | "
+        f"{r['max_diff']:.1e} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
@@ -172,9 +211,20 @@ def main() -> None:
     loads = [os.getloadavg()[0]]
     rows = []
     with tempfile.TemporaryDirectory() as tmp, FaultServer() as faults:
-        engine = [] if args.engine == "real" else [
-            "--model", "openai/fault-test", "--api-base", faults.api_base,
-            "-o", f"api_key={API_KEY}", "-o", "concurrency=64"]
+        engine = (
+            []
+            if args.engine == "real"
+            else [
+                "--model",
+                "openai/fault-test",
+                "--api-base",
+                faults.api_base,
+                "-o",
+                f"api_key={API_KEY}",
+                "-o",
+                "concurrency=64",
+            ]
+        )
         make = real_samples if args.engine == "real" else http_samples
         for size in args.groups:
             options = [*engine, "--mode", args.mode, "--group-size", str(size)]
@@ -182,22 +232,27 @@ def main() -> None:
                 asyncio.run(batched(url, make(size, size, f"warm-{size}")))  # load, warm up
                 rows += [run(url, n, size, make, args.mode) for n in args.samples]
         loads.append(os.getloadavg()[0])
-    what = ("embedded SmolLM2 (transformers, CPU), short LLMBar Natural items (prompt + "
-            "responses ≤ 200 characters)" if args.engine == "real" else
-            "litellm backend → the fault server's oracle (OpenAI-compatible HTTP on "
-            "127.0.0.1, no model time: the serving path alone)")
-    body = (f"### {args.mode}, {what}\n\n`judge serve --mode {args.mode} --group-size G "
-            "--no-cache`; the same samples as ONE batched request and as one-sample "
-            "requests all sent at once, both through OpenRLHF 0.11.2's "
-            "`_fetch_rewards_via_http`. Ratio = per-sample ÷ batched throughput. Load "
-            f"average (1 min) at start → end: {loads[0]:.1f} → {loads[-1]:.1f}.\n\n"
-            + table(rows))
+    what = (
+        "embedded SmolLM2 (transformers, CPU), short LLMBar Natural items (prompt + "
+        "responses ≤ 200 characters)"
+        if args.engine == "real"
+        else "litellm backend → the fault server's oracle (OpenAI-compatible HTTP on "
+        "127.0.0.1, no model time: the serving path alone)"
+    )
+    body = (
+        f"### {args.mode}, {what}\n\n`judge serve --mode {args.mode} --group-size G "
+        "--no-cache`; the same samples as ONE batched request and as one-sample "
+        "requests all sent at once, both through OpenRLHF 0.11.2's "
+        "`_fetch_rewards_via_http`. Ratio = per-sample ÷ batched throughput. Load "
+        f"average (1 min) at start → end: {loads[0]:.1f} → {loads[-1]:.1f}.\n\n" + table(rows)
+    )
     threads = os.environ.get("OMP_NUM_THREADS")
     if threads:  # the server inherits it: its torch threads
         body = body.replace("\n\n|", f" Server run with OMP_NUM_THREADS={threads}.\n\n|", 1)
     print(body)
-    write_section(f"serve-groups-{args.engine}-{args.mode}"
-                  + (f"-omp{threads}" if threads else ""), body)
+    write_section(
+        f"serve-groups-{args.engine}-{args.mode}" + (f"-omp{threads}" if threads else ""), body
+    )
 
 
 if __name__ == "__main__":

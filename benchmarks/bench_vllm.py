@@ -34,15 +34,18 @@ from judge.backends.vllm import VLLMBackend
 from judge.inputs import PairInput
 
 
-def bare_loop(backend: VLLMBackend,
-              messages: list[list[dict[str, str]]]) -> tuple[list[float], int, int]:
+def bare_loop(
+    backend: VLLMBackend, messages: list[list[dict[str, str]]]
+) -> tuple[list[float], int, int]:
     """P(first label) per prompt with plain vLLM calls; also cached and total prompt tokens."""
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
     tok, llm = backend.tokenizer, backend.llm
-    label_ids = [tok("A", add_special_tokens=False)["input_ids"][0],
-                 tok("B", add_special_tokens=False)["input_ids"][0]]
+    label_ids = [
+        tok("A", add_special_tokens=False)["input_ids"][0],
+        tok("B", add_special_tokens=False)["input_ids"][0],
+    ]
     prompts = [TokensPrompt(prompt_token_ids=encode_chat(tok, m)) for m in messages]
     params = SamplingParams(max_tokens=1, temperature=0.0, logprob_token_ids=label_ids)
     outputs = llm.generate(prompts, params, use_tqdm=False)
@@ -67,8 +70,11 @@ def timed(backend: VLLMBackend, fn: Any) -> tuple[float, Any]:
 def start_engine(args: argparse.Namespace, prefix_caching: bool) -> tuple[float, VLLMBackend]:
     start = time.perf_counter()
     backend = VLLMBackend.from_model(
-        args.model, enable_prefix_caching=prefix_caching, max_model_len=args.max_model_len,
-        gpu_memory_utilization=args.gpu_memory_utilization)
+        args.model,
+        enable_prefix_caching=prefix_caching,
+        max_model_len=args.max_model_len,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+    )
     return time.perf_counter() - start, backend
 
 
@@ -91,18 +97,24 @@ def overhead_and_swap(args: argparse.Namespace, pairs: list[PairInput]) -> dict[
     bare_times, judge_times = [], []
     for _ in range(args.rounds):
         t, (bare, cached_tokens, prompt_tokens) = timed(
-            backend, lambda: bare_loop(backend, messages))
+            backend, lambda: bare_loop(backend, messages)
+        )
         bare_times.append(t)
         t, verdicts = timed(backend, lambda: judge.compare_batch(pairs))
         judge_times.append(t)
-    ours = [o.label_probs["A"] for v in verdicts if isinstance(v, PairwiseVerdict)
-            for o in v.orders]
+    ours = [
+        o.label_probs["A"] for v in verdicts if isinstance(v, PairwiseVerdict) for o in v.orders
+    ]
     engine = backend.llm.llm_engine
     result = {
-        "start_s": start_s, "bare_times": bare_times, "judge_times": judge_times,
+        "start_s": start_s,
+        "bare_times": bare_times,
+        "judge_times": judge_times,
         "agreement": max(abs(a - b) for a, b in zip(ours, bare, strict=True)),
-        "cached_tokens": cached_tokens, "prompt_tokens": prompt_tokens,
-        "swap": swap_costs(backend, pairs, args.rounds), "batch_size": backend.batch_size,
+        "cached_tokens": cached_tokens,
+        "prompt_tokens": prompt_tokens,
+        "swap": swap_costs(backend, pairs, args.rounds),
+        "batch_size": backend.batch_size,
         "device": str(engine.vllm_config.device_config.device),
         "dtype": str(engine.model_config.dtype).removeprefix("torch."),
     }
@@ -114,11 +126,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--model", default="embedded",
-                        help='"embedded" (SmolLM2-135M, float32) or a model dir / hub id')
+    parser.add_argument(
+        "--model",
+        default="embedded",
+        help='"embedded" (SmolLM2-135M, float32) or a model dir / hub id',
+    )
     parser.add_argument("--max-model-len", type=int, default=4096)
-    parser.add_argument("--gpu-memory-utilization", type=float, default=0.3,
-                        help="on a CPU build: the fraction of CPU memory vLLM may take")
+    parser.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        default=0.3,
+        help="on a CPU build: the fraction of CPU memory vLLM may take",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; ignored by GPU builds
@@ -133,36 +152,44 @@ def main() -> None:
     n = len(pairs)
     bare_s, judge_s = statistics.median(on["bare_times"]), statistics.median(on["judge_times"])
     cached_on, cached_tokens, prompt_tokens = on["swap"], on["cached_tokens"], on["prompt_tokens"]
-    body = "\n".join([
-        f"## vLLM in process: overhead and swap cost ({args.model}, {on['dtype']}, {on['device']})",
-        "",
-        f"{n} LLMBar Natural pairs, logprob method, one `generate` call per batch "
-        f"(batch size {on['batch_size']}), prefix cache "
-        f"emptied before every timed run, median of {args.rounds} alternating rounds.",
-        "",
-        "| run (`swap=\"both\"`) | seconds | judgments/s | ratio to bare loop |",
-        "|---|---:|---:|---:|",
-        f"| bare `LLM.generate` (same prompts, same SamplingParams) | {bare_s:.2f} | "
-        f"{n / bare_s:.2f} | 1.000 |",
-        f"| `Judge.compare_batch` (cache off) | {judge_s:.2f} | {n / judge_s:.2f} | "
-        f"{judge_s / bare_s:.3f} |",
-        "",
-        f"Framework overhead: {100 * (judge_s / bare_s - 1):+.1f}% (target ≤ 5%). Largest "
-        f"difference between the bare loop's and the Judge's P(first label): "
-        f"{on['agreement']:.1e}. Prompt tokens served from the prefix cache in one cold "
-        f"swap=\"both\" run: {cached_tokens} of {prompt_tokens} "
-        f"({100 * cached_tokens / max(prompt_tokens, 1):.0f}%).",
-        "",
-        "| prefix caching | swap=\"none\" s | swap=\"both\" s | both / none | "
-        "judgments/s (both) |",
-        "|---|---:|---:|---:|---:|",
-        *[f"| {label} | {c['none']:.2f} | {c['both']:.2f} | {c['both'] / c['none']:.2f} | "
-          f"{n / c['both']:.2f} |" for label, c in (("on", cached_on), ("off", cached_off))],
-        "",
-        f"Engine start: {on['start_s']:.0f} s (prefix caching on), {start_off:.0f} s (off). "
-        "Rounds, bare seconds: " + ", ".join(f"{t:.2f}" for t in on["bare_times"])
-        + "; Judge seconds: " + ", ".join(f"{t:.2f}" for t in on["judge_times"]) + ".",
-    ])
+    body = "\n".join(
+        [
+            f"## vLLM in process: overhead and swap cost ({args.model}, "
+            f"{on['dtype']}, {on['device']})",
+            "",
+            f"{n} LLMBar Natural pairs, logprob method, one `generate` call per batch "
+            f"(batch size {on['batch_size']}), prefix cache "
+            f"emptied before every timed run, median of {args.rounds} alternating rounds.",
+            "",
+            '| run (`swap="both"`) | seconds | judgments/s | ratio to bare loop |',
+            "|---|---:|---:|---:|",
+            f"| bare `LLM.generate` (same prompts, same SamplingParams) | {bare_s:.2f} | "
+            f"{n / bare_s:.2f} | 1.000 |",
+            f"| `Judge.compare_batch` (cache off) | {judge_s:.2f} | {n / judge_s:.2f} | "
+            f"{judge_s / bare_s:.3f} |",
+            "",
+            f"Framework overhead: {100 * (judge_s / bare_s - 1):+.1f}% (target ≤ 5%). Largest "
+            f"difference between the bare loop's and the Judge's P(first label): "
+            f"{on['agreement']:.1e}. Prompt tokens served from the prefix cache in one cold "
+            f'swap="both" run: {cached_tokens} of {prompt_tokens} '
+            f"({100 * cached_tokens / max(prompt_tokens, 1):.0f}%).",
+            "",
+            '| prefix caching | swap="none" s | swap="both" s | both / none | judgments/s (both) |',
+            "|---|---:|---:|---:|---:|",
+            *[
+                f"| {label} | {c['none']:.2f} | {c['both']:.2f} | {c['both'] / c['none']:.2f} | "
+                f"{n / c['both']:.2f} |"
+                for label, c in (("on", cached_on), ("off", cached_off))
+            ],
+            "",
+            f"Engine start: {on['start_s']:.0f} s (prefix caching on), {start_off:.0f} s (off). "
+            "Rounds, bare seconds: "
+            + ", ".join(f"{t:.2f}" for t in on["bare_times"])
+            + "; Judge seconds: "
+            + ", ".join(f"{t:.2f}" for t in on["judge_times"])
+            + ".",
+        ]
+    )
     print(body)
     if not args.no_write:
         write_section("vllm", body)

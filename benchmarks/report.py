@@ -32,11 +32,16 @@ def write_section(name: str, body: str) -> None:
     """Replace (or append) the section ``name`` of RESULTS.md with ``body``."""
     command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = (f"<!-- {name}:begin -->\n{body.strip()}\n\n"
-               f"Command: `{command}`  \nMachine: {machine()}  \nDate: {stamp}\n"
-               f"<!-- {name}:end -->")
+    section = (
+        f"<!-- {name}:begin -->\n{body.strip()}\n\n"
+        f"Command: `{command}`  \nMachine: {machine()}  \nDate: {stamp}\n"
+        f"<!-- {name}:end -->"
+    )
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->", re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else \
-        text.rstrip() + "\n\n" + section + "\n"
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section + "\n"
+    )
     RESULTS.write_text(text)

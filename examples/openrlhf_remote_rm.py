@@ -42,8 +42,11 @@ RESPONSES = ["4", "5", "2 + 2 = 4.", "It is 22."]
 
 
 async def post_one(client: httpx.AsyncClient, url: str, response: str) -> dict[str, Any]:
-    body = {"query": [PROMPT + response + "<|im_end|>"], "prompts": [PROMPT],
-            "labels": ["2 + 2 = 4."]}
+    body = {
+        "query": [PROMPT + response + "<|im_end|>"],
+        "prompts": [PROMPT],
+        "labels": ["2 + 2 = 4."],
+    }
     reply = await client.post(f"{url}/get_reward", json=body)
     reply.raise_for_status()
     return reply.json()  # type: ignore[no-any-return]
@@ -54,8 +57,10 @@ async def main(url: str, token: str | None) -> None:
     async with httpx.AsyncClient(headers=headers, timeout=600) as client:
         replies = await asyncio.gather(*[post_one(client, url, r) for r in RESPONSES])
     for response, reply in zip(RESPONSES, replies, strict=True):
-        print(f"{response!r}: reward {reply['rewards'][0]:.3f}, score {reply['scores'][0]:.3f}, "
-              f"{reply['extra_logs']}")
+        print(
+            f"{response!r}: reward {reply['rewards'][0]:.3f}, score {reply['scores'][0]:.3f}, "
+            f"{reply['extra_logs']}"
+        )
 
 
 if __name__ == "__main__":

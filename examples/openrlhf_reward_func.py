@@ -50,9 +50,13 @@ def _post(body: dict[str, Any]) -> dict[str, Any]:
     raise RuntimeError(f"judge serve at {URL} stayed at capacity for {BUSY_TRIES} tries")
 
 
-def reward_func(queries: list[str], prompts: list[str], labels: list[str],
-                **kwargs: Any) -> dict[str, Any]:
+def reward_func(
+    queries: list[str], prompts: list[str], labels: list[str], **kwargs: Any
+) -> dict[str, Any]:
     """OpenRLHF's reward function: one reward, [0, 1] score and log values per query."""
     reply = _post({"query": list(queries), "prompts": list(prompts), "labels": list(labels)})
-    return {"rewards": reply["rewards"], "scores": reply["scores"],
-            "extra_logs": reply["extra_logs"]}
+    return {
+        "rewards": reply["rewards"],
+        "scores": reply["scores"],
+        "extra_logs": reply["extra_logs"],
+    }

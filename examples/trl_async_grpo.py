@@ -59,18 +59,24 @@ def main() -> None:
     parser.add_argument("--policy", default="Qwen/Qwen2.5-0.5B-Instruct")
     args = parser.parse_args()
     options = {"api_base": args.judge_api_base} if args.judge_api_base else None
-    reward = JudgeReward(Judge(args.judge, backend_options=options), mode="groupwise",
-                         name="judge_group").as_async()
+    reward = JudgeReward(
+        Judge(args.judge, backend_options=options), mode="groupwise", name="judge_group"
+    ).as_async()
     if not args.train:
         check(reward)
         return
     from datasets import Dataset
     from trl.experimental.async_grpo import AsyncGRPOConfig, AsyncGRPOTrainer
 
-    dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": p}]
-                                            for p in PROMPTS[:1] * 64]})
-    trainer = AsyncGRPOTrainer(model=args.policy, reward_funcs=[reward], train_dataset=dataset,
-                               args=AsyncGRPOConfig(output_dir="async-grpo-out", max_steps=10))
+    dataset = Dataset.from_dict(
+        {"prompt": [[{"role": "user", "content": p}] for p in PROMPTS[:1] * 64]}
+    )
+    trainer = AsyncGRPOTrainer(
+        model=args.policy,
+        reward_funcs=[reward],
+        train_dataset=dataset,
+        args=AsyncGRPOConfig(output_dir="async-grpo-out", max_steps=10),
+    )
     trainer.train()
 
 

@@ -39,19 +39,33 @@ def main() -> None:
     # failed verdict is logged by the reward; pass on_failure="raise" to stop instead.
     reward = JudgeReward(Judge(args.judge), mode="groupwise", name="judge_pair")
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": p}] for p in PROMPTS]})
-    config = OnlineDPOConfig(output_dir=args.output_dir, max_steps=args.max_steps,
-                             per_device_train_batch_size=2, max_new_tokens=12,
-                             logging_steps=1, use_cpu=True, bf16=False, report_to="none",
-                             save_strategy="no", gradient_checkpointing=False)
+    config = OnlineDPOConfig(
+        output_dir=args.output_dir,
+        max_steps=args.max_steps,
+        per_device_train_batch_size=2,
+        max_new_tokens=12,
+        logging_steps=1,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="no",
+        gradient_checkpointing=False,
+    )
     policy = args.policy or str(embedded.ensure_converted())
-    trainer = OnlineDPOTrainer(model=policy, reward_funcs=[reward], args=config,
-                               train_dataset=dataset,
-                               processing_class=AutoTokenizer.from_pretrained(policy))
+    trainer = OnlineDPOTrainer(
+        model=policy,
+        reward_funcs=[reward],
+        args=config,
+        train_dataset=dataset,
+        processing_class=AutoTokenizer.from_pretrained(policy),
+    )
     trainer.train()
     for entry in trainer.state.log_history:
         if "objective/scores_margin" in entry:
-            print(f"step {entry['step']}: judge margin chosen − rejected "
-                  f"{entry['objective/scores_margin']:.3f}")
+            print(
+                f"step {entry['step']}: judge margin chosen − rejected "
+                f"{entry['objective/scores_margin']:.3f}"
+            )
 
 
 if __name__ == "__main__":

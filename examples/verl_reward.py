@@ -30,5 +30,7 @@ __all__ = ["compute_score", "compute_score_async"]
 if __name__ == "__main__":
     info = {"prompt": "What is the capital of France?"}
     for answer in ("Paris.", "Lyon."):
-        print(answer, compute_score("demo", answer, "Paris is the capital of France.",
-                                    extra_info=info))
+        print(
+            answer,
+            compute_score("demo", answer, "Paris is the capital of France.", extra_info=info),
+        )

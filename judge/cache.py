@@ -25,7 +25,9 @@ def cache_key(fingerprint: Mapping[str, str], request: Mapping[str, Any]) -> str
     """SHA-256 over the backend fingerprint, the request and the cache format version."""
     blob = json.dumps(
         {"format": CACHE_FORMAT, "backend": dict(fingerprint), "request": dict(request)},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -77,17 +77,26 @@ class Calibrator(BaseModel):
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot open calibrator: {exc.strerror or exc}",
-                             path=str(path)) from exc
+            raise InputError(
+                f"cannot open calibrator: {exc.strerror or exc}", path=str(path)
+            ) from exc
         try:
             return cls.model_validate_json(text)
         except ValidationError as exc:
-            raise InputError(f"not a calibrator written by `judge bench --fit-calibration`: "
-                             f"{exc.errors()[0]['msg']}", path=str(path)) from exc
+            raise InputError(
+                f"not a calibrator written by `judge bench --fit-calibration`: "
+                f"{exc.errors()[0]['msg']}",
+                path=str(path),
+            ) from exc
 
 
-def fit(probs: Sequence[float], outcomes: Sequence[float], kind: CalibrationKind = "temperature",
-        *, source: dict[str, object] | None = None) -> Calibrator:
+def fit(
+    probs: Sequence[float],
+    outcomes: Sequence[float],
+    kind: CalibrationKind = "temperature",
+    *,
+    source: dict[str, object] | None = None,
+) -> Calibrator:
     """Fit a calibrator on raw probabilities and outcomes (1 A better, 0 B, ½ a tie).
 
     Raises:
@@ -96,8 +105,9 @@ def fit(probs: Sequence[float], outcomes: Sequence[float], kind: CalibrationKind
     if len(probs) != len(outcomes):
         raise UserError(f"{len(probs)} probabilities against {len(outcomes)} outcomes")
     if len(probs) < 2:
-        raise UserError(f"fitting a calibrator needs at least 2 labelled comparisons, "
-                        f"got {len(probs)}")
+        raise UserError(
+            f"fitting a calibrator needs at least 2 labelled comparisons, got {len(probs)}"
+        )
     p, y = np.asarray(probs, dtype=float), np.asarray(outcomes, dtype=float)
     extra = {"source": source or {}, "fitted_on": len(p)}
     if kind == "temperature":

@@ -53,8 +53,10 @@ def winner_of(probs: Mapping[str, float]) -> Winner:
 def combine(per_order: Sequence[Mapping[str, float]]) -> dict[str, float]:
     """Average the per-order distributions (already in the caller's labelling)."""
     labels = {label for probs in per_order for label in probs}
-    return {label: sum(p.get(label, 0.0) for p in per_order) / len(per_order)
-            for label in sorted(labels)}
+    return {
+        label: sum(p.get(label, 0.0) for p in per_order) / len(per_order)
+        for label in sorted(labels)
+    }
 
 
 def consistency(winners: Sequence[Winner]) -> bool | None:

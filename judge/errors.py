@@ -36,8 +36,7 @@ class MissingVariableError(TemplateError):
         names = ", ".join(repr(m) for m in missing)
         have = ", ".join(repr(g) for g in given) or "none"
         super().__init__(
-            f"template {template!r} needs {names} but was not given it "
-            f"(variables given: {have})"
+            f"template {template!r} needs {names} but was not given it (variables given: {have})"
         )
 
 
@@ -103,8 +102,9 @@ class BackendError(JudgeError):
             longer than the model's context, else ``"backend_error"``.
     """
 
-    def __init__(self, message: str, *, retryable: bool = False,
-                 reason: BackendErrorReason = "backend_error") -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, reason: BackendErrorReason = "backend_error"
+    ) -> None:
         self.retryable = retryable
         self.reason: BackendErrorReason = reason
         super().__init__(message)

@@ -42,8 +42,11 @@ class PairInput:
 
     def judged(self, shown: str = "AB") -> dict[str, str]:
         """The untrusted texts in display order, responses swapped for ``"BA"``."""
-        first, second = (self.response_a, self.response_b) if shown == "AB" else \
-            (self.response_b, self.response_a)
+        first, second = (
+            (self.response_a, self.response_b)
+            if shown == "AB"
+            else (self.response_b, self.response_a)
+        )
         return {"prompt": self.prompt, **self.extra, "response_a": first, "response_b": second}
 
     def digest(self) -> str:

@@ -40,11 +40,13 @@ def _decode(raw: bytes, path: str, line: int) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         cut = "" if raw.endswith(b"\n") else "; the line has no newline: was the file cut off?"
-        raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}{cut}", path=path,
-                         line=line) from exc
+        raise InputError(
+            f"invalid JSON: {exc.msg} at column {exc.colno}{cut}", path=path, line=line
+        ) from exc
     if not isinstance(value, dict):
-        raise InputError(f"expected a JSON object, got {type(value).__name__}", path=path,
-                         line=line)
+        raise InputError(
+            f"expected a JSON object, got {type(value).__name__}", path=path, line=line
+        )
     return value
 
 
@@ -55,6 +57,7 @@ def text_field(record: dict[str, Any], name: str, path: str, line: int) -> str:
         raise InputError(f"missing field {name!r} (has {have})", path=path, line=line)
     value = record[name]
     if not isinstance(value, str):
-        raise InputError(f"field {name!r} must be a string, got {type(value).__name__}",
-                         path=path, line=line)
+        raise InputError(
+            f"field {name!r} must be a string, got {type(value).__name__}", path=path, line=line
+        )
     return value

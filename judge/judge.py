@@ -91,11 +91,14 @@ class JudgeRecipe:
 
     def build(self) -> Judge:
         """A fresh `Judge`; its backend loads on first use."""
-        judge = Judge(self.model, rubric=self.rubric,
-                      cache=self.cache if self.cache is not None else False,
-                      backend_options=self.backend_options or None,
-                      **self.config.model_dump(exclude={"calibration"}),
-                      calibration=self.config.calibration)
+        judge = Judge(
+            self.model,
+            rubric=self.rubric,
+            cache=self.cache if self.cache is not None else False,
+            backend_options=self.backend_options or None,
+            **self.config.model_dump(exclude={"calibration"}),
+            calibration=self.config.calibration,
+        )
         judge._templates.update(self.templates)
         return judge
 
@@ -159,10 +162,16 @@ class Judge:
     ) -> None:
         try:
             self.config = JudgeConfig(
-                method=method, swap=swap, seed=seed, on_overflow=on_overflow,
-                max_new_tokens=max_new_tokens, temperature=temperature,
-                allow_fallback=allow_fallback, batch_size=batch_size,
-                calibration=calibration)  # a path is loaded by the validator
+                method=method,
+                swap=swap,
+                seed=seed,
+                on_overflow=on_overflow,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                allow_fallback=allow_fallback,
+                batch_size=batch_size,
+                calibration=calibration,
+            )  # a path is loaded by the validator
         except ValidationError as exc:
             fields = sorted(JudgeConfig.model_fields)
             raise UserError(f"invalid Judge settings: {describe_validation(exc, fields)}") from exc
@@ -173,8 +182,9 @@ class Judge:
         self._backend: Backend | None = model if isinstance(model, Backend) else None
         self.rubric = _template(rubric, "rubrics")
         if self.rubric.spec.verdict != "rubric":
-            raise TemplateError(f"{self.rubric.name} is a {self.rubric.spec.verdict} "
-                                "template, not a rubric")
+            raise TemplateError(
+                f"{self.rubric.name} is a {self.rubric.spec.verdict} template, not a rubric"
+            )
         self._templates = self._default_templates()
         if template is not None:
             chosen = _template(template, "prompts")
@@ -187,8 +197,10 @@ class Judge:
 
     def _default_templates(self) -> dict[str, JudgeTemplate]:
         suffix = "_reference" if "reference" in self.rubric.spec.requires else ""
-        return {"pairwise": JudgeTemplate.shipped("prompts", f"pairwise{suffix}"),
-                "pointwise": JudgeTemplate.shipped("prompts", f"pointwise{suffix or '_10'}")}
+        return {
+            "pairwise": JudgeTemplate.shipped("prompts", f"pairwise{suffix}"),
+            "pointwise": JudgeTemplate.shipped("prompts", f"pointwise{suffix or '_10'}"),
+        }
 
     @staticmethod
     def _open_cache(cache: bool | str | Path | JudgmentCache) -> JudgmentCache:
@@ -211,9 +223,11 @@ class Judge:
                 process cannot rebuild; pass a ``backend/model`` string instead.
         """
         if isinstance(self._model, Backend):
-            raise TypeError(f"a Judge built on a Backend object ({self._model.name!r}) does "
-                            "not pickle; build it from a 'backend/model' string (it is loaded "
-                            "again in the other process), or serve it with `judge serve`")
+            raise TypeError(
+                f"a Judge built on a Backend object ({self._model.name!r}) does "
+                "not pickle; build it from a 'backend/model' string (it is loaded "
+                "again in the other process), or serve it with `judge serve`"
+            )
         return {**self.__dict__, "_backend": None}
 
     @property
@@ -234,11 +248,19 @@ class Judge:
                 rebuild; give a ``backend/model`` string instead.
         """
         if isinstance(self._model, Backend):
-            raise UserError(f"a judge built on a Backend object ({self._model.name!r}) cannot "
-                            "be rebuilt elsewhere; give a 'backend/model' string instead")
+            raise UserError(
+                f"a judge built on a Backend object ({self._model.name!r}) cannot "
+                "be rebuilt elsewhere; give a 'backend/model' string instead"
+            )
         cache = None if isinstance(self.cache, NoCache) else str(self.cache.directory)
-        return JudgeRecipe(self._model, self.rubric, dict(self._templates), self.config,
-                           dict(self._backend_options), cache)
+        return JudgeRecipe(
+            self._model,
+            self.rubric,
+            dict(self._templates),
+            self.config,
+            dict(self._backend_options),
+            cache,
+        )
 
     @property
     def backend(self) -> Backend:
@@ -262,8 +284,12 @@ class Judge:
         Raises:
             UserError: an invalid setting.
         """
-        other = Judge(self.backend, rubric=self.rubric, cache=self.cache,
-                      **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings))
+        other = Judge(
+            self.backend,
+            rubric=self.rubric,
+            cache=self.cache,
+            **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings),
+        )
         other._templates = dict(self._templates)
         other._model = self._model  # still pickles from the model string
         return other
@@ -276,14 +302,28 @@ class Judge:
                 or the template cannot show an input the rubric requires.
         """
         template = self._templates[task]
-        missing = [v for v in self.rubric.spec.requires
-                   if v not in template.spec.variables + template.spec.optional]
+        missing = [
+            v
+            for v in self.rubric.spec.requires
+            if v not in template.spec.variables + template.spec.optional
+        ]
         if missing:
-            raise TemplateError(f"rubric {self.rubric.name!r} needs {', '.join(missing)} but "
-                                f"template {template.name!r} does not show it")
+            raise TemplateError(
+                f"rubric {self.rubric.name!r} needs {', '.join(missing)} but "
+                f"template {template.name!r} does not show it"
+            )
         c = self.config
-        return Setup(self.backend, template, self.rubric, self._method(), c.swap, c.seed,
-                     c.on_overflow, c.max_new_tokens, c.temperature)
+        return Setup(
+            self.backend,
+            template,
+            self.rubric,
+            self._method(),
+            c.swap,
+            c.seed,
+            c.on_overflow,
+            c.max_new_tokens,
+            c.temperature,
+        )
 
     def _method(self) -> Method:
         can = self.backend.capabilities
@@ -291,28 +331,36 @@ class Judge:
         if wanted == "logprob" and not can.logprobs:
             if self.config.allow_fallback and can.structured:
                 return "generate"
-            raise UserError(f"backend {self.backend.name!r} cannot read log-probabilities; "
-                            "use method='generate' or allow_fallback=True")
+            raise UserError(
+                f"backend {self.backend.name!r} cannot read log-probabilities; "
+                "use method='generate' or allow_fallback=True"
+            )
         if wanted == "generate" and not can.structured:
-            raise UserError(f"backend {self.backend.name!r} cannot constrain generation; "
-                            "use method='logprob'")
+            raise UserError(
+                f"backend {self.backend.name!r} cannot constrain generation; use method='logprob'"
+            )
         return wanted
 
     def _check_extras(self, template: JudgeTemplate, extra: Mapping[str, str]) -> None:
         reserved = sorted(set(extra) & set(RESERVED_VARIABLES))
         if reserved:
-            raise UserError(f"{', '.join(map(repr, reserved))} is set by the judge, not per "
-                            "item: choose the rubric with rubric= and the method with method=")
+            raise UserError(
+                f"{', '.join(map(repr, reserved))} is set by the judge, not per "
+                "item: choose the rubric with rubric= and the method with method="
+            )
         known = set(template.spec.variables) | set(template.spec.optional)
         unknown = sorted(set(extra) - known)
         if unknown:
-            raise UserError(f"template {template.name!r} has no variable "
-                            f"{', '.join(map(repr, unknown))}; it takes {', '.join(sorted(known))}")
+            raise UserError(
+                f"template {template.name!r} has no variable "
+                f"{', '.join(map(repr, unknown))}; it takes {', '.join(sorted(known))}"
+            )
 
     # Pairwise ---------------------------------------------------------------------
 
-    def compare(self, prompt: str, response_a: str, response_b: str,
-                **extra: str) -> PairwiseResult:
+    def compare(
+        self, prompt: str, response_a: str, response_b: str, **extra: str
+    ) -> PairwiseResult:
         """Judge which of two responses to ``prompt`` is better.
 
         Args:
@@ -326,8 +374,9 @@ class Judge:
         """
         return self.compare_batch([PairInput(prompt, response_a, response_b, extra)])[0]
 
-    def compare_batch(self, items: Iterable[PairInput | Mapping[str, Any]], *,
-                      progress: Progress | None = None) -> list[PairwiseResult]:
+    def compare_batch(
+        self, items: Iterable[PairInput | Mapping[str, Any]], *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
         """Judge many pairs in batches; results are in input order.
 
         Args:
@@ -336,13 +385,15 @@ class Judge:
         """
         return self._run(PAIRWISE, items, progress)
 
-    async def acompare(self, prompt: str, response_a: str, response_b: str,
-                       **extra: str) -> PairwiseResult:
+    async def acompare(
+        self, prompt: str, response_a: str, response_b: str, **extra: str
+    ) -> PairwiseResult:
         """Async `compare`."""
         return (await self.acompare_batch([PairInput(prompt, response_a, response_b, extra)]))[0]
 
-    async def acompare_batch(self, items: Iterable[PairInput | Mapping[str, Any]], *,
-                             progress: Progress | None = None) -> list[PairwiseResult]:
+    async def acompare_batch(
+        self, items: Iterable[PairInput | Mapping[str, Any]], *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
         """Async `compare_batch`."""
         return await self._arun(PAIRWISE, items, progress)
 
@@ -356,8 +407,9 @@ class Judge:
         """
         return self.score_batch([PointInput(prompt, response, extra)])[0]
 
-    def score_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
-                    progress: Progress | None = None) -> list[PointwiseResult]:
+    def score_batch(
+        self, items: Iterable[PointInput | Mapping[str, Any]], *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
         """Score many responses in batches; results are in input order."""
         return self._run(POINTWISE, items, progress)
 
@@ -365,35 +417,50 @@ class Judge:
         """Async `score`."""
         return (await self.ascore_batch([PointInput(prompt, response, extra)]))[0]
 
-    async def ascore_batch(self, items: Iterable[PointInput | Mapping[str, Any]], *,
-                           progress: Progress | None = None) -> list[PointwiseResult]:
+    async def ascore_batch(
+        self, items: Iterable[PointInput | Mapping[str, Any]], *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
         """Async `score_batch`."""
         return await self._arun(POINTWISE, items, progress)
 
     # Shared -----------------------------------------------------------------------
 
-    def _plan(self, kind: TaskKind[InputT, PlanT, ResultT],
-              items: Iterable[Any]) -> tuple[Setup, list[PlanT]]:
+    def _plan(
+        self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any]
+    ) -> tuple[Setup, list[PlanT]]:
         inputs = [kind.convert(item) for item in items]
         for item in inputs:
             self._check_extras(self._templates[kind.name], item.extra)
         setup = self.setup(kind.name)
         return setup, [kind.plan(setup, item) for item in inputs]
 
-    def _run(self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any],
-             progress: Progress | None) -> list[ResultT]:
+    def _run(
+        self,
+        kind: TaskKind[InputT, PlanT, ResultT],
+        items: Iterable[Any],
+        progress: Progress | None,
+    ) -> list[ResultT]:
         setup, plans = self._plan(kind, items)
         outcomes = run_sync(self._steps(plans, progress), setup.backend)
         return self._finish(kind, setup, plans, outcomes)
 
-    async def _arun(self, kind: TaskKind[InputT, PlanT, ResultT], items: Iterable[Any],
-                    progress: Progress | None) -> list[ResultT]:
+    async def _arun(
+        self,
+        kind: TaskKind[InputT, PlanT, ResultT],
+        items: Iterable[Any],
+        progress: Progress | None,
+    ) -> list[ResultT]:
         setup, plans = self._plan(kind, items)
         outcomes = await run_async(self._steps(plans, progress), setup.backend)
         return self._finish(kind, setup, plans, outcomes)
 
-    def _finish(self, kind: TaskKind[InputT, PlanT, ResultT], setup: Setup, plans: list[PlanT],
-                outcomes: Mapping[str, Outcome]) -> list[ResultT]:
+    def _finish(
+        self,
+        kind: TaskKind[InputT, PlanT, ResultT],
+        setup: Setup,
+        plans: list[PlanT],
+        outcomes: Mapping[str, Outcome],
+    ) -> list[ResultT]:
         for outcome in outcomes.values():
             if outcome.usage is not None:
                 self.usage += outcome.usage
@@ -403,12 +470,12 @@ class Judge:
         calibrator = self.config.calibration
         if calibrator is None or not isinstance(result, PairwiseVerdict):
             return result
-        return result.model_copy(update={"prob_a": calibrator.apply(result.prob_a),
-                                         "raw_prob_a": result.prob_a})
+        return result.model_copy(
+            update={"prob_a": calibrator.apply(result.prob_a), "raw_prob_a": result.prob_a}
+        )
 
     def _steps(self, plans: Sequence[Plan], progress: Progress | None) -> Steps:
         calls = [call for plan in plans for call in plan.calls]
         # A backend that reuses shared prefixes across requests asks for larger chunks.
-        chunk = max(self.config.batch_size or self.backend.batch_size,
-                    self.backend.chunk_size or 0)
+        chunk = max(self.config.batch_size or self.backend.batch_size, self.backend.chunk_size or 0)
         return execute(calls, self.cache, chunk, progress)

@@ -101,8 +101,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))))
 
 
-def _newton(x: np.ndarray, y: np.ndarray, penalty: np.ndarray,
-            steps: int = 50, tol: float = 1e-10) -> np.ndarray:
+def _newton(
+    x: np.ndarray, y: np.ndarray, penalty: np.ndarray, steps: int = 50, tol: float = 1e-10
+) -> np.ndarray:
     """Penalized logistic regression with soft targets (IRLS / Newton)."""
     w = np.zeros(x.shape[1])
     for _ in range(steps):
@@ -116,8 +117,9 @@ def _newton(x: np.ndarray, y: np.ndarray, penalty: np.ndarray,
     return w
 
 
-def _design(diffs: np.ndarray, groups: Sequence[Hashable] | None,
-            min_group_size: int) -> tuple[np.ndarray, list[str], float]:
+def _design(
+    diffs: np.ndarray, groups: Sequence[Hashable] | None, min_group_size: int
+) -> tuple[np.ndarray, list[str], float]:
     scale = float(np.std(diffs))
     feature = np.tanh(diffs / scale) if scale > 0 else np.zeros_like(diffs)
     columns = [np.ones_like(diffs), feature]
@@ -132,11 +134,15 @@ def _design(diffs: np.ndarray, groups: Sequence[Hashable] | None,
     return np.column_stack(columns), names, scale
 
 
-def fit_length_model(diffs: Sequence[float] | np.ndarray,
-                     targets: Sequence[float] | np.ndarray, *,
-                     groups: Sequence[Hashable] | None = None,
-                     min_group_size: int = MIN_GROUP_SIZE, l2_length: float = 1e-3,
-                     l2_groups: float = 1.0) -> LengthFit:
+def fit_length_model(
+    diffs: Sequence[float] | np.ndarray,
+    targets: Sequence[float] | np.ndarray,
+    *,
+    groups: Sequence[Hashable] | None = None,
+    min_group_size: int = MIN_GROUP_SIZE,
+    l2_length: float = 1e-3,
+    l2_groups: float = 1.0,
+) -> LengthFit:
     """Fit logit P(A≻B) = θ + u_g + β·tanh(d/s) to soft targets (see the module docstring).
 
     Args:
@@ -162,9 +168,13 @@ def fit_length_model(diffs: Sequence[float] | np.ndarray,
     w = _newton(x, y, penalty)
     zero_length = x.copy()
     zero_length[:, 1] = 0.0
-    return LengthFit(intercept=float(w[0]), length_coef=float(w[1]), length_scale=scale,
-                     group_terms=dict(zip(names, map(float, w[2:]), strict=True)),
-                     lc_win_rate=float(np.mean(_sigmoid(zero_length @ w))))
+    return LengthFit(
+        intercept=float(w[0]),
+        length_coef=float(w[1]),
+        length_scale=scale,
+        group_terms=dict(zip(names, map(float, w[2:]), strict=True)),
+        lc_win_rate=float(np.mean(_sigmoid(zero_length @ w))),
+    )
 
 
 def _targets(verdicts: Sequence[PairwiseVerdict], target: Target) -> list[float]:
@@ -174,11 +184,17 @@ def _targets(verdicts: Sequence[PairwiseVerdict], target: Target) -> list[float]
 
 
 def length_controlled_win_rate(
-    results: Sequence[PairwiseResult], lengths: Sequence[tuple[int, int]], *,
-    groups: Sequence[Hashable] | None = None, target: Target = "winner",
-    min_group_size: int = MIN_GROUP_SIZE, l2_length: float = 1e-3, l2_groups: float = 1.0,
+    results: Sequence[PairwiseResult],
+    lengths: Sequence[tuple[int, int]],
+    *,
+    groups: Sequence[Hashable] | None = None,
+    target: Target = "winner",
+    min_group_size: int = MIN_GROUP_SIZE,
+    l2_length: float = 1e-3,
+    l2_groups: float = 1.0,
     resamples: int = 1000,
-    confidence: float = 0.95, seed: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> LengthControlled:
     """The raw and the length-controlled win rate of A over B, with bootstrap intervals.
 
@@ -200,22 +216,28 @@ def length_controlled_win_rate(
         ValueError: ``lengths`` or ``groups`` is not one entry per result.
     """
     if len(lengths) != len(results) or (groups is not None and len(groups) != len(results)):
-        raise ValueError(f"need one length pair (and group) per result; got {len(lengths)} "
-                         f"lengths for {len(results)} results")
+        raise ValueError(
+            f"need one length pair (and group) per result; got {len(lengths)} "
+            f"lengths for {len(results)} results"
+        )
     kept = [i for i, r in enumerate(results) if isinstance(r, PairwiseVerdict)]
     verdicts = [r for r in results if isinstance(r, PairwiseVerdict)]
     failures = len(results) - len(kept)
     if not kept:
-        return LengthControlled(0, failures, target, None, None, None, None, None, None, 0,
-                                None)
+        return LengthControlled(0, failures, target, None, None, None, None, None, None, 0, None)
     y = np.array(_targets(verdicts, target))
     d = np.array([lengths[i][0] - lengths[i][1] for i in kept], dtype=float)
     g = [groups[i] for i in kept] if groups is not None else None
+
     def refit(pick: np.ndarray) -> LengthFit:
-        return fit_length_model(d[pick], y[pick],
-                                groups=[g[i] for i in pick] if g is not None else None,
-                                min_group_size=min_group_size, l2_length=l2_length,
-                                l2_groups=l2_groups)
+        return fit_length_model(
+            d[pick],
+            y[pick],
+            groups=[g[i] for i in pick] if g is not None else None,
+            min_group_size=min_group_size,
+            l2_length=l2_length,
+            l2_groups=l2_groups,
+        )
 
     fit = refit(np.arange(len(y)))
     rng = np.random.default_rng(seed)
@@ -227,10 +249,15 @@ def length_controlled_win_rate(
     low, high = np.quantile(lc_means, [tail, 1.0 - tail])
     # The raw interval is the one `judge.stats.win_rate` reports for the same seed.
     return LengthControlled(
-        n=len(kept), failures=failures, target=target, raw_win_rate=float(y.mean()),
+        n=len(kept),
+        failures=failures,
+        target=target,
+        raw_win_rate=float(y.mean()),
         raw_ci=bootstrap_interval(y.tolist(), confidence=confidence, seed=seed),
-        lc_win_rate=fit.lc_win_rate, lc_ci=(float(low), float(high)),
+        lc_win_rate=fit.lc_win_rate,
+        lc_ci=(float(low), float(high)),
         length_coef=fit.length_coef if fit.length_scale > 0 else None,
-        length_scale=fit.length_scale, groups_fitted=len(fit.group_terms),
+        length_scale=fit.length_scale,
+        groups_fitted=len(fit.group_terms),
         mean_length_diff=float(d.mean()),
     )

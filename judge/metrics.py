@@ -68,8 +68,9 @@ class Bin:
         return asdict(self)
 
 
-def reliability(probs: Sequence[float], outcomes: Sequence[float], *,
-                bins: int = DEFAULT_BINS) -> list[Bin]:
+def reliability(
+    probs: Sequence[float], outcomes: Sequence[float], *, bins: int = DEFAULT_BINS
+) -> list[Bin]:
     """Equal-width bins over [0, 1]; the last bin includes 1.0."""
     p, y = np.asarray(probs, dtype=float), np.asarray(outcomes, dtype=float)
     index = np.minimum((p * bins).astype(int), bins - 1)
@@ -77,18 +78,29 @@ def reliability(probs: Sequence[float], outcomes: Sequence[float], *,
     for k in range(bins):
         inside = index == k
         count = int(inside.sum())
-        out.append(Bin(k / bins, (k + 1) / bins, count,
-                       float(p[inside].mean()) if count else None,
-                       float(y[inside].mean()) if count else None))
+        out.append(
+            Bin(
+                k / bins,
+                (k + 1) / bins,
+                count,
+                float(p[inside].mean()) if count else None,
+                float(y[inside].mean()) if count else None,
+            )
+        )
     return out
 
 
-def expected_calibration_error(probs: Sequence[float], outcomes: Sequence[float], *,
-                               bins: int = DEFAULT_BINS) -> float | None:
+def expected_calibration_error(
+    probs: Sequence[float], outcomes: Sequence[float], *, bins: int = DEFAULT_BINS
+) -> float | None:
     """ECE: Σ_bins (n_bin / n) · |mean outcome − mean probability| (equal-width bins)."""
     if not probs:
         return None
     total = len(probs)
-    return float(sum(b.count / total * abs(b.mean_outcome - b.mean_prob)
-                     for b in reliability(probs, outcomes, bins=bins)
-                     if b.mean_prob is not None and b.mean_outcome is not None))
+    return float(
+        sum(
+            b.count / total * abs(b.mean_outcome - b.mean_prob)
+            for b in reliability(probs, outcomes, bins=bins)
+            if b.mean_prob is not None and b.mean_outcome is not None
+        )
+    )

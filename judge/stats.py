@@ -45,8 +45,9 @@ class WinRate:
         return asdict(self)
 
 
-def bootstrap_interval(values: Sequence[float], *, resamples: int = 2000,
-                       confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    values: Sequence[float], *, resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values``."""
     data = np.asarray(values, dtype=float)
     rng = np.random.default_rng(seed)
@@ -56,8 +57,9 @@ def bootstrap_interval(values: Sequence[float], *, resamples: int = 2000,
     return float(low), float(high)
 
 
-def win_rate(results: Sequence[PairwiseResult], *, seed: int = 0,
-             confidence: float = 0.95) -> WinRate:
+def win_rate(
+    results: Sequence[PairwiseResult], *, seed: int = 0, confidence: float = 0.95
+) -> WinRate:
     """Summarize pairwise results; failures are counted, never scored."""
     verdicts = [r for r in results if isinstance(r, PairwiseVerdict)]
     failures = len(results) - len(verdicts)
@@ -67,8 +69,11 @@ def win_rate(results: Sequence[PairwiseResult], *, seed: int = 0,
     low, high = bootstrap_interval(outcomes, confidence=confidence, seed=seed)
     swapped = [v.consistent for v in verdicts if v.consistent is not None]
     return WinRate(
-        n=len(verdicts), failures=failures, win_rate=float(np.mean(outcomes)),
-        ci_low=low, ci_high=high,
+        n=len(verdicts),
+        failures=failures,
+        win_rate=float(np.mean(outcomes)),
+        ci_low=low,
+        ci_high=high,
         tie_rate=sum(v.winner == "tie" for v in verdicts) / len(verdicts),
         mean_prob_a=float(np.mean([v.prob_a for v in verdicts])),
         consistency=(sum(swapped) / len(swapped)) if swapped else None,
@@ -120,10 +125,13 @@ def _mean(values: Sequence[float]) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
 
-def preference_stats(results: Sequence[PairwiseResult], *,
-                     lengths: Sequence[tuple[int, int]] | None = None,
-                     gold: Sequence[str | None] | None = None,
-                     seed: int = 0) -> PreferenceStats:
+def preference_stats(
+    results: Sequence[PairwiseResult],
+    *,
+    lengths: Sequence[tuple[int, int]] | None = None,
+    gold: Sequence[str | None] | None = None,
+    seed: int = 0,
+) -> PreferenceStats:
     """Summarize pairwise results against position, length and (optional) gold labels.
 
     Args:
@@ -144,8 +152,11 @@ def preference_stats(results: Sequence[PairwiseResult], *,
         if not isinstance(r, PairwiseVerdict):
             reasons[str(r.reason)] = reasons.get(str(r.reason), 0) + 1
     swapped = [v.consistent for _, v in judged if v.consistent is not None]
-    firsts = [o.label_probs.get("A", 0.0) + 0.5 * o.label_probs.get("tie", 0.0)
-              for _, v in judged for o in v.orders]
+    firsts = [
+        o.label_probs.get("A", 0.0) + 0.5 * o.label_probs.get("tie", 0.0)
+        for _, v in judged
+        for o in v.orders
+    ]
     p_longer: list[float] = []
     longer_better: list[float] = []
     if lengths is not None:
@@ -154,17 +165,30 @@ def preference_stats(results: Sequence[PairwiseResult], *,
             if a != b:
                 p_longer.append(v.prob_a if a > b else 1.0 - v.prob_a)
         if gold is not None:
-            longer_better = [float((gold[i] == "A") == (a > b))
-                             for i, (a, b) in enumerate(lengths)
-                             if a != b and gold[i] in ("A", "B")]
-    scored = ([1.0 if v.winner == gold[i] else 0.5 if v.winner == "tie" else 0.0
-               for i, v in judged if gold[i] in ("A", "B")] if gold is not None else [])
+            longer_better = [
+                float((gold[i] == "A") == (a > b))
+                for i, (a, b) in enumerate(lengths)
+                if a != b and gold[i] in ("A", "B")
+            ]
+    scored = (
+        [
+            1.0 if v.winner == gold[i] else 0.5 if v.winner == "tie" else 0.0
+            for i, v in judged
+            if gold[i] in ("A", "B")
+        ]
+        if gold is not None
+        else []
+    )
     return PreferenceStats(
-        n=len(results), judged=len(judged), failures=len(results) - len(judged),
+        n=len(results),
+        judged=len(judged),
+        failures=len(results) - len(judged),
         failure_reasons=reasons,
         tie_rate=_mean([float(v.winner == "tie") for _, v in judged]),
         consistency=_mean([float(c) for c in swapped]),
-        p_first=_mean(firsts), p_longer=_mean(p_longer),
-        longer_is_better=_mean(longer_better), accuracy=_mean(scored),
+        p_first=_mean(firsts),
+        p_longer=_mean(p_longer),
+        longer_is_better=_mean(longer_better),
+        accuracy=_mean(scored),
         accuracy_ci=bootstrap_interval(scored, seed=seed) if scored else None,
     )

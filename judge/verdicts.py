@@ -50,11 +50,16 @@ class Usage(_Frozen):
     cost_usd: float | None = None
 
     def __add__(self, other: Usage) -> Usage:
-        cost = (None if self.cost_usd is None and other.cost_usd is None
-                else (self.cost_usd or 0.0) + (other.cost_usd or 0.0))
-        return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-                     completion_tokens=self.completion_tokens + other.completion_tokens,
-                     cost_usd=cost)
+        cost = (
+            None
+            if self.cost_usd is None and other.cost_usd is None
+            else (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+        )
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=cost,
+        )
 
 
 class Truncation(_Frozen):

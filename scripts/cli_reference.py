@@ -33,8 +33,16 @@ def _cell(text: str) -> str:
 def _command(path: str, command: Any) -> list[str]:
     ctx = command.make_context(path, [], resilient_parsing=True)
     usage = " ".join(command.collect_usage_pieces(ctx))
-    lines = [f"## `{path}`", "", "```text", f"{path} {usage}".rstrip(), "",
-             (command.help or "").strip(), "```", ""]
+    lines = [
+        f"## `{path}`",
+        "",
+        "```text",
+        f"{path} {usage}".rstrip(),
+        "",
+        (command.help or "").strip(),
+        "```",
+        "",
+    ]
     rows = [p.get_help_record(ctx) for p in command.params]
     rows = [r for r in rows if r]
     if rows:
@@ -65,8 +73,7 @@ def main() -> int:
     if "--check" in sys.argv[1:]:
         current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
         if current != text:
-            print(f"{OUT} is stale: run .venv/bin/python scripts/cli_reference.py",
-                  file=sys.stderr)
+            print(f"{OUT} is stale: run .venv/bin/python scripts/cli_reference.py", file=sys.stderr)
             return 1
         return 0
     OUT.parent.mkdir(exist_ok=True)

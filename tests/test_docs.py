@@ -12,16 +12,28 @@ from tests.conftest import REPO
 
 
 def test_cli_reference_is_generated_from_the_current_cli() -> None:
-    run = subprocess.run([sys.executable, "scripts/cli_reference.py", "--check"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "scripts/cli_reference.py", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
 
 
 def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
     mkdocs = Path(sys.executable).with_name("mkdocs")
-    run = subprocess.run([str(mkdocs), "build", "--strict", "-d", str(tmp_path / "site")],
-                         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-                         env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+    run = subprocess.run(
+        [str(mkdocs), "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert (tmp_path / "site" / "rewards" / "index.html").is_file()
 

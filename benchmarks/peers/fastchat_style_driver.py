@@ -25,8 +25,10 @@ SYSTEM = (
     "square brackets: [[A]] when assistant A's reply is better, [[B]] when assistant "
     "B's reply is better, [[C]] when neither is better."
 )
-USER = ("### User request\n{prompt}\n\n### Reply of assistant A\n{a}\n### End of reply A\n\n"
-        "### Reply of assistant B\n{b}\n### End of reply B")
+USER = (
+    "### User request\n{prompt}\n\n### Reply of assistant A\n{a}\n### End of reply A\n\n"
+    "### Reply of assistant B\n{b}\n### End of reply B"
+)
 
 
 def scan(text: str) -> str | None:
@@ -45,15 +47,24 @@ def main() -> None:
         out = []
         with httpx.Client(timeout=600.0) as client:
             for row in rows:
-                body = {"model": args.model, "temperature": 0.0, "max_tokens": args.max_tokens,
-                        "messages": [{"role": "system", "content": SYSTEM},
-                                     {"role": "user", "content": USER.format(**row)}]}
+                body = {
+                    "model": args.model,
+                    "temperature": 0.0,
+                    "max_tokens": args.max_tokens,
+                    "messages": [
+                        {"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": USER.format(**row)},
+                    ],
+                }
                 reply = client.post(f"{args.api_base}/chat/completions", json=body)
                 reply.raise_for_status()
                 text = reply.json()["choices"][0]["message"]["content"]
                 winner = scan(text)
-                out.append(verdict(row["key"], winner, text,
-                                   None if winner else "no [[A]], [[B]] or [[C]]"))
+                out.append(
+                    verdict(
+                        row["key"], winner, text, None if winner else "no [[A]], [[B]] or [[C]]"
+                    )
+                )
         return out
 
     run(args, judge_all)

@@ -30,16 +30,23 @@ def main() -> None:
     retries = os.environ.get("PROMETHEUS_MAX_RETRIES")
     if retries is not None:
         grading.batch_completions_with_retries = functools.partial(  # type: ignore[attr-defined]
-            grading.batch_completions_with_retries, max_retries=int(retries))
+            grading.batch_completions_with_retries, max_retries=int(retries)
+        )
     judge = PrometheusEval(model=LiteLLM(f"hosted_vllm/{args.model}", api_base=args.api_base))
     params = {"max_tokens": args.max_tokens, "temperature": 1.0, "top_p": 0.9}
 
     def judge_all(rows: list[Row]) -> list[Row]:
         feedbacks, winners = judge.relative_grade(
-            instructions=[r["prompt"] for r in rows], responses_A=[r["a"] for r in rows],
-            responses_B=[r["b"] for r in rows], rubric=HELPFULNESS_RUBRIC, params=params)
-        return [verdict(r["key"], w, f, None if w in ("A", "B") else "no [RESULT] A/B")
-                for r, f, w in zip(rows, feedbacks, winners, strict=True)]
+            instructions=[r["prompt"] for r in rows],
+            responses_A=[r["a"] for r in rows],
+            responses_B=[r["b"] for r in rows],
+            rubric=HELPFULNESS_RUBRIC,
+            params=params,
+        )
+        return [
+            verdict(r["key"], w, f, None if w in ("A", "B") else "no [RESULT] A/B")
+            for r, f, w in zip(rows, feedbacks, winners, strict=True)
+        ]
 
     run(args, judge_all)
 

@@ -28,8 +28,13 @@ def order_result(shown: Order, winner: Winner, raw: str | None) -> OrderResult:
     """One order's verdict (labels as shown) in the caller's A/B labelling."""
     as_shown = {"A": 0.0, "B": 0.0, winner: 1.0} if winner != "tie" else {"A": 0.5, "B": 0.5}
     probs = unswap(as_shown, shown)
-    return OrderResult(shown=shown, label_probs=as_shown, prob_a=prob_a(probs),
-                       winner=winner_of(probs), raw_output=raw)
+    return OrderResult(
+        shown=shown,
+        label_probs=as_shown,
+        prob_a=prob_a(probs),
+        winner=winner_of(probs),
+        raw_output=raw,
+    )
 
 
 def pair_result(tool: str, ab: dict[str, Any], ba: dict[str, Any]) -> PairwiseResult:
@@ -42,13 +47,25 @@ def pair_result(tool: str, ab: dict[str, Any], ba: dict[str, Any]) -> PairwiseRe
             orders.append(order_result(shown, r["winner"], r["raw"]))  # type: ignore[arg-type]
     if errors:
         raw = ab["raw"] if ab["winner"] is None else ba["raw"]
-        return JudgmentFailure(kind="pairwise", reason=FailureReason.PARSE_FAILURE,
-                               message="; ".join(errors), raw_output=raw, orders=tuple(orders))
+        return JudgmentFailure(
+            kind="pairwise",
+            reason=FailureReason.PARSE_FAILURE,
+            message="; ".join(errors),
+            raw_output=raw,
+            orders=tuple(orders),
+        )
     probs = combine([unswap(o.label_probs, o.shown) for o in orders])
-    return PairwiseVerdict(method="generate", model=tool, template=tool, rubric=None,
-                           winner=winner_of(probs), prob_a=prob_a(probs),
-                           consistent=consistency([o.winner for o in orders]),
-                           orders=tuple(orders), swap="both")
+    return PairwiseVerdict(
+        method="generate",
+        model=tool,
+        template=tool,
+        rubric=None,
+        winner=winner_of(probs),
+        prob_a=prob_a(probs),
+        consistent=consistency([o.winner for o in orders]),
+        orders=tuple(orders),
+        swap="both",
+    )
 
 
 def peer_results(tool: str, rows: Sequence[dict[str, Any]], pairs: int) -> list[PairwiseResult]:

@@ -19,8 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import Row, arguments, run, verdict
 
-CRITERIA = ("helpfulness: which response better addresses what the user asked, "
-            "completely, accurately and clearly")
+CRITERIA = (
+    "helpfulness: which response better addresses what the user asked, "
+    "completely, accurately and clearly"
+)
 
 
 def label(decision: object) -> str | None:
@@ -33,20 +35,28 @@ def main() -> None:
     args = arguments(__doc__.split("\n")[0])
     from vllm_judge import Judge
 
-    judge = Judge.from_url(args.api_base, model=args.model, timeout=600.0,
-                           sampling_params={"temperature": 0.0, "max_tokens": args.max_tokens})
+    judge = Judge.from_url(
+        args.api_base,
+        model=args.model,
+        timeout=600.0,
+        sampling_params={"temperature": 0.0, "max_tokens": args.max_tokens},
+    )
 
     async def one(row: Row) -> Row:
         try:
-            result = await judge.compare(row["a"], row["b"], criteria=CRITERIA,
-                                         input=row["prompt"])
+            result = await judge.compare(row["a"], row["b"], criteria=CRITERIA, input=row["prompt"])
         except Exception as exc:  # a peer's failure is recorded, not raised
-            return verdict(row["key"], None, getattr(exc, "raw_response", None),
-                           f"{type(exc).__name__}: {exc}")
+            return verdict(
+                row["key"], None, getattr(exc, "raw_response", None), f"{type(exc).__name__}: {exc}"
+            )
         raw = str(result.metadata.get("raw_response"))
         winner = label(result.decision)
-        return verdict(row["key"], winner, raw,
-                       None if winner else f"decision {result.decision!r} names neither")
+        return verdict(
+            row["key"],
+            winner,
+            raw,
+            None if winner else f"decision {result.decision!r} names neither",
+        )
 
     async def all_rows(rows: list[Row]) -> list[Row]:
         try:

@@ -13,5 +13,13 @@ from judge.annotate.ray_job import RayOptions
 from judge.annotate.report import AnnotationReport
 from judge.annotate.sources import Fields, Record, Source
 
-__all__ = ["AnnotationReport", "Fields", "Filters", "Pairing", "RayOptions", "Record",
-           "Source", "annotate"]
+__all__ = [
+    "AnnotationReport",
+    "Fields",
+    "Filters",
+    "Pairing",
+    "RayOptions",
+    "Record",
+    "Source",
+    "annotate",
+]

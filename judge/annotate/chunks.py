@@ -42,8 +42,9 @@ class Settings:
     conversational: bool
 
 
-def judge_items(judge: Judge, items: Sequence[Item], settings: Settings,
-                progress: Progress | None = None) -> list[Line]:
+def judge_items(
+    judge: Judge, items: Sequence[Item], settings: Settings, progress: Progress | None = None
+) -> list[Line]:
     """Judge a chunk of items; every item becomes one row, dropped row or failure row.
 
     The engine turns a backend error on some items (or on a whole batch) into failures
@@ -53,8 +54,14 @@ def judge_items(judge: Judge, items: Sequence[Item], settings: Settings,
     """
     resolved = resolve(judge, [(item.record, item.slot) for item in items])
     pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
-    inputs = [PairInput(as_text(p.record.prompt), as_text(p.record.candidates[p.first]),
-                        as_text(p.record.candidates[p.second])) for _, p in pairs]
+    inputs = [
+        PairInput(
+            as_text(p.record.prompt),
+            as_text(p.record.candidates[p.first]),
+            as_text(p.record.candidates[p.second]),
+        )
+        for _, p in pairs
+    ]
     verdicts = judge.compare_batch(inputs, progress=progress) if inputs else []
     results: list[Pair | JudgmentFailure | PairwiseVerdict] = list(resolved)
     for (i, _), verdict in zip(pairs, verdicts, strict=True):

@@ -44,25 +44,38 @@ def judge_identity(judge: Judge) -> dict[str, Any]:
     else:
         name = model or "embedded"
     settings = judge.config.model_dump(exclude={"batch_size"})
-    templates = {task: f"{judge.template(task).name}@{judge.template(task).digest[:16]}"
-                 for task in ("pairwise", "pointwise")}
-    return {"model": name, "rubric": f"{judge.rubric.name}@{judge.rubric.digest[:16]}",
-            "templates": templates, **settings}
+    templates = {
+        task: f"{judge.template(task).name}@{judge.template(task).digest[:16]}"
+        for task in ("pairwise", "pointwise")
+    }
+    return {
+        "model": name,
+        "rubric": f"{judge.rubric.name}@{judge.rubric.digest[:16]}",
+        "templates": templates,
+        **settings,
+    }
 
 
-def job_config(source: Source, judge: Judge, pairing: Pairing, filters: Filters,
-               conversational: bool) -> tuple[dict[str, Any], str]:
+def job_config(
+    source: Source, judge: Judge, pairing: Pairing, filters: Filters, conversational: bool
+) -> tuple[dict[str, Any], str]:
     """The job's settings and their fingerprint (what a resumed run must repeat)."""
-    config = {"format": ROW_FORMAT, "source": str(source.path.resolve()),
-              "fields": asdict(source.fields), "judge": judge_identity(judge),
-              "pairing": pairing.describe(), "filters": asdict(filters),
-              "conversational": conversational}
+    config = {
+        "format": ROW_FORMAT,
+        "source": str(source.path.resolve()),
+        "fields": asdict(source.fields),
+        "judge": judge_identity(judge),
+        "pairing": pairing.describe(),
+        "filters": asdict(filters),
+        "conversational": conversational,
+    }
     blob = json.dumps(config, sort_keys=True, ensure_ascii=False).encode()
     return config, hashlib.sha256(blob).hexdigest()[:16]
 
 
-def plan(source: Iterable[Record], pairing: Pairing, fingerprint: str,
-         done: set[str]) -> Iterator[tuple[Item, bool]]:
+def plan(
+    source: Iterable[Record], pairing: Pairing, fingerprint: str, done: set[str]
+) -> Iterator[tuple[Item, bool]]:
     """Every pair of the input, with whether it is already done (streamed).
 
     A record repeated in the input is annotated once per occurrence: its n-th copy's
@@ -78,12 +91,21 @@ def plan(source: Iterable[Record], pairing: Pairing, fingerprint: str,
             yield Item(key, record, slot), key in done
 
 
-def annotate(source: str | Path | Source, output: str | Path, *, judge: Judge | None = None,
-             fields: Fields | None = None, pairing: Pairing | None = None,
-             filters: Filters | None = None, conversational: bool = False,
-             chunk_size: int = 64, overwrite: bool = False, retry_failures: bool = False,
-             progress: Progress | None = None,
-             ray: RayOptions | None = None) -> AnnotationReport:
+def annotate(
+    source: str | Path | Source,
+    output: str | Path,
+    *,
+    judge: Judge | None = None,
+    fields: Fields | None = None,
+    pairing: Pairing | None = None,
+    filters: Filters | None = None,
+    conversational: bool = False,
+    chunk_size: int = 64,
+    overwrite: bool = False,
+    retry_failures: bool = False,
+    progress: Progress | None = None,
+    ray: RayOptions | None = None,
+) -> AnnotationReport:
     """Turn prompts with candidate completions into TRL preference rows, judged pairwise.
 
     Args:
@@ -115,32 +137,43 @@ def annotate(source: str | Path | Source, output: str | Path, *, judge: Judge | 
     judge = judge if judge is not None else Judge()
     pairing, filters = pairing or Pairing(), filters or Filters()
     config, fingerprint = job_config(source, judge, pairing, filters, conversational)
-    store = OutputStore(output, config, fingerprint, overwrite=overwrite,
-                        retry_failures=retry_failures)
+    store = OutputStore(
+        output, config, fingerprint, overwrite=overwrite, retry_failures=retry_failures
+    )
     started = time.perf_counter()
     total, done = 0, 0
     for _, is_done in plan(source, pairing, fingerprint, store.done):
         total, done = total + 1, done + is_done
-    pending = (item for item, is_done in plan(source, pairing, fingerprint, store.done)
-               if not is_done)
+    pending = (
+        item for item, is_done in plan(source, pairing, fingerprint, store.done) if not is_done
+    )
     settings = Settings(filters, conversational)
     try:
         if ray is not None:
             from judge.annotate.ray_job import run_on_ray
 
-            judged = run_on_ray(pending, store, judge, settings, ray, chunk_size,
-                                _counter(progress, done, total))
+            judged = run_on_ray(
+                pending, store, judge, settings, ray, chunk_size, _counter(progress, done, total)
+            )
         else:
-            judged = _run_local(pending, store, judge, settings, chunk_size,
-                                _counter(progress, done, total))
+            judged = _run_local(
+                pending, store, judge, settings, chunk_size, _counter(progress, done, total)
+            )
     finally:
         store.close()
     store.finish()
-    report = build_report(store, source=str(source.path), planned=total, resumed=done,
-                          judged=judged, elapsed=time.perf_counter() - started,
-                          seed=judge.config.seed)
-    store.report_path.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False),
-                                 encoding="utf-8")
+    report = build_report(
+        store,
+        source=str(source.path),
+        planned=total,
+        resumed=done,
+        judged=judged,
+        elapsed=time.perf_counter() - started,
+        seed=judge.config.seed,
+    )
+    store.report_path.write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     return report
 
 
@@ -158,8 +191,14 @@ def _counter(progress: Progress | None, done: int, total: int) -> Callable[[floa
     return advance
 
 
-def _run_local(pending: Iterable[Item], store: OutputStore, judge: Judge, settings: Settings,
-               chunk_size: int, advance: Callable[[float], None]) -> int:
+def _run_local(
+    pending: Iterable[Item],
+    store: OutputStore,
+    judge: Judge,
+    settings: Settings,
+    chunk_size: int,
+    advance: Callable[[float], None],
+) -> int:
     judged = 0
     for chunk in batched(pending, chunk_size):
         within, rest = _share(advance, len(chunk))

@@ -56,8 +56,9 @@ class Pairing:
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
-            raise UserError(f"unknown pairing {self.strategy!r}; choose one of "
-                            f"{', '.join(STRATEGIES)}")
+            raise UserError(
+                f"unknown pairing {self.strategy!r}; choose one of {', '.join(STRATEGIES)}"
+            )
         if self.k < 1:
             raise UserError(f"pairs per prompt must be at least 1, got {self.k}")
         if self.strategy == "schedule":

@@ -50,8 +50,9 @@ class RayOptions:
 
 
 def _item_json(item: Item) -> str:
-    return json.dumps({"key": item.key, "slot": item.slot, "record": asdict(item.record)},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"key": item.key, "slot": item.slot, "record": asdict(item.record)}, ensure_ascii=False
+    )
 
 
 def _item_of(text: str) -> Item:
@@ -76,8 +77,10 @@ class Annotator:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         """Judge one chunk; returns each line's file and JSON text."""
         lines = judge_items(self.judge, [_item_of(t) for t in batch["text"]], self.settings)
-        return {"kind": [kind for kind, _ in lines],
-                "row": [json.dumps(row, ensure_ascii=False) for _, row in lines]}
+        return {
+            "kind": [kind for kind, _ in lines],
+            "row": [json.dumps(row, ensure_ascii=False) for _, row in lines],
+        }
 
 
 def _write_parts(pending: Iterable[Item], folder: Path, chunk_size: int) -> int:
@@ -97,13 +100,23 @@ def _connect(ray: Any, options: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     env = {k: v for k, v in os.environ.items() if k == "JUDGE_CACHE_DIR"}
-    ray.init(address=options.address, include_dashboard=False,
-             runtime_env={"env_vars": env} if env else None)
+    ray.init(
+        address=options.address,
+        include_dashboard=False,
+        runtime_env={"env_vars": env} if env else None,
+    )
     return True
 
 
-def run_on_ray(pending: Iterable[Item], store: OutputStore, judge: Judge, settings: Settings,
-               options: RayOptions, chunk_size: int, advance: Callable[[int], None]) -> int:
+def run_on_ray(
+    pending: Iterable[Item],
+    store: OutputStore,
+    judge: Judge,
+    settings: Settings,
+    options: RayOptions,
+    chunk_size: int,
+    advance: Callable[[int], None],
+) -> int:
     """Judge ``pending`` on a Ray actor pool and write the results as they arrive.
 
     Returns:
@@ -113,8 +126,7 @@ def run_on_ray(pending: Iterable[Item], store: OutputStore, judge: Judge, settin
         import ray
         import ray.data
     except ImportError as exc:
-        raise MissingDependencyError("ray", install_command("ray"),
-                                     "judge annotate --ray") from exc
+        raise MissingDependencyError("ray", install_command("ray"), "judge annotate --ray") from exc
     recipe = judge.recipe()  # every actor loads its own model from it
     folder = store.output.with_name(store.output.name + ".ray-pending")
     count = _write_parts(pending, folder, chunk_size)
@@ -129,15 +141,22 @@ def run_on_ray(pending: Iterable[Item], store: OutputStore, judge: Judge, settin
         # Reading a part file is cheap; without num_cpus=0 the read tasks wait for a CPU
         # that the actor pool holds (a deadlock when actors fill the cluster).
         data = ray.data.read_text(f"local://{folder.resolve()}", num_cpus=0).map_batches(
-            Annotator, batch_size=chunk_size,
+            Annotator,
+            batch_size=chunk_size,
             compute=ray.data.ActorPoolStrategy(size=options.actors),
-            num_cpus=options.cpus_per_actor, num_gpus=options.gpus_per_actor or None,
-            fn_constructor_kwargs={"recipe": recipe, "settings": settings,
-                                   "threads": int(options.cpus_per_actor)})
+            num_cpus=options.cpus_per_actor,
+            num_gpus=options.gpus_per_actor or None,
+            fn_constructor_kwargs={
+                "recipe": recipe,
+                "settings": settings,
+                "threads": int(options.cpus_per_actor),
+            },
+        )
         for batch in data.iter_batches(batch_size=None, batch_format="numpy"):
             lines: list[tuple[Kind, dict[str, Any]]] = [
                 (str(kind), json.loads(str(row)))  # type: ignore[misc]
-                for kind, row in zip(batch["kind"], batch["row"], strict=True)]
+                for kind, row in zip(batch["kind"], batch["row"], strict=True)
+            ]
             store.append(lines)
             advance(len(lines))
     finally:

@@ -67,8 +67,16 @@ class AnnotationReport:
         return {**asdict(self), "pairs_per_s": self.pairs_per_s}
 
 
-def build_report(store: OutputStore, *, source: str, planned: int, resumed: int, judged: int,
-                 elapsed: float, seed: int = 0) -> AnnotationReport:
+def build_report(
+    store: OutputStore,
+    *,
+    source: str,
+    planned: int,
+    resumed: int,
+    judged: int,
+    elapsed: float,
+    seed: int = 0,
+) -> AnnotationReport:
     """Read the job's files back (streamed) and summarize them."""
     results: list[PairwiseResult] = []
     lengths: list[tuple[int, int]] = []
@@ -79,7 +87,8 @@ def build_report(store: OutputStore, *, source: str, planned: int, resumed: int,
     for kind in ("rows", "dropped"):
         for row in store.read(kind):
             groups.setdefault(str(row["source"]), []).append(
-                (row["chosen_index"], row["rejected_index"], row["judge"]["p_chosen"]))
+                (row["chosen_index"], row["rejected_index"], row["judge"]["p_chosen"])
+            )
             results.append(verdict_of(row))
             lengths.append(lengths_of(row))
             gold.append(_GOLD.get(row["gold"] or ""))
@@ -89,21 +98,31 @@ def build_report(store: OutputStore, *, source: str, planned: int, resumed: int,
                 dropped[row["dropped"]] = dropped.get(row["dropped"], 0) + 1
     failures = 0
     for row in store.read("failures"):
-        results.append(JudgmentFailure(kind="pairwise", reason=FailureReason(row["reason"]),
-                                       message=row["message"]))
+        results.append(
+            JudgmentFailure(
+                kind="pairwise", reason=FailureReason(row["reason"]), message=row["message"]
+            )
+        )
         lengths.append((0, 0))
         gold.append(None)
         failures += 1
-    stats = preference_stats(results, lengths=lengths,
-                             gold=gold if any(gold) else None, seed=seed)
-    return AnnotationReport(output=str(store.output), source=source, pairs=planned, rows=rows,
-                            dropped=dropped, failures=failures, resumed=resumed, judged=judged,
-                            elapsed_s=elapsed, stats=stats,
-                            consistency=intransitivity(groups.values()))
+    stats = preference_stats(results, lengths=lengths, gold=gold if any(gold) else None, seed=seed)
+    return AnnotationReport(
+        output=str(store.output),
+        source=source,
+        pairs=planned,
+        rows=rows,
+        dropped=dropped,
+        failures=failures,
+        resumed=resumed,
+        judged=judged,
+        elapsed_s=elapsed,
+        stats=stats,
+        consistency=intransitivity(groups.values()),
+    )
 
 
-def intransitivity(groups: Iterable[list[tuple[int, int, float]]]
-                   ) -> dict[str, float | int | None]:
+def intransitivity(groups: Iterable[list[tuple[int, int, float]]]) -> dict[str, float | int | None]:
     """3-cycles and Bradley–Terry residual over groups of ``(i, j, P(i ≻ j))`` comparisons."""
     triads = cycles = 0
     residuals: list[float] = []
@@ -116,6 +135,9 @@ def intransitivity(groups: Iterable[list[tuple[int, int, float]]]
         residuals.append(found.residual)
     if not residuals:
         return {}
-    return {"triads": triads, "cycles": cycles,
-            "cycle_share": cycles / triads if triads else None,
-            "residual": sum(residuals) / len(residuals)}
+    return {
+        "triads": triads,
+        "cycles": cycles,
+        "cycle_share": cycles / triads if triads else None,
+        "residual": sum(residuals) / len(residuals),
+    }

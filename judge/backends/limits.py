@@ -42,13 +42,13 @@ class Limits:
     ``rpm`` and ``tpm`` are optional requests- and tokens-per-minute budgets.
     """
 
-    def __init__(self, concurrency: int, rpm: int | None = None,
-                 tpm: int | None = None) -> None:
+    def __init__(self, concurrency: int, rpm: int | None = None, tpm: int | None = None) -> None:
         self.concurrency = concurrency
         self.rpm = Bucket(rpm) if rpm else None
         self.tpm = Bucket(tpm) if tpm else None
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
 
     def slot(self) -> asyncio.Semaphore:
         """This loop's concurrency limit (a semaphore belongs to one event loop)."""

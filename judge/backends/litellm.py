@@ -102,12 +102,15 @@ def _top_logprobs(response: Any, k: int) -> list[tuple[str, float]]:
     content = _field(_field(_first_choice(response), "logprobs"), "content")
     top = _field(content[0], "top_logprobs") if content else None
     if not top:
-        raise BackendError("the response carries no top_logprobs for its first token",
-                           retryable=False)
+        raise BackendError(
+            "the response carries no top_logprobs for its first token", retryable=False
+        )
     if len(top) < k:  # fewer alternatives would silently hide more labels
-        raise BackendError(f"asked for the top {k} alternatives, the provider returned "
-                           f"{len(top)}: pass top_logprobs={len(top)} to accept that",
-                           retryable=False)
+        raise BackendError(
+            f"asked for the top {k} alternatives, the provider returned "
+            f"{len(top)}: pass top_logprobs={len(top)} to accept that",
+            retryable=False,
+        )
     pairs = [(_field(t, "token"), _field(t, "logprob")) for t in top]
     if any(not isinstance(tok, str) or not isinstance(lp, int | float) for tok, lp in pairs):
         raise BackendError("the response's top_logprobs are malformed", retryable=False)
@@ -124,12 +127,22 @@ def _logsumexp(values: Sequence[float]) -> float:
 
 def _is_retryable(litellm: Any, exc: Exception) -> bool | None:
     """True to retry, False to fail now, None when ``exc`` is not an API error at all."""
-    retry = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError,
-             litellm.InternalServerError, litellm.ServiceUnavailableError,
-             litellm.BadGatewayError)
-    final = (litellm.BadRequestError, litellm.AuthenticationError,
-             litellm.PermissionDeniedError, litellm.NotFoundError,
-             litellm.UnprocessableEntityError, litellm.APIResponseValidationError)
+    retry = (
+        litellm.RateLimitError,
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        litellm.InternalServerError,
+        litellm.ServiceUnavailableError,
+        litellm.BadGatewayError,
+    )
+    final = (
+        litellm.BadRequestError,
+        litellm.AuthenticationError,
+        litellm.PermissionDeniedError,
+        litellm.NotFoundError,
+        litellm.UnprocessableEntityError,
+        litellm.APIResponseValidationError,
+    )
     if isinstance(exc, retry):
         return True
     if isinstance(exc, final):
@@ -178,8 +191,9 @@ class LiteLLMBackend(Backend):
         structured: bool | None = None,
     ) -> None:
         if concurrency < 1 or max_retries < 0 or top_logprobs < 1 or batch_size < 1:
-            raise UserError("concurrency, top_logprobs and batch_size must be ≥ 1 and "
-                             "max_retries ≥ 0")
+            raise UserError(
+                "concurrency, top_logprobs and batch_size must be ≥ 1 and max_retries ≥ 0"
+            )
         self.name = model
         self.api_base = api_base
         self._api_key = _Secret(api_key) if api_key else None
@@ -197,9 +211,11 @@ class LiteLLMBackend(Backend):
         try:
             litellm.get_llm_provider(model=self.name, api_base=self.api_base)
         except litellm.BadRequestError as exc:
-            raise UserError(f"litellm cannot tell the provider of {self.name!r}: write "
-                            "'<provider>/<model>', e.g. 'openai/gpt-4o-mini' or "
-                            "'hosted_vllm/<served name>'") from exc
+            raise UserError(
+                f"litellm cannot tell the provider of {self.name!r}: write "
+                "'<provider>/<model>', e.g. 'openai/gpt-4o-mini' or "
+                "'hosted_vllm/<served name>'"
+            ) from exc
         if logprobs is None or structured is None:
             params = set(litellm.get_supported_openai_params(model=self.name) or ())
             if logprobs is None:
@@ -216,8 +232,12 @@ class LiteLLMBackend(Backend):
 
         ``top_logprobs`` is part of it: a different k reveals different labels.
         """
-        return {"backend": "litellm", "model": self.name, "revision": self.api_base or "",
-                "top_logprobs": str(self.top_logprobs)}
+        return {
+            "backend": "litellm",
+            "model": self.name,
+            "revision": self.api_base or "",
+            "top_logprobs": str(self.top_logprobs),
+        }
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
         """Approximate prompt tokens (litellm's count); None unless ``context_length`` is set.
@@ -275,11 +295,16 @@ class LiteLLMBackend(Backend):
         return list(await asyncio.gather(*(settle(job) for job in jobs)))
 
     async def _generate(self, request: GenerateRequest) -> Generation:
-        response_format = {"type": "json_schema", "json_schema": {
-            "name": "verdict", "schema": request.schema, "strict": True}}
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": "verdict", "schema": request.schema, "strict": True},
+        }
         response, usage = await self._complete(
-            request.messages, max_tokens=request.max_new_tokens,
-            temperature=request.temperature, response_format=response_format)
+            request.messages,
+            max_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            response_format=response_format,
+        )
         choice = _first_choice(response)
         text = _field(_field(choice, "message"), "content")
         if not isinstance(text, str):
@@ -289,19 +314,25 @@ class LiteLLMBackend(Backend):
 
     async def _score(self, request: LabelRequest) -> LabelScores:
         labels = request.labels
-        if not self.continuable and any(a != b and b.startswith(a) for a in labels
-                                        for b in labels):
+        if not self.continuable and any(a != b and b.startswith(a) for a in labels for b in labels):
             raise BackendError(
                 f"labels {list(labels)} include one that is a prefix of another; "
                 f"{self.name!r} cannot continue a reply to tell them apart from the first "
                 "token: use method='generate' (or a scale without such labels)",
-                retryable=False)
+                retryable=False,
+            )
         found: dict[str, list[float]] = {label: [] for label in labels}
         usage = await self._descend(request.messages, labels, "", 0.0, found)
         return LabelScores({label: _logsumexp(v) for label, v in found.items()}, usage=usage)
 
-    async def _descend(self, messages: Sequence[Message], labels: tuple[str, ...],
-                       prefix: str, logp: float, found: dict[str, list[float]]) -> Usage:
+    async def _descend(
+        self,
+        messages: Sequence[Message],
+        labels: tuple[str, ...],
+        prefix: str,
+        logp: float,
+        found: dict[str, list[float]],
+    ) -> Usage:
         """Walk the reply trie below ``prefix``, which the reply starts with at log-mass ``logp``.
 
         Appends to ``found`` the log-mass of each label completed at or below ``prefix``
@@ -311,20 +342,22 @@ class LiteLLMBackend(Backend):
         """
         complete, deeper, usage = await self._next_tokens(messages, labels, prefix)
         if prefix in found:
-            taken = math.exp(_logsumexp([lp for group in (complete, deeper)
-                                         for lps in group.values() for lp in lps]))
+            taken = math.exp(
+                _logsumexp(
+                    [lp for group in (complete, deeper) for lps in group.values() for lp in lps]
+                )
+            )
             found[prefix].append(logp + (math.log1p(-taken) if taken < 1.0 else -math.inf))
         for reply, lps in complete.items():
             found[reply].append(logp + _logsumexp(lps))
         if self.continuable:  # elsewhere only tokens spelling a whole label count
             for reply, lps in deeper.items():
-                usage += await self._descend(messages, labels, reply, logp + _logsumexp(lps),
-                                             found)
+                usage += await self._descend(messages, labels, reply, logp + _logsumexp(lps), found)
         return usage
 
-    async def _next_tokens(self, messages: Sequence[Message], labels: tuple[str, ...],
-                           prefix: str) -> tuple[dict[str, list[float]], dict[str, list[float]],
-                                                 Usage]:
+    async def _next_tokens(
+        self, messages: Sequence[Message], labels: tuple[str, ...], prefix: str
+    ) -> tuple[dict[str, list[float]], dict[str, list[float]], Usage]:
         """Top next tokens after the reply ``prefix``, grouped by the reply they make.
 
         Returns the log-probabilities of tokens that complete a label and of tokens
@@ -335,8 +368,13 @@ class LiteLLMBackend(Backend):
             messages = [*messages, {"role": "assistant", "content": prefix}]
             extra["extra_body"] = dict(_CONTINUE)
         response, usage = await self._complete(
-            messages, max_tokens=1, temperature=0, logprobs=True,
-            top_logprobs=self.top_logprobs, **extra)
+            messages,
+            max_tokens=1,
+            temperature=0,
+            logprobs=True,
+            top_logprobs=self.top_logprobs,
+            **extra,
+        )
         complete: dict[str, list[float]] = {}
         deeper: dict[str, list[float]] = {}
         for text, lp in _top_logprobs(response, self.top_logprobs):
@@ -356,9 +394,14 @@ class LiteLLMBackend(Backend):
     async def _complete(self, messages: Sequence[Message], **params: Any) -> tuple[Any, Usage]:
         """One chat completion with retries; returns the response and what it spent."""
         litellm = _litellm()
-        kwargs = {"model": self.name, "messages": [dict(m) for m in messages],
-                  "api_base": self.api_base, "timeout": self.timeout, "num_retries": 0,
-                  **params}
+        kwargs = {
+            "model": self.name,
+            "messages": [dict(m) for m in messages],
+            "api_base": self.api_base,
+            "timeout": self.timeout,
+            "num_retries": 0,
+            **params,
+        }
         if self._api_key is not None:
             kwargs["api_key"] = self._api_key.reveal()
         tokens = self._estimate(litellm, messages, params.get("max_tokens") or 0)
@@ -368,12 +411,16 @@ class LiteLLMBackend(Backend):
 
     async def _with_retries(self, litellm: Any, kwargs: dict[str, Any], tokens: int) -> Any:
         return await with_retries(
-            lambda: litellm.acompletion(**kwargs), self.retry,
-            classify=lambda exc: _is_retryable(litellm, exc), fail=self._error,
-            before=lambda: self.limits.throttle(tokens))
+            lambda: litellm.acompletion(**kwargs),
+            self.retry,
+            classify=lambda exc: _is_retryable(litellm, exc),
+            fail=self._error,
+            before=lambda: self.limits.throttle(tokens),
+        )
 
-    def _error(self, exc: Exception, retryable: bool, attempts: int,
-               note: str = "") -> BackendError:
+    def _error(
+        self, exc: Exception, retryable: bool, attempts: int, note: str = ""
+    ) -> BackendError:
         status = status_code(exc)
         detail = str(exc).strip()
         if self._api_key is not None:
@@ -382,9 +429,11 @@ class LiteLLMBackend(Backend):
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         # litellm maps each provider's "prompt too long" answer to this one type.
         overflow = isinstance(exc, _litellm().ContextWindowExceededError)
-        return BackendError(f"{self.name}: {type(exc).__name__}{code}{tries}: {detail}{note}",
-                            retryable=retryable,
-                            reason="context_overflow" if overflow else "backend_error")
+        return BackendError(
+            f"{self.name}: {type(exc).__name__}{code}{tries}: {detail}{note}",
+            retryable=retryable,
+            reason="context_overflow" if overflow else "backend_error",
+        )
 
     def _estimate(self, litellm: Any, messages: Sequence[Message], max_tokens: int) -> int:
         """Prompt plus completion tokens, for the tokens-per-minute budget."""
@@ -402,9 +451,11 @@ class LiteLLMBackend(Backend):
             cost: float | None = float(litellm.completion_cost(completion_response=response))
         except Exception:  # litellm raises for models whose price it does not know
             cost = None
-        return Usage(prompt_tokens=int(_field(usage, "prompt_tokens") or 0),
-                     completion_tokens=int(_field(usage, "completion_tokens") or 0),
-                     cost_usd=cost)
+        return Usage(
+            prompt_tokens=int(_field(usage, "prompt_tokens") or 0),
+            completion_tokens=int(_field(usage, "completion_tokens") or 0),
+            cost_usd=cost,
+        )
 
 
 async def _settled(job: Awaitable[T]) -> T:

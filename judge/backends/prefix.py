@@ -37,8 +37,9 @@ def common_prefix(a: Tokens, b: Tokens) -> int:
     return n
 
 
-def group_by_prefix(rows: Sequence[Tokens], *, keep: int = 1,
-                    min_share: float = 0.5) -> list[PrefixGroup]:
+def group_by_prefix(
+    rows: Sequence[Tokens], *, keep: int = 1, min_share: float = 0.5
+) -> list[PrefixGroup]:
     """Group rows whose common prefix is at least ``min_share`` of each row's length.
 
     Rows are sorted lexicographically, so rows with a long common prefix are adjacent
@@ -63,8 +64,9 @@ def group_by_prefix(rows: Sequence[Tokens], *, keep: int = 1,
     shared = 0
     for index in order:
         if members:
-            candidate = min(shared, common_prefix(rows[members[0]], rows[index]),
-                            len(rows[index]) - keep)
+            candidate = min(
+                shared, common_prefix(rows[members[0]], rows[index]), len(rows[index]) - keep
+            )
             longest = max(len(rows[index]), *(len(rows[m]) for m in members))
             if candidate > 0 and candidate >= min_share * longest:
                 members.append(index)
@@ -81,8 +83,9 @@ def _group(members: list[int], shared: int) -> PrefixGroup:
     return PrefixGroup(tuple(members), max(shared, 0) if len(members) > 1 else 0)
 
 
-def length_buckets(lengths: Sequence[int], batch_size: int, *,
-                   slack: float = 0.1) -> list[list[int]]:
+def length_buckets(
+    lengths: Sequence[int], batch_size: int, *, slack: float = 0.1
+) -> list[list[int]]:
     """Batches of row indices, shortest first, each padded by little.
 
     A batch holds at most ``batch_size`` rows, and a row joins it only while the
@@ -99,8 +102,11 @@ def length_buckets(lengths: Sequence[int], batch_size: int, *,
     batches: list[list[int]] = []
     for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
         current = batches[-1] if batches else None
-        if (current is not None and len(current) < batch_size
-                and lengths[index] - lengths[current[0]] <= max(8.0, slack * lengths[index])):
+        if (
+            current is not None
+            and len(current) < batch_size
+            and lengths[index] - lengths[current[0]] <= max(8.0, slack * lengths[index])
+        ):
             current.append(index)
         else:
             batches.append([index])

@@ -93,9 +93,25 @@ def _litellm(provider: str | None) -> Factory:
 # litellm's own provider prefixes, usable directly: "openai/gpt-4o-mini",
 # "hosted_vllm/<served name>" (with api_base=...). Any other provider: "litellm/<p>/<m>".
 LITELLM_PROVIDERS = (
-    "openai", "anthropic", "hosted_vllm", "azure", "gemini", "vertex_ai", "bedrock", "groq",
-    "together_ai", "mistral", "openrouter", "deepseek", "fireworks_ai", "ollama",
-    "ollama_chat", "cohere", "xai", "perplexity", "huggingface",
+    "openai",
+    "anthropic",
+    "hosted_vllm",
+    "azure",
+    "gemini",
+    "vertex_ai",
+    "bedrock",
+    "groq",
+    "together_ai",
+    "mistral",
+    "openrouter",
+    "deepseek",
+    "fireworks_ai",
+    "ollama",
+    "ollama_chat",
+    "cohere",
+    "xai",
+    "perplexity",
+    "huggingface",
 )
 
 register_backend("embedded", _embedded)

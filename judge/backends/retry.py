@@ -55,9 +55,13 @@ class RetryPolicy:
         return delay / 2 + self.random.uniform(0.0, delay / 2)
 
 
-async def with_retries(attempt: Callable[[], Awaitable[T]], policy: RetryPolicy,
-                       classify: Classify, fail: Fail,
-                       before: Callable[[], Awaitable[None]] | None = None) -> T:
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    classify: Classify,
+    fail: Fail,
+    before: Callable[[], Awaitable[None]] | None = None,
+) -> T:
     """Run ``attempt`` until it succeeds, retrying what ``classify`` calls retryable.
 
     Args:
@@ -103,9 +107,11 @@ def is_retryable_status(status: int | None) -> bool:
 
 def retry_after(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait (``Retry-After`` / ``retry-after-ms``), if any."""
-    for source in (getattr(exc, "litellm_response_headers", None),
-                   getattr(getattr(exc, "response", None), "headers", None),
-                   getattr(exc, "headers", None)):
+    for source in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+    ):
         if not source:
             continue
         headers = {str(k).lower(): str(v) for k, v in dict(source).items()}
@@ -115,4 +121,3 @@ def retry_after(exc: BaseException) -> float | None:
             except (KeyError, ValueError):
                 continue
     return None
-

@@ -51,8 +51,14 @@ class RoutedBackend(LiteLLMBackend):
         UserError: no endpoint, or an ``api_base`` option besides ``api_bases``.
     """
 
-    def __init__(self, model: str, api_bases: Sequence[str], *,
-                 routing_strategy: str = "simple-shuffle", **options: Any) -> None:
+    def __init__(
+        self,
+        model: str,
+        api_bases: Sequence[str],
+        *,
+        routing_strategy: str = "simple-shuffle",
+        **options: Any,
+    ) -> None:
         if not api_bases or isinstance(api_bases, str):
             raise UserError("RoutedBackend needs a list of endpoints (api_bases)")
         if options.get("api_base"):
@@ -74,12 +80,23 @@ class RoutedBackend(LiteLLMBackend):
         """This instance's ``litellm.Router`` (built on first use)."""
         if self._router is None:
             key = self._api_key.reveal() if self._api_key is not None else None
-            deployments = [{"model_name": _GROUP, "litellm_params": {
-                "model": self.name, "api_base": base, **({"api_key": key} if key else {})}}
-                for base in self.api_bases]
+            deployments = [
+                {
+                    "model_name": _GROUP,
+                    "litellm_params": {
+                        "model": self.name,
+                        "api_base": base,
+                        **({"api_key": key} if key else {}),
+                    },
+                }
+                for base in self.api_bases
+            ]
             self._router = _litellm().Router(
-                model_list=deployments, routing_strategy=self.routing_strategy,
-                num_retries=0, disable_cooldowns=True)
+                model_list=deployments,
+                routing_strategy=self.routing_strategy,
+                num_retries=0,
+                disable_cooldowns=True,
+            )
         return self._router
 
     async def _with_retries(self, litellm: Any, kwargs: dict[str, Any], tokens: int) -> Any:
@@ -99,8 +116,10 @@ def route_judge(judge: Judge, model: str, api_bases: Sequence[str], **options: A
         UserError: ``model`` is not a litellm model string.
     """
     if "/" not in model or model.startswith(("transformers/", "vllm/", "embedded")):
-        raise UserError(f"--engine needs --model <provider>/<name> as litellm writes it "
-                        f"(e.g. hosted_vllm/<served name>), got {model!r}")
+        raise UserError(
+            f"--engine needs --model <provider>/<name> as litellm writes it "
+            f"(e.g. hosted_vllm/<served name>), got {model!r}"
+        )
     if model.startswith("litellm/"):
         model = model.removeprefix("litellm/")
     judge._backend = RoutedBackend(model, api_bases, **options)  # set before its first load

@@ -112,8 +112,9 @@ class TransformersBackend(Backend):
         self._generators: dict[str, Any] = {}
 
     @classmethod
-    def from_pretrained(cls, model_id: str | Path, *, revision: str = "",
-                        **options: Any) -> TransformersBackend:
+    def from_pretrained(
+        cls, model_id: str | Path, *, revision: str = "", **options: Any
+    ) -> TransformersBackend:
         """Load a model directory or hub id with `AutoModelForCausalLM`.
 
         Args:
@@ -129,13 +130,11 @@ class TransformersBackend(Backend):
             tokenizer = AutoTokenizer.from_pretrained(str(model_id), **kwargs)
             model = AutoModelForCausalLM.from_pretrained(str(model_id), **kwargs)
         except OSError as exc:
-            raise BackendError(f"cannot load transformers model {str(model_id)!r}: {exc}") \
-                from exc
+            raise BackendError(f"cannot load transformers model {str(model_id)!r}: {exc}") from exc
         local = Path(model_id)
         if not revision and local.is_dir():
             revision = directory_revision(local)
-        return cls(model, tokenizer, name=f"transformers/{model_id}", revision=revision,
-                   **options)
+        return cls(model, tokenizer, name=f"transformers/{model_id}", revision=revision, **options)
 
     @classmethod
     def embedded(cls, key: str | None = None, **options: Any) -> TransformersBackend:
@@ -155,8 +154,12 @@ class TransformersBackend(Backend):
 
     def fingerprint(self) -> dict[str, str]:
         """Backend kind, model name, revision and dtype (which changes the numbers)."""
-        return {"backend": "transformers", "model": self.name, "revision": self.revision,
-                "dtype": str(self.model.dtype)}
+        return {
+            "backend": "transformers",
+            "model": self.name,
+            "revision": self.revision,
+            "dtype": str(self.model.dtype),
+        }
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""
@@ -179,8 +182,11 @@ class TransformersBackend(Backend):
         """
         tries = [self._trie(r.labels) for r in requests]
         prompts = [self._encode(r.messages) for r in requests]
-        rows = [(i, probe, prompts[i] + list(probe))
-                for i, trie in enumerate(tries) for probe in trie.probes()]
+        rows = [
+            (i, probe, prompts[i] + list(probe))
+            for i, trie in enumerate(tries)
+            for probe in trie.probes()
+        ]
         keep = max(len(probe) for _, probe, _ in rows) + 1
         measured: list[dict[tuple[Prefix, int], float]] = [{} for _ in requests]
         failed: dict[int, BackendError] = {}
@@ -188,8 +194,9 @@ class TransformersBackend(Backend):
         def result(i: int) -> LabelScores | BackendError:
             if i in failed:
                 return failed[i]
-            return LabelScores(tries[i].combine(measured[i]),
-                               usage=Usage(prompt_tokens=len(prompts[i])))
+            return LabelScores(
+                tries[i].combine(measured[i]), usage=Usage(prompt_tokens=len(prompts[i]))
+            )
 
         settle = _settler(rows, result)
         for group in self._groups([ids for _, _, ids in rows], keep):
@@ -211,9 +218,14 @@ class TransformersBackend(Backend):
         alone = tuple(r for g in groups if not g.prefix_len for r in g.rows)
         return shared + ([PrefixGroup(alone, 0)] if alone else [])
 
-    def _measure_group(self, members: list[_Row], prefix_len: int, tries: list[LabelTrie],
-                       measured: list[dict[tuple[Prefix, int], float]],
-                       settle: Callable[[list[_Row]], None]) -> None:
+    def _measure_group(
+        self,
+        members: list[_Row],
+        prefix_len: int,
+        tries: list[LabelTrie],
+        measured: list[dict[tuple[Prefix, int], float]],
+        settle: Callable[[list[_Row]], None],
+    ) -> None:
         prefix = self._prefix_cache(members[0][2][:prefix_len]) if prefix_len else None
         lengths = [len(ids) - prefix_len for _, _, ids in members]
         for bucket in length_buckets(lengths, self.batch_size, slack=self.slack):
@@ -232,9 +244,13 @@ class TransformersBackend(Backend):
         cache = out.past_key_values
         return len(ids), [(layer.keys, layer.values) for layer in cache.layers]
 
-    def _measure(self, chunk: list[_Row], tries: list[LabelTrie],
-                 measured: list[dict[tuple[Prefix, int], float]],
-                 prefix: _Prefix | None = None) -> None:
+    def _measure(
+        self,
+        chunk: list[_Row],
+        tries: list[LabelTrie],
+        measured: list[dict[tuple[Prefix, int], float]],
+        prefix: _Prefix | None = None,
+    ) -> None:
         import torch
 
         keep = max(len(probe) for _, probe, _ in chunk) + 1
@@ -245,11 +261,13 @@ class TransformersBackend(Backend):
                     continue
                 position = keep - 1 - len(probe) + len(start)
                 values = logprobs[row, position, torch.tensor(sorted(tokens))]
-                measured[i].update({(start, t): float(v)
-                                    for t, v in zip(sorted(tokens), values, strict=True)})
+                measured[i].update(
+                    {(start, t): float(v) for t, v in zip(sorted(tokens), values, strict=True)}
+                )
 
-    def _last_logprobs(self, rows: list[list[int]], keep: int,
-                       prefix: _Prefix | None = None) -> torch.Tensor:
+    def _last_logprobs(
+        self, rows: list[list[int]], keep: int, prefix: _Prefix | None = None
+    ) -> torch.Tensor:
         import torch
 
         shared = prefix[0] if prefix else 0
@@ -267,8 +285,13 @@ class TransformersBackend(Backend):
             mask = torch.cat([torch.ones(len(rows), shared, dtype=mask.dtype), mask], dim=1)
             options = {"use_cache": True, "past_key_values": self._expand(prefix, len(rows))}
         with torch.inference_mode():
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             logits_to_keep=keep, **options)
+            out = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=positions,
+                logits_to_keep=keep,
+                **options,
+            )
         self.forward_passes += 1
         self.computed_tokens += ids.numel()
         return torch.log_softmax(out.logits[:, -keep:, :].float(), dim=-1)
@@ -277,14 +300,18 @@ class TransformersBackend(Backend):
         """A fresh cache holding the prefix once per row (the forward pass extends it)."""
         from transformers import DynamicCache
 
-        layers = [(k.expand(batch, -1, -1, -1).contiguous(),
-                   v.expand(batch, -1, -1, -1).contiguous()) for k, v in prefix[1]]
+        layers = [
+            (k.expand(batch, -1, -1, -1).contiguous(), v.expand(batch, -1, -1, -1).contiguous())
+            for k, v in prefix[1]
+        ]
         return DynamicCache(layers, config=self.model.config)
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
         """Schema-constrained generation through Outlines, greedy unless temperature > 0."""
-        order = sorted(range(len(requests)),  # similar lengths together: less padding
-                       key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
+        order = sorted(
+            range(len(requests)),  # similar lengths together: less padding
+            key=lambda i: sum(len(m["content"]) for m in requests[i].messages),
+        )
         results: dict[int, Generation | BackendError] = {}
         for start in range(0, len(order), self.batch_size):
             indices = order[start : start + self.batch_size]
@@ -302,9 +329,11 @@ class TransformersBackend(Backend):
         from outlines.inputs import Chat
 
         first = chunk[0]
-        if any((r.schema, r.max_new_tokens, r.temperature, r.seed)
-               != (first.schema, first.max_new_tokens, first.temperature, first.seed)
-               for r in chunk):
+        if any(
+            (r.schema, r.max_new_tokens, r.temperature, r.seed)
+            != (first.schema, first.max_new_tokens, first.temperature, first.seed)
+            for r in chunk
+        ):
             return [g for r in chunk for g in self._generate_chunk([r])]
         sampling: dict[str, Any] = {"do_sample": False}
         if first.temperature > 0:
@@ -312,7 +341,8 @@ class TransformersBackend(Backend):
         with _seeded(first.seed):
             texts = self._generator(first.schema).batch(
                 [Chat(list(r.messages)) for r in chunk],
-                max_new_tokens=first.max_new_tokens, **sampling,
+                max_new_tokens=first.max_new_tokens,
+                **sampling,
             )
         return [self._finish(text, r) for text, r in zip(texts, chunk, strict=True)]
 
@@ -321,8 +351,7 @@ class TransformersBackend(Backend):
         return Generation(
             text=text,
             finish_reason="length" if used >= request.max_new_tokens else "stop",
-            usage=Usage(prompt_tokens=len(self._encode(request.messages)),
-                        completion_tokens=used),
+            usage=Usage(prompt_tokens=len(self._encode(request.messages)), completion_tokens=used),
         )
 
     def _generator(self, schema: dict[str, Any]) -> Any:
@@ -332,14 +361,14 @@ class TransformersBackend(Backend):
         key = json.dumps(schema, sort_keys=True)
         if key not in self._generators:
             if self._outlines is None:
-                self._outlines = outlines.from_transformers(
-                    self.model, self.tokenizer)  # type: ignore[arg-type]
+                self._outlines = outlines.from_transformers(self.model, self.tokenizer)  # type: ignore[arg-type]
             self._generators[key] = outlines.Generator(self._outlines, JsonSchema(key))
         return self._generators[key]
 
 
-def _settler(rows: list[_Row],
-             result: Callable[[int], LabelScores | BackendError]) -> Callable[[list[_Row]], None]:
+def _settler(
+    rows: list[_Row], result: Callable[[int], LabelScores | BackendError]
+) -> Callable[[list[_Row]], None]:
     """Report a request, with its result, once every one of its rows has been measured."""
     left = Counter(i for i, _, _ in rows)
 

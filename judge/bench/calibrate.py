@@ -46,15 +46,25 @@ class CalibrationFit:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form for JSON output."""
-        return {"kind": self.calibrator.kind, "temperature": self.calibrator.temperature,
-                "fit_items": self.fit_items, "held_items": self.held_items,
-                "held_comparisons": self.held_comparisons, "before": self.before,
-                "after": self.after}
+        return {
+            "kind": self.calibrator.kind,
+            "temperature": self.calibrator.temperature,
+            "fit_items": self.fit_items,
+            "held_items": self.held_items,
+            "held_comparisons": self.held_comparisons,
+            "before": self.before,
+            "after": self.after,
+        }
 
 
-def fit_held_apart(outcomes: Sequence[ItemOutcome], *, kind: CalibrationKind = "temperature",
-                   seed: int = 0, held: float = 0.5,
-                   source: dict[str, object] | None = None) -> CalibrationFit:
+def fit_held_apart(
+    outcomes: Sequence[ItemOutcome],
+    *,
+    kind: CalibrationKind = "temperature",
+    seed: int = 0,
+    held: float = 0.5,
+    source: dict[str, object] | None = None,
+) -> CalibrationFit:
     """Fit on the items not held apart; measure before and after on those held apart.
 
     Raises:
@@ -68,12 +78,18 @@ def fit_held_apart(outcomes: Sequence[ItemOutcome], *, kind: CalibrationKind = "
     fit_p, fit_y = calibration_points(kept, raw=True)
     test_p, test_y = calibration_points(apart, raw=True)
     if len(fit_p) < 2 or len(test_p) < 2:
-        raise UserError(f"fitting and measuring a calibrator needs at least 2 judged pairwise "
-                        f"comparisons on each side; got {len(fit_p)} to fit and {len(test_p)} "
-                        "held apart (more items, --strategy pairwise, or another --held-out)")
+        raise UserError(
+            f"fitting and measuring a calibrator needs at least 2 judged pairwise "
+            f"comparisons on each side; got {len(fit_p)} to fit and {len(test_p)} "
+            "held apart (more items, --strategy pairwise, or another --held-out)"
+        )
     calibrator = fit(fit_p, fit_y, kind, source=source)
     after = calibrator.apply_all(test_p)
     return CalibrationFit(
-        calibrator, len(kept), len(apart), len(test_p),
+        calibrator,
+        len(kept),
+        len(apart),
+        len(test_p),
         {"brier": brier(test_p, test_y), "ece": expected_calibration_error(test_p, test_y)},
-        {"brier": brier(after, test_y), "ece": expected_calibration_error(after, test_y)})
+        {"brier": brier(after, test_y), "ece": expected_calibration_error(after, test_y)},
+    )

@@ -65,8 +65,9 @@ class PreferenceItem:
         return len(self.all_chosen) + len(self.rejected)
 
 
-def load_preferences(path: str | Path, *, subsets: Sequence[str] | None = None,
-                     limit: int | None = None) -> list[PreferenceItem]:
+def load_preferences(
+    path: str | Path, *, subsets: Sequence[str] | None = None, limit: int | None = None
+) -> list[PreferenceItem]:
     """Read a preference set.
 
     Args:
@@ -87,8 +88,13 @@ def load_preferences(path: str | Path, *, subsets: Sequence[str] | None = None,
 ItemT = TypeVar("ItemT", bound=Any)
 
 
-def select(items: Sequence[ItemT], path: Path, *, subsets: Sequence[str] | None = None,
-           limit: int | None = None) -> list[ItemT]:
+def select(
+    items: Sequence[ItemT],
+    path: Path,
+    *,
+    subsets: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[ItemT]:
     """Keep ``subsets`` and at most ``limit`` items of each, in file order.
 
     Raises:
@@ -130,12 +136,14 @@ def _json_array(path: Path) -> list[dict[str, Any]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", path=str(path)) from exc
     if not isinstance(value, list):
-        raise InputError(f"expected a JSON array of records, got {type(value).__name__}",
-                         path=str(path))
+        raise InputError(
+            f"expected a JSON array of records, got {type(value).__name__}", path=str(path)
+        )
     for row, record in enumerate(value, start=1):
         if not isinstance(record, dict):
-            raise InputError(f"record {row}: expected an object, got {type(record).__name__}",
-                             path=str(path))
+            raise InputError(
+                f"record {row}: expected an object, got {type(record).__name__}", path=str(path)
+            )
     return value
 
 
@@ -143,8 +151,9 @@ def _parquet_rows(path: Path) -> list[dict[str, Any]]:
     try:
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise MissingDependencyError("pyarrow", install_command("data"),
-                                     "reading Parquet preference sets") from exc
+        raise MissingDependencyError(
+            "pyarrow", install_command("data"), "reading Parquet preference sets"
+        ) from exc
     try:
         table = pq.read_table(path)
     except OSError as exc:  # pyarrow's errors for missing and malformed files
@@ -208,9 +217,14 @@ def _item(record: dict[str, Any], path: Path, where: int) -> PreferenceItem:
         raise fields.bad(
             f"'chosen' has {len(chosen)} completions; the harness ranks one chosen against "
             "the rejected, or several in RewardBench 2's Ties subset (three style variants: "
-            "--format rm-bench; or leave such subsets out with --subset)")
+            "--format rm-bench; or leave such subsets out with --subset)"
+        )
     return PreferenceItem(
-        id=fields.ident(), subset=subset, prompt=fields.text("prompt"), chosen=chosen[0],
-        rejected=fields.texts("rejected"), also_chosen=chosen[1:],
+        id=fields.ident(),
+        subset=subset,
+        prompt=fields.text("prompt"),
+        chosen=chosen[0],
+        rejected=fields.texts("rejected"),
+        also_chosen=chosen[1:],
         protocol="rewardbench2-ties" if ties else "generic",
     )

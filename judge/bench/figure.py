@@ -27,9 +27,12 @@ def reliability_png(series: Sequence[Series], path: str | Path, *, title: str) -
     for label, probs, outcomes in series:
         bins = [b for b in reliability(probs, outcomes) if b.count]
         ece = expected_calibration_error(probs, outcomes) or 0.0
-        ax.plot([float(b.mean_prob or 0.0) for b in bins],
-                [float(b.mean_outcome or 0.0) for b in bins], marker="o",
-                label=f"{label} (n={len(probs)}, ECE {ece:.3f})")
+        ax.plot(
+            [float(b.mean_prob or 0.0) for b in bins],
+            [float(b.mean_outcome or 0.0) for b in bins],
+            marker="o",
+            label=f"{label} (n={len(probs)}, ECE {ece:.3f})",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("judge's P(A ≻ B), mean per bin")

@@ -33,8 +33,12 @@ FORMATS = ("auto", "generic", "rm-bench", "judgebench", "mt-bench-human", "human
 BenchItem = PreferenceItem | HumanPair
 RM_BENCH_STYLES = 3
 # JudgeBench reports four categories; its records name the source they came from.
-_JUDGEBENCH_CATEGORY = (("mmlu-pro", "knowledge"), ("livebench-reasoning", "reasoning"),
-                        ("livebench-math", "math"), ("livecodebench", "coding"))
+_JUDGEBENCH_CATEGORY = (
+    ("mmlu-pro", "knowledge"),
+    ("livebench-reasoning", "reasoning"),
+    ("livebench-math", "math"),
+    ("livecodebench", "coding"),
+)
 
 
 def detect(record: dict[str, Any]) -> str:
@@ -47,15 +51,23 @@ def detect(record: dict[str, Any]) -> str:
     if {"response_a", "response_b", "labels"} <= keys:
         return "human"
     chosen, rejected = record.get("chosen"), record.get("rejected")
-    if (isinstance(chosen, list) and isinstance(rejected, list) and "domain" in keys
-            and len(chosen) == len(rejected) == RM_BENCH_STYLES):
+    if (
+        isinstance(chosen, list)
+        and isinstance(rejected, list)
+        and "domain" in keys
+        and len(chosen) == len(rejected) == RM_BENCH_STYLES
+    ):
         return "rm-bench"
     return "generic"
 
 
-def load_benchmark(path: str | Path, *, format: str = "auto",
-                   subsets: Sequence[str] | None = None,
-                   limit: int | None = None) -> tuple[str, list[BenchItem]]:
+def load_benchmark(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    subsets: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> tuple[str, list[BenchItem]]:
     """Read a benchmark file in its published layout: ``(format, items)``.
 
     Args:
@@ -93,8 +105,11 @@ def _read(format: str, path: Path) -> list[BenchItem]:
         return list(human_pairs(rows, path))
     pairs, _skipped = mt_bench_pairs(rows, path)
     if not pairs:
-        raise InputError("no expert votes (judge expert_*): MT-Bench agreement is with the "
-                         "experts' votes, as in FastChat's compute_agreement.py", path=str(path))
+        raise InputError(
+            "no expert votes (judge expert_*): MT-Bench agreement is with the "
+            "experts' votes, as in FastChat's compute_agreement.py",
+            path=str(path),
+        )
     return list(pairs)
 
 
@@ -103,11 +118,20 @@ def rm_bench_item(fields: Fields) -> PreferenceItem:
     fields.require("prompt", "chosen", "rejected")
     chosen, rejected = fields.texts("chosen"), fields.texts("rejected")
     if len(chosen) != RM_BENCH_STYLES or len(rejected) != RM_BENCH_STYLES:
-        raise fields.bad(f"RM-Bench records have {RM_BENCH_STYLES} chosen and "
-                         f"{RM_BENCH_STYLES} rejected style variants, got {len(chosen)} "
-                         f"and {len(rejected)}")
-    return PreferenceItem(fields.ident(), fields.subset("domain"), fields.text("prompt"),
-                          chosen[0], rejected, also_chosen=chosen[1:], protocol="rm-bench")
+        raise fields.bad(
+            f"RM-Bench records have {RM_BENCH_STYLES} chosen and "
+            f"{RM_BENCH_STYLES} rejected style variants, got {len(chosen)} "
+            f"and {len(rejected)}"
+        )
+    return PreferenceItem(
+        fields.ident(),
+        fields.subset("domain"),
+        fields.text("prompt"),
+        chosen[0],
+        rejected,
+        also_chosen=chosen[1:],
+        protocol="rm-bench",
+    )
 
 
 def judgebench_item(fields: Fields) -> PreferenceItem:
@@ -120,12 +144,18 @@ def judgebench_item(fields: Fields) -> PreferenceItem:
     chosen, rejected = (a, b) if label == "A>B" else (b, a)
     ident = fields.record.get("pair_id")
     return PreferenceItem(
-        str(ident) if ident is not None else fields.ident(), _category(fields),
-        fields.text("question"), chosen, (rejected,), protocol="judgebench",
-        chosen_label=label[0])
+        str(ident) if ident is not None else fields.ident(),
+        _category(fields),
+        fields.text("question"),
+        chosen,
+        (rejected,),
+        protocol="judgebench",
+        chosen_label=label[0],
+    )
 
 
 def _category(fields: Fields) -> str:
     source = fields.subset("source")
-    return next((name for prefix, name in _JUDGEBENCH_CATEGORY if source.startswith(prefix)),
-                source)
+    return next(
+        (name for prefix, name in _JUDGEBENCH_CATEGORY if source.startswith(prefix)), source
+    )

@@ -72,30 +72,48 @@ def human_pairs(rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> list[
         fields.require("prompt", "response_a", "response_b", "labels")
         labels = record["labels"]
         if not isinstance(labels, list) or not labels or any(v not in VOTES for v in labels):
-            raise fields.bad(f"field 'labels' must be a non-empty list of A, B or tie, "
-                             f"got {labels!r}")
-        pairs.append(HumanPair(fields.ident(), fields.subset(), fields.text("prompt"),
-                               fields.text("response_a"), fields.text("response_b"),
-                               tuple(labels)))
+            raise fields.bad(
+                f"field 'labels' must be a non-empty list of A, B or tie, got {labels!r}"
+            )
+        pairs.append(
+            HumanPair(
+                fields.ident(),
+                fields.subset(),
+                fields.text("prompt"),
+                fields.text("response_a"),
+                fields.text("response_b"),
+                tuple(labels),
+            )
+        )
     return pairs
 
 
-def mt_bench_pairs(rows: Iterable[tuple[int, dict[str, Any]]],
-                   path: Path) -> tuple[list[HumanPair], int]:
+def mt_bench_pairs(
+    rows: Iterable[tuple[int, dict[str, Any]]], path: Path
+) -> tuple[list[HumanPair], int]:
     """MT-Bench human-judgment pairs, and how many non-expert votes were skipped."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     skipped = 0
     for where, record in rows:
         fields = Fields(record, path, where)
-        fields.require("question_id", "model_a", "model_b", "winner", "judge", "turn",
-                       "conversation_a", "conversation_b")
+        fields.require(
+            "question_id",
+            "model_a",
+            "model_b",
+            "winner",
+            "judge",
+            "turn",
+            "conversation_a",
+            "conversation_b",
+        )
         if not str(record["judge"]).startswith("expert"):
             skipped += 1
             continue
         vote = _mt_vote(fields)
         flip = str(record["model_a"]) > str(record["model_b"])
-        a, b = ("conversation_b", "conversation_a") if flip else ("conversation_a",
-                                                                   "conversation_b")
+        a, b = (
+            ("conversation_b", "conversation_a") if flip else ("conversation_a", "conversation_b")
+        )
         models = sorted((str(record["model_a"]), str(record["model_b"])))
         key = (record["question_id"], *models, record["turn"])
         group = groups.setdefault(key, {"fields": fields, "a": a, "b": b, "votes": []})
@@ -117,26 +135,34 @@ def _mt_pair(key: tuple[Any, ...], group: dict[str, Any]) -> HumanPair:
     turn = int(key[-1])
     prompt, response_a = _turns(fields, group["a"], turn)
     _, response_b = _turns(fields, group["b"], turn)
-    return HumanPair(f"{key[0]}:{key[1]}:{key[2]}:turn{turn}", f"turn {turn}", prompt,
-                     response_a, response_b, tuple(group["votes"]))
+    return HumanPair(
+        f"{key[0]}:{key[1]}:{key[2]}:turn{turn}",
+        f"turn {turn}",
+        prompt,
+        response_a,
+        response_b,
+        tuple(group["votes"]),
+    )
 
 
 def _turns(fields: Fields, name: str, turn: int) -> tuple[str, str]:
     messages = fields.record[name]
     if not isinstance(messages, list) or len(messages) < 2 * turn:
-        raise fields.bad(f"field {name!r} must list the conversation's messages up to turn "
-                         f"{turn}")
-    users = [fields.text(name, m.get("content")) for m in messages[:2 * turn:2]]
-    answers = [fields.text(name, m.get("content")) for m in messages[1:2 * turn:2]]
+        raise fields.bad(f"field {name!r} must list the conversation's messages up to turn {turn}")
+    users = [fields.text(name, m.get("content")) for m in messages[: 2 * turn : 2]]
+    answers = [fields.text(name, m.get("content")) for m in messages[1 : 2 * turn : 2]]
     if turn == 1:
         return users[0], answers[0]
     label = "\n\n".join
-    return (label(f"[Turn {k}] {u}" for k, u in enumerate(users, 1)),
-            label(f"[Turn {k}] {a}" for k, a in enumerate(answers, 1)))
+    return (
+        label(f"[Turn {k}] {u}" for k, u in enumerate(users, 1)),
+        label(f"[Turn {k}] {a}" for k, a in enumerate(answers, 1)),
+    )
 
 
-def agreement(judge: Sequence[str], votes: Sequence[Sequence[str]], *,
-              ties: bool) -> tuple[int, int]:
+def agreement(
+    judge: Sequence[str], votes: Sequence[Sequence[str]], *, ties: bool
+) -> tuple[int, int]:
     """(agreeing, counted) (judge verdict, human vote) pairs, FastChat's way."""
     agree = total = 0
     for verdict, pair_votes in zip(judge, votes, strict=True):
@@ -168,6 +194,9 @@ def kappas(judge: Sequence[str], votes: Sequence[Sequence[str]]) -> dict[str, fl
     pairs = [(v, h) for v, hs in zip(judge, votes, strict=True) for h in hs]
     people = [(a, b) for hs in votes for a, b in combinations(hs, 2)]
     people += [(b, a) for a, b in people]
-    return {"kappa": cohen_kappa([p[0] for p in pairs], [p[1] for p in pairs]),
-            "human_human_kappa": cohen_kappa([p[0] for p in people], [p[1] for p in people])
-            if people else None}
+    return {
+        "kappa": cohen_kappa([p[0] for p in pairs], [p[1] for p in pairs]),
+        "human_human_kappa": cohen_kappa([p[0] for p in people], [p[1] for p in people])
+        if people
+        else None,
+    }

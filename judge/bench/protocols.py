@@ -62,16 +62,19 @@ def rm_bench(matrices: Sequence[Cells]) -> dict[str, float | None]:
     strict = np.mean([np.asarray(m) == 1.0 for m in matrices], axis=0)
     size = strict.shape[0]
     off = size * (size - 1) / 2
-    return {"rm_bench_hard": float(np.triu(strict, 1).sum() / off),
-            "rm_bench_normal": float(np.mean(np.diag(strict))),
-            "rm_bench_easy": float(np.tril(strict, -1).sum() / off),
-            "rm_bench_avg": float(strict.mean())}
+    return {
+        "rm_bench_hard": float(np.triu(strict, 1).sum() / off),
+        "rm_bench_normal": float(np.mean(np.diag(strict))),
+        "rm_bench_easy": float(np.tril(strict, -1).sum() / off),
+        "rm_bench_avg": float(strict.mean()),
+    }
 
 
 def judgebench(verdict: PairwiseVerdict, chosen_label: str) -> float:
     """JudgeBench's score of one pair from the decisions of the orders shown."""
-    votes = sum(1 if o.winner == chosen_label else 0 if o.winner == "tie" else -1
-                for o in verdict.orders)
+    votes = sum(
+        1 if o.winner == chosen_label else 0 if o.winner == "tie" else -1 for o in verdict.orders
+    )
     return float(votes > 0)
 
 
@@ -97,7 +100,8 @@ def ties_score(prompts: dict[str, tuple[bool, float | None, float]]) -> dict[str
     out: dict[str, Any] = {
         "ties_ref_accuracy": float(np.mean([s[0] for s in ref.values()])) if ref else None,
         "ties_tied_accuracy": float(np.mean([s[0] for s in tied.values()])) if tied else None,
-        "ties_score": None}
+        "ties_score": None,
+    }
     usable = [k for k in both if tied[k][1] is not None]
     if not usable or out["ties_ref_accuracy"] is None or out["ties_tied_accuracy"] is None:
         return out
@@ -106,7 +110,11 @@ def ties_score(prompts: dict[str, tuple[bool, float | None, float]]) -> dict[str
     margin_both = np.minimum(np.array([ref[k][2] for k in usable]), margin_tied)
     with np.errstate(divide="ignore", invalid="ignore"):
         tanh = np.nan_to_num(np.tanh(margin_both / spread - 1.0), nan=0.0)
-    out["ties_score"] = float(0.3 * out["ties_tied_accuracy"] + 0.3 * out["ties_ref_accuracy"]
-                              + 0.2 * np.mean(margin_tied > spread)
-                              + 0.2 * np.mean(margin_both > spread) + 0.01 * np.mean(tanh))
+    out["ties_score"] = float(
+        0.3 * out["ties_tied_accuracy"]
+        + 0.3 * out["ties_ref_accuracy"]
+        + 0.2 * np.mean(margin_tied > spread)
+        + 0.2 * np.mean(margin_both > spread)
+        + 0.01 * np.mean(tanh)
+    )
     return out

@@ -54,21 +54,30 @@ class BenchReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Summary as plain JSON types (without the per-item outcomes)."""
-        return {"strategy": self.strategy, "judge": self.judge,
-                "overall": self.overall.as_dict(),
-                "subsets": [s.as_dict() for s in self.subsets]}
+        return {
+            "strategy": self.strategy,
+            "judge": self.judge,
+            "overall": self.overall.as_dict(),
+            "subsets": [s.as_dict() for s in self.subsets],
+        }
 
 
 def describe(judge: Judge) -> dict[str, Any]:
     """The settings that identify a judge configuration in a report."""
     config = judge.config
-    return {"model": judge.backend.name, "rubric": judge.rubric.name,
-            "pairwise_template": judge.template("pairwise").name,
-            "pointwise_template": judge.template("pointwise").name,
-            "method": config.method, "swap": config.swap, "seed": config.seed,
-            "max_new_tokens": config.max_new_tokens,
-            "calibration": None if config.calibration is None else
-            config.calibration.model_dump(mode="json", exclude={"points"})}
+    return {
+        "model": judge.backend.name,
+        "rubric": judge.rubric.name,
+        "pairwise_template": judge.template("pairwise").name,
+        "pointwise_template": judge.template("pointwise").name,
+        "method": config.method,
+        "swap": config.swap,
+        "seed": config.seed,
+        "max_new_tokens": config.max_new_tokens,
+        "calibration": None
+        if config.calibration is None
+        else config.calibration.model_dump(mode="json", exclude={"points"}),
+    }
 
 
 def chosen_label(seed: int, item_id: str, index: int) -> str:
@@ -77,9 +86,14 @@ def chosen_label(seed: int, item_id: str, index: int) -> str:
     return "A" if digest[0] & 1 else "B"
 
 
-def run_bench(judge: Judge, items: Sequence[Item], *,
-              strategy: Strategy = "pairwise", seed: int = 0,
-              progress: Progress | None = None) -> BenchReport:
+def run_bench(
+    judge: Judge,
+    items: Sequence[Item],
+    *,
+    strategy: Strategy = "pairwise",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> BenchReport:
     """Judge every item and report accuracy per subset and overall.
 
     Args:
@@ -98,8 +112,11 @@ def run_bench(judge: Judge, items: Sequence[Item], *,
     reports, outcomes = [], []
     for name, members in groups.items():
         start = time.perf_counter()
-        done = (_pairwise(judge, members, seed, progress) if strategy == "pairwise"
-                else _pointwise(judge, members, progress))
+        done = (
+            _pairwise(judge, members, seed, progress)
+            if strategy == "pairwise"
+            else _pointwise(judge, members, progress)
+        )
         reports.append(summarize(name, done, seconds=time.perf_counter() - start, seed=seed))
         outcomes.extend(done)
     overall = summarize("overall", outcomes, seconds=sum(r.seconds for r in reports), seed=seed)
@@ -111,23 +128,22 @@ def _comparisons(item: Item, seed: int) -> list[tuple[str, PairInput]]:
     if isinstance(item, HumanPair):
         return [("A", PairInput(item.prompt, item.response_a, item.response_b))]
     out = []
-    for k, (chosen, rejected) in enumerate((c, r) for c in item.all_chosen
-                                           for r in item.rejected):
+    for k, (chosen, rejected) in enumerate((c, r) for c in item.all_chosen for r in item.rejected):
         label = item.chosen_label or chosen_label(seed, item.id, k)
         a, b = (chosen, rejected) if label == "A" else (rejected, chosen)
         out.append((label, PairInput(item.prompt, a, b)))
     return out
 
 
-def _pairwise(judge: Judge, items: Sequence[Item], seed: int,
-              progress: Progress | None) -> list[ItemOutcome]:
+def _pairwise(
+    judge: Judge, items: Sequence[Item], seed: int, progress: Progress | None
+) -> list[ItemOutcome]:
     planned = [_comparisons(item, seed) for item in items]
-    results = judge.compare_batch([pair for plan in planned for _, pair in plan],
-                                  progress=progress)
+    results = judge.compare_batch([pair for plan in planned for _, pair in plan], progress=progress)
     outcomes, at = [], 0
     for item, plan in zip(items, planned, strict=True):
         labels = [label for label, _ in plan]
-        outcomes.append(pairwise_outcome(item, labels, results[at:at + len(plan)]))
+        outcomes.append(pairwise_outcome(item, labels, results[at : at + len(plan)]))
         at += len(plan)
     return outcomes
 
@@ -138,13 +154,12 @@ def _texts(item: Item) -> tuple[str, ...]:
     return (*item.all_chosen, *item.rejected)
 
 
-def _pointwise(judge: Judge, items: Sequence[Item],
-               progress: Progress | None) -> list[ItemOutcome]:
+def _pointwise(judge: Judge, items: Sequence[Item], progress: Progress | None) -> list[ItemOutcome]:
     points = [PointInput(item.prompt, text) for item in items for text in _texts(item)]
     results = judge.score_batch(points, progress=progress)
     outcomes, at = [], 0
     for item in items:
-        outcomes.append(pointwise_outcome(item, results[at:at + item.completions]))
+        outcomes.append(pointwise_outcome(item, results[at : at + item.completions]))
         at += item.completions
     return outcomes
 
@@ -153,11 +168,18 @@ def outcome_record(outcome: ItemOutcome) -> dict[str, Any]:
     """One item's outcome as a JSON-ready record (for ``--output``)."""
     item = outcome.item
     record: dict[str, Any] = {
-        "id": item.id, "subset": item.subset, "protocol": item.protocol,
-        "strategy": outcome.strategy, "completions": item.completions,
-        "score": outcome.score, "tie": outcome.tie,
-        "chosen_labels": list(outcome.chosen_labels), "cells": [list(r) for r in outcome.cells],
-        "published": outcome.published, "results": [to_jsonable(r) for r in outcome.results]}
+        "id": item.id,
+        "subset": item.subset,
+        "protocol": item.protocol,
+        "strategy": outcome.strategy,
+        "completions": item.completions,
+        "score": outcome.score,
+        "tie": outcome.tie,
+        "chosen_labels": list(outcome.chosen_labels),
+        "cells": [list(r) for r in outcome.cells],
+        "published": outcome.published,
+        "results": [to_jsonable(r) for r in outcome.results],
+    }
     if isinstance(item, HumanPair):
         record["votes"] = list(item.votes)
     return record

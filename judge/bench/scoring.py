@@ -70,11 +70,12 @@ def _cell(winner: str, label: str) -> float:
 
 
 def _rows(flat: Sequence[float], width: int) -> protocols.Cells:
-    return tuple(tuple(flat[i:i + width]) for i in range(0, len(flat), width))
+    return tuple(tuple(flat[i : i + width]) for i in range(0, len(flat), width))
 
 
-def pairwise_outcome(item: Item, labels: Sequence[str],
-                     results: Sequence[PairwiseResult]) -> ItemOutcome:
+def pairwise_outcome(
+    item: Item, labels: Sequence[str], results: Sequence[PairwiseResult]
+) -> ItemOutcome:
     """Score one item from its comparisons (each chosen vs each rejected, row by row)."""
     verdicts = [r for r in results if isinstance(r, PairwiseVerdict)]
     tie = any(v.winner == "tie" for v in verdicts)
@@ -84,25 +85,36 @@ def pairwise_outcome(item: Item, labels: Sequence[str],
     if isinstance(item, HumanPair):
         winner = verdicts[0].winner
         return _replace(base, score=sum(v == winner for v in item.votes) / len(item.votes))
-    cells = _rows([_cell(v.winner, lab) for v, lab in zip(verdicts, labels, strict=True)],
-                  len(item.rejected))
-    return _replace(base, score=protocols.item_score(item.protocol, cells, pairwise=True),
-                    cells=cells, published=_published(item, cells, verdicts, labels))
+    cells = _rows(
+        [_cell(v.winner, lab) for v, lab in zip(verdicts, labels, strict=True)], len(item.rejected)
+    )
+    return _replace(
+        base,
+        score=protocols.item_score(item.protocol, cells, pairwise=True),
+        cells=cells,
+        published=_published(item, cells, verdicts, labels),
+    )
 
 
-def _published(item: PreferenceItem, cells: protocols.Cells,
-               verdicts: Sequence[PairwiseVerdict], labels: Sequence[str]) -> dict[str, float]:
+def _published(
+    item: PreferenceItem,
+    cells: protocols.Cells,
+    verdicts: Sequence[PairwiseVerdict],
+    labels: Sequence[str],
+) -> dict[str, float]:
     if item.protocol == "judgebench":
-        return {"judgebench": protocols.judgebench(verdicts[0], labels[0]),
-                "judgebench_one_order": protocols.judgebench_first_order(verdicts[0],
-                                                                         labels[0])}
+        return {
+            "judgebench": protocols.judgebench(verdicts[0], labels[0]),
+            "judgebench_one_order": protocols.judgebench_first_order(verdicts[0], labels[0]),
+        }
     if item.protocol == "rm-bench":
         return cast(dict[str, float], protocols.rm_bench([cells]))
     return {}
 
 
-def _published_points(item: PreferenceItem, good: Sequence[float], bad: Sequence[float],
-                      cells: protocols.Cells) -> dict[str, float]:
+def _published_points(
+    item: PreferenceItem, good: Sequence[float], bad: Sequence[float], cells: protocols.Cells
+) -> dict[str, float]:
     if item.protocol == "rm-bench":
         return cast(dict[str, float], protocols.rm_bench([cells]))
     if item.protocol == "generic" and len(bad) > 1:
@@ -122,16 +134,32 @@ def pointwise_outcome(item: Item, results: Sequence[PointwiseResult]) -> ItemOut
     scores = [v.expected_score for v in verdicts]
     if isinstance(item, HumanPair):
         winner = "tie" if scores[0] == scores[1] else "A" if scores[0] > scores[1] else "B"
-        return ItemOutcome(item, "pointwise", sum(v == winner for v in item.votes)
-                           / len(item.votes), winner == "tie", (), tuple(results))
-    good, bad = scores[:len(item.all_chosen)], scores[len(item.all_chosen):]
+        return ItemOutcome(
+            item,
+            "pointwise",
+            sum(v == winner for v in item.votes) / len(item.votes),
+            winner == "tie",
+            (),
+            tuple(results),
+        )
+    good, bad = scores[: len(item.all_chosen)], scores[len(item.all_chosen) :]
     cells = tuple(tuple(float(g > b) for b in bad) for g in good)
-    tie = any(g == b for g in good for b in bad) if item.protocol != "generic" \
+    tie = (
+        any(g == b for g in good for b in bad)
+        if item.protocol != "generic"
         else good[0] == max(bad)
+    )
     published = _published_points(item, good, bad, cells)
-    return ItemOutcome(item, "pointwise", protocols.item_score(item.protocol, cells,
-                                                               pairwise=False),
-                       tie, (), tuple(results), cells, published)
+    return ItemOutcome(
+        item,
+        "pointwise",
+        protocols.item_score(item.protocol, cells, pairwise=False),
+        tie,
+        (),
+        tuple(results),
+        cells,
+        published,
+    )
 
 
 @dataclass(frozen=True)
@@ -190,8 +218,9 @@ class GroupReport:
         return asdict(self)
 
 
-def summarize(name: str, outcomes: Sequence[ItemOutcome], *, seconds: float = 0.0,
-              seed: int = 0) -> GroupReport:
+def summarize(
+    name: str, outcomes: Sequence[ItemOutcome], *, seconds: float = 0.0, seed: int = 0
+) -> GroupReport:
     """Aggregate item outcomes; pairwise behaviour comes from `preference_stats`."""
     judged = [o for o in outcomes if o.score is not None]
     scores = [o.score for o in judged if o.score is not None]
@@ -206,29 +235,46 @@ def summarize(name: str, outcomes: Sequence[ItemOutcome], *, seconds: float = 0.
     pairwise = [o for o in outcomes if o.strategy == "pairwise"]
     if pairwise:
         behaviour, stats = _behaviour(pairwise, seed)
-        plain = all(isinstance(o.item, PreferenceItem) and o.item.completions == 2
-                    for o in outcomes)
+        plain = all(
+            isinstance(o.item, PreferenceItem) and o.item.completions == 2 for o in outcomes
+        )
         if plain and len(pairwise) == len(outcomes):
             accuracy, interval = stats.accuracy, stats.accuracy_ci  # the one shared definition
     return GroupReport(
-        name=name, items=len(outcomes), judged=len(judged),
-        failures=len(outcomes) - len(judged), failure_reasons=reasons,
-        judgments=len(results), accuracy=accuracy, accuracy_ci=interval,
+        name=name,
+        items=len(outcomes),
+        judged=len(judged),
+        failures=len(outcomes) - len(judged),
+        failure_reasons=reasons,
+        judgments=len(results),
+        accuracy=accuracy,
+        accuracy_ci=interval,
         tie_rate=(sum(o.tie for o in judged) / len(judged)) if judged else None,
-        seconds=seconds, cached=sum(_cached(r) for r in results), **behaviour,
-        **calibration(pairwise), published=_published_scores(judged),
+        seconds=seconds,
+        cached=sum(_cached(r) for r in results),
+        **behaviour,
+        **calibration(pairwise),
+        published=_published_scores(judged),
     )
 
 
 def _behaviour(pairwise: Sequence[ItemOutcome], seed: int) -> tuple[dict[str, Any], Any]:
     comparisons = [cast(PairwiseResult, r) for o in pairwise for r in o.results]
-    gold = [None if isinstance(o.item, HumanPair) else label
-            for o in pairwise for label in o.chosen_labels]
-    lengths = [_lengths(o.item, label, k) for o in pairwise
-               for k, label in enumerate(o.chosen_labels)]
+    gold = [
+        None if isinstance(o.item, HumanPair) else label
+        for o in pairwise
+        for label in o.chosen_labels
+    ]
+    lengths = [
+        _lengths(o.item, label, k) for o in pairwise for k, label in enumerate(o.chosen_labels)
+    ]
     stats = preference_stats(comparisons, lengths=lengths, gold=gold, seed=seed)
-    behaviour = {"consistency": stats.consistency, "p_first": stats.p_first,
-                 "p_longer": stats.p_longer, "kappa": _kappa(pairwise)}
+    behaviour = {
+        "consistency": stats.consistency,
+        "p_first": stats.p_first,
+        "p_longer": stats.p_longer,
+        "kappa": _kappa(pairwise),
+    }
     return behaviour, stats
 
 
@@ -250,8 +296,9 @@ def _votes(outcome: ItemOutcome) -> tuple[str, ...]:
     return cast(HumanPair, outcome.item).votes
 
 
-def calibration_points(outcomes: Sequence[ItemOutcome], *,
-                       raw: bool = False) -> tuple[list[float], list[float]]:
+def calibration_points(
+    outcomes: Sequence[ItemOutcome], *, raw: bool = False
+) -> tuple[list[float], list[float]]:
     """(P(A ≻ B), outcome) of every pairwise verdict against its label.
 
     The outcome is 1 when the chosen was shown as A, else 0; for human-labelled pairs,
@@ -265,8 +312,9 @@ def calibration_points(outcomes: Sequence[ItemOutcome], *,
         for r, label in zip(o.results, o.chosen_labels, strict=True):
             if isinstance(r, PairwiseVerdict):
                 probs.append(r.raw_prob_a if raw and r.raw_prob_a is not None else r.prob_a)
-                ys.append(o.item.soft_label if isinstance(o.item, HumanPair)
-                          else float(label == "A"))
+                ys.append(
+                    o.item.soft_label if isinstance(o.item, HumanPair) else float(label == "A")
+                )
     return probs, ys
 
 
@@ -274,8 +322,11 @@ def calibration(outcomes: Sequence[ItemOutcome]) -> dict[str, float | None]:
     """Brier score and ECE of the verdicts' P(A ≻ B), and of the raw ones if calibrated."""
     probs, ys = calibration_points(outcomes)
     out = {"brier": brier(probs, ys), "ece": expected_calibration_error(probs, ys)}
-    if any(isinstance(r, PairwiseVerdict) and r.raw_prob_a is not None
-           for o in outcomes for r in o.results):
+    if any(
+        isinstance(r, PairwiseVerdict) and r.raw_prob_a is not None
+        for o in outcomes
+        for r in o.results
+    ):
         raw, _ = calibration_points(outcomes, raw=True)
         out |= {"raw_brier": brier(raw, ys), "raw_ece": expected_calibration_error(raw, ys)}
     return out
@@ -283,13 +334,19 @@ def calibration(outcomes: Sequence[ItemOutcome]) -> dict[str, float | None]:
 
 def _published_scores(judged: Sequence[ItemOutcome]) -> dict[str, float | None]:
     names = sorted({k for o in judged for k in o.published})
-    out: dict[str, float | None] = {k: float(np.mean([o.published[k] for o in judged
-                                                       if k in o.published])) for k in names}
+    out: dict[str, float | None] = {
+        k: float(np.mean([o.published[k] for o in judged if k in o.published])) for k in names
+    }
     humans = [o for o in judged if isinstance(o.item, HumanPair)]
     if humans:
         out |= _human_scores(humans)
-    ties = [o for o in judged if isinstance(o.item, PreferenceItem)
-            and o.item.protocol == "rewardbench2-ties" and o.strategy == "pointwise"]
+    ties = [
+        o
+        for o in judged
+        if isinstance(o.item, PreferenceItem)
+        and o.item.protocol == "rewardbench2-ties"
+        and o.strategy == "pointwise"
+    ]
     if ties:
         out |= protocols.ties_score({o.item.id: _ties_stats(o) for o in ties})
     return out

@@ -10,5 +10,14 @@ from judge.bias.figure import write_figure
 from judge.bias.markdown import to_markdown
 from judge.bias.run import SWAP_MODES, BiasReport, bias_report
 
-__all__ = ["PROBES", "SWAP_MODES", "BiasReport", "PairSet", "bias_report", "load_pair_set",
-           "probe_set", "to_markdown", "write_figure"]
+__all__ = [
+    "PROBES",
+    "SWAP_MODES",
+    "BiasReport",
+    "PairSet",
+    "bias_report",
+    "load_pair_set",
+    "probe_set",
+    "to_markdown",
+    "write_figure",
+]

@@ -27,7 +27,7 @@ PROBES = ("identical", "padded", "short_correct")
 PROBE_DESCRIPTIONS = {
     "identical": "the same answer shown twice (a fair judge gives 50% or a tie)",
     "padded": "an answer vs the same answer padded with irrelevant, harmless text "
-              "(gold: the unpadded one)",
+    "(gold: the unpadded one)",
     "short_correct": "a correct short answer vs a wrong long one (gold: the correct one)",
 }
 
@@ -88,8 +88,9 @@ def load_pair_set(path: str | Path, *, name: str | None = None, seed: int = 0) -
     return PairSet(name or path.stem, pairs, gold, ids)
 
 
-def _pair(record: dict[str, object], path: str, line: int, *,
-          chosen_first: bool) -> tuple[PairInput, Gold | None]:
+def _pair(
+    record: dict[str, object], path: str, line: int, *, chosen_first: bool
+) -> tuple[PairInput, Gold | None]:
     prompt = text_field(record, "prompt", path, line)
     if "chosen" in record or "rejected" in record:
         chosen = text_field(record, "chosen", path, line)
@@ -101,8 +102,9 @@ def _pair(record: dict[str, object], path: str, line: int, *,
     b = text_field(record, "response_b", path, line)
     label = record.get("gold")
     if label not in (None, "A", "B", "tie"):
-        raise InputError(f"field 'gold' must be \"A\", \"B\" or \"tie\", got {label!r}",
-                         path=path, line=line)
+        raise InputError(
+            f'field \'gold\' must be "A", "B" or "tie", got {label!r}', path=path, line=line
+        )
     return PairInput(prompt, a, b), label
 
 

@@ -25,12 +25,18 @@ def _bars(ax: Any, report: BiasReport, field: str, *, labelled_only: bool) -> No
         errors = None
         if field == "accuracy":
             cis = [s["modes"][mode]["accuracy_ci"] for s in sets]
-            errors = [[v - c[0] if v is not None and c else 0 for v, c in zip(values, cis,
-                                                                             strict=True)],
-                      [c[1] - v if v is not None and c else 0 for v, c in zip(values, cis,
-                                                                             strict=True)]]
-        ax.bar(xs, [v if v is not None else 0 for v in values], width, yerr=errors,
-               label=f"swap={mode}", capsize=2)
+            errors = [
+                [v - c[0] if v is not None and c else 0 for v, c in zip(values, cis, strict=True)],
+                [c[1] - v if v is not None and c else 0 for v, c in zip(values, cis, strict=True)],
+            ]
+        ax.bar(
+            xs,
+            [v if v is not None else 0 for v in values],
+            width,
+            yerr=errors,
+            label=f"swap={mode}",
+            capsize=2,
+        )
     ax.set_xticks([i + width * (len(modes) - 1) / 2 for i in range(len(sets))])
     ax.set_xticklabels([s["name"] for s in sets], rotation=20, ha="right", fontsize=8)
     ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
@@ -41,10 +47,15 @@ def _bars(ax: Any, report: BiasReport, field: str, *, labelled_only: bool) -> No
 def _length(ax: Any, report: BiasReport) -> None:
     entry = next((s for s in report.sets if s["labelled"]), report.sets[0])
     buckets = entry["length"]["buckets"]
-    labels = [f"{b['ratio_low']:g}–" + ("∞" if b["ratio_high"] is None else f"{b['ratio_high']:g}")
-              for b in buckets]
-    for field, name in (("accuracy", "accuracy"), ("p_longer", "P(prefers longer)"),
-                        ("longer_is_better", "longer is better (gold)")):
+    labels = [
+        f"{b['ratio_low']:g}–" + ("∞" if b["ratio_high"] is None else f"{b['ratio_high']:g}")
+        for b in buckets
+    ]
+    for field, name in (
+        ("accuracy", "accuracy"),
+        ("p_longer", "P(prefers longer)"),
+        ("longer_is_better", "longer is better (gold)"),
+    ):
         values = [b[field] if b[field] is not None else float("nan") for b in buckets]
         ax.plot(range(len(buckets)), values, marker="o", label=name)
     ax.set_xticks(range(len(buckets)))
@@ -61,11 +72,19 @@ def _probes(ax: Any, report: BiasReport) -> None:
     width = 0.8 / max(len(modes), 1)
     for k, mode in enumerate(modes):
         values = [p["headline"]["by_mode"].get(mode) for p in probes]
-        ax.bar([i + k * width for i in range(len(probes))],
-               [v if v is not None else 0 for v in values], width, label=f"swap={mode}")
+        ax.bar(
+            [i + k * width for i in range(len(probes))],
+            [v if v is not None else 0 for v in values],
+            width,
+            label=f"swap={mode}",
+        )
     for i, p in enumerate(probes):
-        ax.plot([i - width / 2, i + width * len(modes) - width / 2], [p["headline"]["fair"]] * 2,
-                color="black", linewidth=2)
+        ax.plot(
+            [i - width / 2, i + width * len(modes) - width / 2],
+            [p["headline"]["fair"]] * 2,
+            color="black",
+            linewidth=2,
+        )
     ax.set_xticks([i + width * (len(modes) - 1) / 2 for i in range(len(probes))])
     ax.set_xticklabels([p["headline"]["measure"] for p in probes], fontsize=7, rotation=10)
     ax.set_ylim(0, 1)
@@ -91,8 +110,9 @@ def write_figure(report: BiasReport, path: str | Path) -> Path:
     else:
         axes[1][1].set_axis_off()
     j = report.judge
-    figure.suptitle(f"Bias report: {j['model']} · rubric {j['rubric']} · {j['method']}",
-                    fontsize=11)
+    figure.suptitle(
+        f"Bias report: {j['model']} · rubric {j['rubric']} · {j['method']}", fontsize=11
+    )
     path = Path(path)
     figure.savefig(path, dpi=110)
     return path

@@ -23,11 +23,36 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def _modes(entry: dict[str, Any]) -> list[str]:
-    rows = [[mode, s["judged"], s["failures"], s["p_first"], s["consistency"], s["tie_rate"],
-             s["accuracy"], s["accuracy_ci"], s["p_longer"], s["longer_is_better"]]
-            for mode, s in entry["modes"].items()]
-    return _table(["swap", "judged", "failed", "P(first shown)", "consistency", "tie rate",
-                   "accuracy", "95% CI", "P(prefers longer)", "longer is better"], rows)
+    rows = [
+        [
+            mode,
+            s["judged"],
+            s["failures"],
+            s["p_first"],
+            s["consistency"],
+            s["tie_rate"],
+            s["accuracy"],
+            s["accuracy_ci"],
+            s["p_longer"],
+            s["longer_is_better"],
+        ]
+        for mode, s in entry["modes"].items()
+    ]
+    return _table(
+        [
+            "swap",
+            "judged",
+            "failed",
+            "P(first shown)",
+            "consistency",
+            "tie rate",
+            "accuracy",
+            "95% CI",
+            "P(prefers longer)",
+            "longer is better",
+        ],
+        rows,
+    )
 
 
 def _ratio(bucket: dict[str, Any]) -> str:
@@ -37,14 +62,26 @@ def _ratio(bucket: dict[str, Any]) -> str:
 
 def _length(entry: dict[str, Any]) -> list[str]:
     length = entry["length"]
-    lines = [f"Length (swap={length['mode']}): fitted β of logit P(A≻B) on tanh(Δlen/s), "
-             f"s = {_num(length['length_scale'], 0)} chars: judge β = "
-             f"{_num(length['judge_coef'])}, gold β = {_num(length['gold_coef'])}.", ""]
-    rows = [[_ratio(b),
-             b["n"], b["accuracy"], b["p_longer"], b["longer_is_better"]]
-            for b in length["buckets"]]
-    return lines + _table(["length ratio (longer/shorter)", "pairs", "accuracy",
-                           "P(prefers longer)", "longer is better"], rows)
+    lines = [
+        f"Length (swap={length['mode']}): fitted β of logit P(A≻B) on tanh(Δlen/s), "
+        f"s = {_num(length['length_scale'], 0)} chars: judge β = "
+        f"{_num(length['judge_coef'])}, gold β = {_num(length['gold_coef'])}.",
+        "",
+    ]
+    rows = [
+        [_ratio(b), b["n"], b["accuracy"], b["p_longer"], b["longer_is_better"]]
+        for b in length["buckets"]
+    ]
+    return lines + _table(
+        [
+            "length ratio (longer/shorter)",
+            "pairs",
+            "accuracy",
+            "P(prefers longer)",
+            "longer is better",
+        ],
+        rows,
+    )
 
 
 def _headline(entry: dict[str, Any]) -> list[str]:
@@ -58,12 +95,16 @@ def _headline(entry: dict[str, Any]) -> list[str]:
 def to_markdown(report: BiasReport) -> str:
     """Render the report: the judge, then one section per set, then stability."""
     j = report.judge
-    lines = ["# Bias report", "",
-             f"Judge: `{j['model']}`, rubric `{j['rubric']}`, template `{j['template']}`, "
-             f"method `{j['method']}` (temperature {j['temperature']}). "
-             "P(first shown) averages every order shown (a tie counts half; fair: 0.5); "
-             "consistency is the share of swapped pairs whose two orders agree; accuracy "
-             "counts a tie half; P(prefers longer) is the mean P(longer ≻ shorter).", ""]
+    lines = [
+        "# Bias report",
+        "",
+        f"Judge: `{j['model']}`, rubric `{j['rubric']}`, template `{j['template']}`, "
+        f"method `{j['method']}` (temperature {j['temperature']}). "
+        "P(first shown) averages every order shown (a tie counts half; fair: 0.5); "
+        "consistency is the share of swapped pairs whose two orders agree; accuracy "
+        "counts a tie half; P(prefers longer) is the mean P(longer ≻ shorter).",
+        "",
+    ]
     for entry in report.sets:
         lines += [f"## {entry['name']} ({entry['n']} pairs)", ""]
         if entry["description"]:
@@ -72,10 +113,13 @@ def to_markdown(report: BiasReport) -> str:
     s = report.stability
     lines += ["## Stability across sampling seeds", ""]
     if s.get("applicable"):
-        lines += [f"{s['runs']} seeds {s['seeds']} on {s['set']} (swap=none), {s['pairs']} "
-                  f"pairs judged in every run: winners agree for {_num(s['pairwise_agreement'])} "
-                  f"of seed pairs; unanimous on {_num(s['unanimous'])} of pairs; failures per "
-                  f"run {s['failures']}.", ""]
+        lines += [
+            f"{s['runs']} seeds {s['seeds']} on {s['set']} (swap=none), {s['pairs']} "
+            f"pairs judged in every run: winners agree for {_num(s['pairwise_agreement'])} "
+            f"of seed pairs; unanimous on {_num(s['unanimous'])} of pairs; failures per "
+            f"run {s['failures']}.",
+            "",
+        ]
     else:
         lines += [f"Not measured: {s.get('reason', 'no seeds given')}.", ""]
     return "\n".join(lines)

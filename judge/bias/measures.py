@@ -35,25 +35,31 @@ def _ab_gold(pairs: PairSet) -> list[str | None]:
     return [g if g in ("A", "B") else None for g in pairs.gold]
 
 
-def mode_stats(pairs: PairSet, results: Sequence[PairwiseResult], *, seed: int = 0
-               ) -> dict[str, Any]:
+def mode_stats(
+    pairs: PairSet, results: Sequence[PairwiseResult], *, seed: int = 0
+) -> dict[str, Any]:
     """`preference_stats` of one swap mode, plus mean P(A≻B) and the tie-gold deviation.
 
     ``tie_deviation`` is mean |P(A≻B) − ½| over pairs whose gold is a tie (the
     identical-answer probe): 0 for a fair judge.
     """
-    stats = preference_stats(results, lengths=pairs.lengths(), gold=_ab_gold(pairs),
-                             seed=seed).as_dict()
+    stats = preference_stats(
+        results, lengths=pairs.lengths(), gold=_ab_gold(pairs), seed=seed
+    ).as_dict()
     verdicts = [r for r in results if isinstance(r, PairwiseVerdict)]
     stats["mean_prob_a"] = float(np.mean([v.prob_a for v in verdicts])) if verdicts else None
-    ties = [abs(r.prob_a - 0.5) for r, g in zip(results, pairs.gold, strict=True)
-            if g == "tie" and isinstance(r, PairwiseVerdict)]
+    ties = [
+        abs(r.prob_a - 0.5)
+        for r, g in zip(results, pairs.gold, strict=True)
+        if g == "tie" and isinstance(r, PairwiseVerdict)
+    ]
     stats["tie_deviation"] = float(np.mean(ties)) if ties else None
     return stats
 
 
-def length_buckets(pairs: PairSet, results: Sequence[PairwiseResult], *, seed: int = 0
-                   ) -> list[dict[str, Any]]:
+def length_buckets(
+    pairs: PairSet, results: Sequence[PairwiseResult], *, seed: int = 0
+) -> list[dict[str, Any]]:
     """Accuracy, P(prefers longer) and how often the longer is better, per length ratio.
 
     The ratio is longer/shorter in characters; buckets follow `RATIO_EDGES`
@@ -67,11 +73,23 @@ def length_buckets(pairs: PairSet, results: Sequence[PairwiseResult], *, seed: i
         keep = [i for i, r in enumerate(ratios) if low <= r < high]
         if not keep:
             continue
-        stats = preference_stats([results[i] for i in keep], lengths=[lengths[i] for i in keep],
-                                 gold=[gold[i] for i in keep], seed=seed)
-        rows.append({"ratio_low": low, "ratio_high": None if high == float("inf") else high,
-                     "n": len(keep), "judged": stats.judged, "accuracy": stats.accuracy,
-                     "p_longer": stats.p_longer, "longer_is_better": stats.longer_is_better})
+        stats = preference_stats(
+            [results[i] for i in keep],
+            lengths=[lengths[i] for i in keep],
+            gold=[gold[i] for i in keep],
+            seed=seed,
+        )
+        rows.append(
+            {
+                "ratio_low": low,
+                "ratio_high": None if high == float("inf") else high,
+                "n": len(keep),
+                "judged": stats.judged,
+                "accuracy": stats.accuracy,
+                "p_longer": stats.p_longer,
+                "longer_is_better": stats.longer_is_better,
+            }
+        )
     return rows
 
 
@@ -104,10 +122,16 @@ def headline(name: str, stats_by_mode: Mapping[str, Mapping[str, Any]]) -> dict[
     if name not in FAIR:
         return None
     label, fair = FAIR[name]
-    field = {"probe:identical": "tie_deviation", "probe:padded": "p_longer",
-             "probe:short_correct": "accuracy"}[name]
-    return {"measure": label, "fair": fair,
-            "by_mode": {mode: stats.get(field) for mode, stats in stats_by_mode.items()}}
+    field = {
+        "probe:identical": "tie_deviation",
+        "probe:padded": "p_longer",
+        "probe:short_correct": "accuracy",
+    }[name]
+    return {
+        "measure": label,
+        "fair": fair,
+        "by_mode": {mode: stats.get(field) for mode, stats in stats_by_mode.items()},
+    }
 
 
 def stability(runs: Sequence[Sequence[PairwiseResult]]) -> dict[str, Any]:
@@ -123,16 +147,24 @@ def stability(runs: Sequence[Sequence[PairwiseResult]]) -> dict[str, Any]:
     """
     if len(runs) < 2:
         raise ValueError("stability needs at least two runs")
-    complete = [i for i in range(len(runs[0]))
-                if all(isinstance(run[i], PairwiseVerdict) for run in runs)]
+    complete = [
+        i for i in range(len(runs[0])) if all(isinstance(run[i], PairwiseVerdict) for run in runs)
+    ]
     agreement, unanimous = [], []
     for i in complete:
         winners = [run[i].winner for run in runs]  # type: ignore[union-attr]
-        same = [winners[a] == winners[b] for a in range(len(winners))
-                for b in range(a + 1, len(winners))]
+        same = [
+            winners[a] == winners[b]
+            for a in range(len(winners))
+            for b in range(a + 1, len(winners))
+        ]
         agreement.append(float(np.mean(same)))
         unanimous.append(float(all(same)))
-    return {"applicable": True, "runs": len(runs), "pairs": len(complete),
-            "pairwise_agreement": float(np.mean(agreement)) if complete else None,
-            "unanimous": float(np.mean(unanimous)) if complete else None,
-            "failures": [sum(not isinstance(r, PairwiseVerdict) for r in run) for run in runs]}
+    return {
+        "applicable": True,
+        "runs": len(runs),
+        "pairs": len(complete),
+        "pairwise_agreement": float(np.mean(agreement)) if complete else None,
+        "unanimous": float(np.mean(unanimous)) if complete else None,
+        "failures": [sum(not isinstance(r, PairwiseVerdict) for r in run) for run in runs],
+    }

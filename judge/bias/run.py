@@ -45,45 +45,66 @@ class BiasReport:
 def variant(judge: Judge, **changes: Any) -> Judge:
     """The same judge (backend, rubric, templates, cache) with some settings changed."""
     settings = judge.config.model_copy(update=changes).model_dump()
-    return Judge(judge.backend, rubric=judge.rubric, template=judge.template("pairwise"),
-                 cache=judge.cache, **settings)
+    return Judge(
+        judge.backend,
+        rubric=judge.rubric,
+        template=judge.template("pairwise"),
+        cache=judge.cache,
+        **settings,
+    )
 
 
 def describe(judge: Judge) -> dict[str, Any]:
     """The judge configuration as the report shows it."""
     c = judge.config
-    return {"model": judge.backend.name, "rubric": judge.rubric.name,
-            "template": judge.template("pairwise").name, "method": c.method,
-            "temperature": c.temperature, "seed": c.seed}
+    return {
+        "model": judge.backend.name,
+        "rubric": judge.rubric.name,
+        "template": judge.template("pairwise").name,
+        "method": c.method,
+        "temperature": c.temperature,
+        "seed": c.seed,
+    }
 
 
-def judge_set(judge: Judge, pairs: PairSet, swaps: Sequence[SwapMode], *,
-              progress: Progress | None = None) -> dict[SwapMode, list[PairwiseResult]]:
+def judge_set(
+    judge: Judge, pairs: PairSet, swaps: Sequence[SwapMode], *, progress: Progress | None = None
+) -> dict[SwapMode, list[PairwiseResult]]:
     """Judge every pair of ``pairs`` once per swap mode (``"both"`` first)."""
     ordered = sorted(dict.fromkeys(swaps), key=SWAP_MODES.index)
-    return {mode: variant(judge, swap=mode).compare_batch(pairs.pairs, progress=progress)
-            for mode in ordered}
+    return {
+        mode: variant(judge, swap=mode).compare_batch(pairs.pairs, progress=progress)
+        for mode in ordered
+    }
 
 
-def summarize_set(pairs: PairSet, results: dict[SwapMode, list[PairwiseResult]], *,
-                  seed: int = 0) -> dict[str, Any]:
+def summarize_set(
+    pairs: PairSet, results: dict[SwapMode, list[PairwiseResult]], *, seed: int = 0
+) -> dict[str, Any]:
     """The report entry of one set, from its results per swap mode."""
-    modes: dict[str, dict[str, Any]] = {mode: mode_stats(pairs, rs, seed=seed)
-                                        for mode, rs in results.items()}
+    modes: dict[str, dict[str, Any]] = {
+        mode: mode_stats(pairs, rs, seed=seed) for mode, rs in results.items()
+    }
     source, first = next(iter(results.items()))
     probe = pairs.name.removeprefix("probe:") if pairs.name.startswith("probe:") else None
     return {
-        "name": pairs.name, "n": len(pairs.pairs), "labelled": pairs.labelled,
+        "name": pairs.name,
+        "n": len(pairs.pairs),
+        "labelled": pairs.labelled,
         "description": PROBE_DESCRIPTIONS.get(probe) if probe else None,
         "modes": modes,
-        "length": {"mode": source, "buckets": length_buckets(pairs, first, seed=seed),
-                   **length_coefficients(pairs, first)},
+        "length": {
+            "mode": source,
+            "buckets": length_buckets(pairs, first, seed=seed),
+            **length_coefficients(pairs, first),
+        },
         "headline": headline(pairs.name, modes),
     }
 
 
-def measure_stability(judge: Judge, pairs: PairSet, seeds: Sequence[int], *,
-                      progress: Progress | None = None) -> dict[str, Any]:
+def measure_stability(
+    judge: Judge, pairs: PairSet, seeds: Sequence[int], *, progress: Progress | None = None
+) -> dict[str, Any]:
     """Agreement across sampling seeds, for a judge that samples.
 
     Each seed judges ``pairs`` with ``swap="none"``, so only the sampling varies.
@@ -92,20 +113,30 @@ def measure_stability(judge: Judge, pairs: PairSet, seeds: Sequence[int], *,
     """
     c = judge.config
     if c.method != "generate" or c.temperature <= 0:
-        return {"applicable": False,
-                "reason": "the judge does not sample (logprob method or temperature 0), so "
-                          "repeated runs give identical verdicts"}
+        return {
+            "applicable": False,
+            "reason": "the judge does not sample (logprob method or temperature 0), so "
+            "repeated runs give identical verdicts",
+        }
     if len(seeds) < 2:
         return {"applicable": False, "reason": "give at least two seeds"}
-    runs = [variant(judge, swap="none", seed=s).compare_batch(pairs.pairs, progress=progress)
-            for s in seeds]
+    runs = [
+        variant(judge, swap="none", seed=s).compare_batch(pairs.pairs, progress=progress)
+        for s in seeds
+    ]
     return {**stability(runs), "set": pairs.name, "seeds": list(seeds)}
 
 
-def bias_report(judge: Judge, sets: Sequence[PairSet], *,
-                swaps: Sequence[SwapMode] = SWAP_MODES, stability_seeds: Sequence[int] = (),
-                stability_set: PairSet | None = None, seed: int = 0,
-                progress: Progress | None = None) -> BiasReport:
+def bias_report(
+    judge: Judge,
+    sets: Sequence[PairSet],
+    *,
+    swaps: Sequence[SwapMode] = SWAP_MODES,
+    stability_seeds: Sequence[int] = (),
+    stability_set: PairSet | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> BiasReport:
     """Measure a judge's position, length and sampling biases on pairwise sets.
 
     Args:
@@ -124,6 +155,7 @@ def bias_report(judge: Judge, sets: Sequence[PairSet], *,
     for pairs in sets:
         results = judge_set(judge, pairs, swaps, progress=progress)
         report.sets.append(summarize_set(pairs, results, seed=seed))
-    report.stability.update(measure_stability(judge, stability_set or sets[0],
-                                              stability_seeds, progress=progress))
+    report.stability.update(
+        measure_stability(judge, stability_set or sets[0], stability_seeds, progress=progress)
+    )
     return report

@@ -49,8 +49,11 @@ def reporting_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-app = typer.Typer(help="Turn any LLM into a judge, and any judge into a reward model.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Turn any LLM into a judge, and any judge into a reward model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.command()(reporting_errors(compare))
 app.command()(reporting_errors(bench))
 app.command()(reporting_errors(bias))
@@ -60,7 +63,9 @@ app.command()(reporting_errors(rubrics))
 app.command()(reporting_errors(serve))
 cache_cmd.app.registered_commands = [
     typer.models.CommandInfo(name=info.name, callback=reporting_errors(info.callback))
-    if info.callback else info for info in cache_cmd.app.registered_commands
+    if info.callback
+    else info
+    for info in cache_cmd.app.registered_commands
 ]
 app.add_typer(cache_cmd.app, name="cache")
 

@@ -21,43 +21,72 @@ EXIT_FAILED_JUDGMENTS = 1
 @opt.with_judge()
 def annotate_command(
     judge: Judge,
-    source: Annotated[Path, typer.Argument(
-        help="JSONL, Parquet (.parquet) or a saved Hugging Face datasets directory",
-        exists=True)],
-    output: Annotated[Path, typer.Option(
-        "--output", "-O", help="preference rows: .jsonl, or .parquet (written at the end)")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL, Parquet (.parquet) or a saved Hugging Face datasets directory", exists=True
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-O", help="preference rows: .jsonl, or .parquet (written at the end)"
+        ),
+    ],
     prompt_field: Annotated[str, typer.Option(help="field with the prompt")] = "prompt",
-    candidates_field: Annotated[str, typer.Option(
-        help="list field with the candidate completions")] = "candidates",
-    candidate_columns: Annotated[str | None, typer.Option(
-        help="comma-separated fields, one candidate each (instead of a list field)")] = None,
-    gold_field: Annotated[str | None, typer.Option(
-        help="field with the best candidate: index, column name, or one score each")] = None,
-    gold_column: Annotated[str | None, typer.Option(
-        help="the candidate column that is always the better one, e.g. chosen")] = None,
-    pairing: Annotated[str, typer.Option(
-        help="all, adjacent, best-worst (pointwise scores), random or schedule")] = "all",
+    candidates_field: Annotated[
+        str, typer.Option(help="list field with the candidate completions")
+    ] = "candidates",
+    candidate_columns: Annotated[
+        str | None,
+        typer.Option(help="comma-separated fields, one candidate each (instead of a list field)"),
+    ] = None,
+    gold_field: Annotated[
+        str | None,
+        typer.Option(help="field with the best candidate: index, column name, or one score each"),
+    ] = None,
+    gold_column: Annotated[
+        str | None,
+        typer.Option(help="the candidate column that is always the better one, e.g. chosen"),
+    ] = None,
+    pairing: Annotated[
+        str, typer.Option(help="all, adjacent, best-worst (pointwise scores), random or schedule")
+    ] = "all",
     pairs_per_prompt: Annotated[int, typer.Option(help="k for --pairing random")] = 1,
-    schedule: Annotated[str | None, typer.Option(
-        help="compare the pairs of a sparse schedule: ring (n pairs for n candidates) or "
-             "regular:K (about K·n/2 pairs); implies --pairing schedule")] = None,
-    min_margin: Annotated[float, typer.Option(
-        help="drop rows with 2·P(chosen≻rejected)−1 below this")] = 0.0,
-    drop_inconsistent: Annotated[bool, typer.Option("--drop-inconsistent",
-        help="drop rows whose two orders disagree")] = False,
-    drop_ties: Annotated[bool, typer.Option("--drop-ties",
-        help="drop rows judged a tie")] = False,
-    conversational: Annotated[bool, typer.Option("--conversational",
-        help="write message lists even for plain-text input")] = False,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            help="compare the pairs of a sparse schedule: ring (n pairs for n candidates) or "
+            "regular:K (about K·n/2 pairs); implies --pairing schedule"
+        ),
+    ] = None,
+    min_margin: Annotated[
+        float, typer.Option(help="drop rows with 2·P(chosen≻rejected)−1 below this")
+    ] = 0.0,
+    drop_inconsistent: Annotated[
+        bool, typer.Option("--drop-inconsistent", help="drop rows whose two orders disagree")
+    ] = False,
+    drop_ties: Annotated[bool, typer.Option("--drop-ties", help="drop rows judged a tie")] = False,
+    conversational: Annotated[
+        bool, typer.Option("--conversational", help="write message lists even for plain-text input")
+    ] = False,
     chunk_size: Annotated[int, typer.Option(help="pairs judged and written per step")] = 64,
-    overwrite: Annotated[bool, typer.Option("--overwrite",
-        help="start again instead of resuming an existing output")] = False,
-    retry_failures: Annotated[bool, typer.Option("--retry-failures",
-        help="judge again the pairs that failed in an earlier run")] = False,
-    ray: Annotated[bool, typer.Option("--ray",
-        help="run on Ray Data (actor pool)")] = False,
-    ray_address: Annotated[str | None, typer.Option(
-        help="existing cluster: auto or ray://host:10001 (default: start a local one)")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="start again instead of resuming an existing output")
+    ] = False,
+    retry_failures: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failures", help="judge again the pairs that failed in an earlier run"
+        ),
+    ] = False,
+    ray: Annotated[bool, typer.Option("--ray", help="run on Ray Data (actor pool)")] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="existing cluster: auto or ray://host:10001 (default: start a local one)"
+        ),
+    ] = None,
     ray_actors: Annotated[int, typer.Option(help="actors, one judge each")] = 2,
     ray_cpus_per_actor: Annotated[float, typer.Option(help="CPUs per actor")] = 1.0,
     ray_gpus_per_actor: Annotated[float, typer.Option(help="GPUs per actor")] = 0.0,
@@ -69,32 +98,42 @@ def annotate_command(
 
     Run the same command again after an interruption: it finishes only what is missing.
     """
-    columns = tuple(c.strip() for c in candidate_columns.split(",")) if candidate_columns \
-        else None
+    columns = tuple(c.strip() for c in candidate_columns.split(",")) if candidate_columns else None
     fields = Fields(prompt_field, candidates_field, columns, gold_field, gold_column)
     if schedule is not None and pairing not in ("all", "schedule"):
         raise UserError(f"--schedule {schedule} chooses the pairs; drop --pairing {pairing}")
     pairing = "schedule" if schedule is not None else pairing
     if pairing not in ("all", "adjacent", "best-worst", "random", "schedule"):
-        raise UserError(f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst, "
-                        "random or schedule")
+        raise UserError(
+            f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst, random or schedule"
+        )
     strategy: Strategy = pairing  # type: ignore[assignment]
     with progress_bar("annotating", unit="pairs") as update:
         report = annotate(
-            source, output, judge=judge, fields=fields,
-            pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed,
-                            schedule or "ring"),
+            source,
+            output,
+            judge=judge,
+            fields=fields,
+            pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed, schedule or "ring"),
             filters=Filters(min_margin, drop_inconsistent, drop_ties),
-            conversational=conversational, chunk_size=chunk_size, overwrite=overwrite,
-            retry_failures=retry_failures, progress=update,
+            conversational=conversational,
+            chunk_size=chunk_size,
+            overwrite=overwrite,
+            retry_failures=retry_failures,
+            progress=update,
             ray=RayOptions(ray_address, ray_actors, ray_cpus_per_actor, ray_gpus_per_actor)
-            if ray or ray_address else None)
+            if ray or ray_address
+            else None,
+        )
     if json_out:
         print_json(report.as_dict())
     else:
         stdout.print(report_table(report))
-        stdout.print(f"report: {output.name}.report.json · failures: {output.name}"
-                     f".failures.jsonl · dropped: {output.name}.dropped.jsonl", highlight=False)
+        stdout.print(
+            f"report: {output.name}.report.json · failures: {output.name}"
+            f".failures.jsonl · dropped: {output.name}.dropped.jsonl",
+            highlight=False,
+        )
     if report.failures:
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)
 
@@ -110,12 +149,16 @@ def report_table(report: AnnotationReport) -> Table:
         ("pairs in the input", str(report.pairs)),
         ("already done (resumed)", str(report.resumed)),
         ("judged by this run", f"{report.judged}" + (f" ({rate:.2f} pairs/s)" if rate else "")),
-        ("preference rows written", str(report.rows)), ("dropped by filters", dropped),
+        ("preference rows written", str(report.rows)),
+        ("dropped by filters", dropped),
         ("failed judgments", f"{report.failures}" + (f" ({reasons})" if reasons else "")),
-        ("tie rate", fmt(s.tie_rate)), ("position consistency", fmt(s.consistency)),
-        ("P(prefers first shown)", fmt(s.p_first)), ("P(prefers longer)", fmt(s.p_longer)),
+        ("tie rate", fmt(s.tie_rate)),
+        ("position consistency", fmt(s.consistency)),
+        ("P(prefers first shown)", fmt(s.p_first)),
+        ("P(prefers longer)", fmt(s.p_longer)),
         ("gold: longer is better", fmt(s.longer_is_better)),
-        ("agreement with gold", fmt(s.accuracy)), ("95% bootstrap CI", interval),
+        ("agreement with gold", fmt(s.accuracy)),
+        ("95% bootstrap CI", interval),
     ]
     c = report.consistency
     if c:

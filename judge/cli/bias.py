@@ -24,8 +24,9 @@ def _swaps(text: str) -> list[SwapMode]:
     allowed = get_args(SwapMode)
     bad = [m for m in modes if m not in allowed]
     if bad or not modes:
-        raise UserError(f"--swaps takes a comma-separated list of {', '.join(allowed)}; "
-                        f"got {text!r}")
+        raise UserError(
+            f"--swaps takes a comma-separated list of {', '.join(allowed)}; got {text!r}"
+        )
     return modes  # type: ignore[return-value]
 
 
@@ -39,21 +40,35 @@ def _probes(text: str) -> list[str]:
 @opt.with_judge(omit=("swap",))
 def bias(
     judge: Judge,
-    data: Annotated[list[Path] | None, typer.Argument(
-        help="pairwise JSONL: prompt + chosen/rejected, or prompt + response_a/response_b "
-             "(+ gold A/B/tie)", exists=True, dir_okay=False)] = None,
-    probes: Annotated[str, typer.Option(
-        help="shipped probe sets: all, none, or a list of identical,padded,short_correct")
+    data: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="pairwise JSONL: prompt + chosen/rejected, or prompt + response_a/response_b "
+            "(+ gold A/B/tie)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    probes: Annotated[
+        str,
+        typer.Option(
+            help="shipped probe sets: all, none, or a list of identical,padded,short_correct"
+        ),
     ] = "all",
     swaps: Annotated[str, typer.Option(help="swap modes to compare")] = "both,random,none",
-    limit: Annotated[int | None, typer.Option(help="judge only the first N pairs of each set")
-                     ] = None,
-    stability_seeds: Annotated[int, typer.Option(
-        help="sampling seeds for the stability runs (generate method, --temperature > 0)")
+    limit: Annotated[
+        int | None, typer.Option(help="judge only the first N pairs of each set")
+    ] = None,
+    stability_seeds: Annotated[
+        int,
+        typer.Option(
+            help="sampling seeds for the stability runs (generate method, --temperature > 0)"
+        ),
     ] = 0,
     stability_limit: Annotated[int, typer.Option(help="pairs judged per stability seed")] = 10,
-    out: Annotated[Path, typer.Option(help="directory for bias.md, bias.json, bias.png")
-                   ] = Path("bias-report"),
+    out: Annotated[Path, typer.Option(help="directory for bias.md, bias.json, bias.png")] = Path(
+        "bias-report"
+    ),
     json_out: opt.Json = False,
 ) -> None:
     """Measure how much a judge's verdicts depend on position, length and sampling.
@@ -63,22 +78,32 @@ def bias(
     modes = _swaps(swaps)
     figure = figures.available()
     if not figure:
-        stderr.print(f"note: no bias.png this run ({figures.missing(PURPOSE)}); "
-                     "bias.md and bias.json are written as usual", soft_wrap=True)
+        stderr.print(
+            f"note: no bias.png this run ({figures.missing(PURPOSE)}); "
+            "bias.md and bias.json are written as usual",
+            soft_wrap=True,
+        )
     sets: list[PairSet] = [load_pair_set(p, seed=judge.config.seed).head(limit) for p in data or []]
     sets += [probe_set(name).head(limit) for name in _probes(probes)]
     if not sets:
         raise UserError("nothing to judge: give a JSONL file or --probes")
     seeds = list(range(stability_seeds))
     with progress_bar("judging") as update:
-        report = bias_report(judge, sets, swaps=modes, stability_seeds=seeds,
-                             stability_set=sets[0].head(stability_limit), seed=judge.config.seed,
-                             progress=update)
+        report = bias_report(
+            judge,
+            sets,
+            swaps=modes,
+            stability_seeds=seeds,
+            stability_set=sets[0].head(stability_limit),
+            seed=judge.config.seed,
+            progress=update,
+        )
     out.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(report)
     (out / "bias.md").write_text(markdown + "\n", encoding="utf-8")
-    (out / "bias.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
-                                   + "\n", encoding="utf-8")
+    (out / "bias.json").write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     if json_out:
         print_json(report.as_dict())
     else:

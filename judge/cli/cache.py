@@ -8,8 +8,9 @@ from judge.cache import JudgmentCache
 from judge.cli import options as opt
 from judge.cli.output import print_json, stdout
 
-app = typer.Typer(help="Inspect or clear the judgment cache ($JUDGE_CACHE_DIR).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect or clear the judgment cache ($JUDGE_CACHE_DIR).", no_args_is_help=True
+)
 
 
 @app.command()

@@ -22,8 +22,9 @@ from judge.verdicts import PairwiseResult, PairwiseVerdict, to_jsonable
 EXIT_FAILED_JUDGMENTS = 1
 
 Text = Annotated[str | None, typer.Option(help="text given directly")]
-File = Annotated[Path | None, typer.Option(help="read the text from this file",
-                                           exists=True, dir_okay=False)]
+File = Annotated[
+    Path | None, typer.Option(help="read the text from this file", exists=True, dir_okay=False)
+]
 
 
 def _one(text: str | None, path: Path | None, name: str, *, required: bool = True) -> str | None:
@@ -35,13 +36,16 @@ def _one(text: str | None, path: Path | None, name: str, *, required: bool = Tru
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read --{name}-file: {exc}", path=str(path)) from exc
     if text is None and required:
-        raise UserError(f"missing --{name} (or --{name}-file); to judge two files of model "
-                        "outputs instead, give --outputs-a A.jsonl --outputs-b B.jsonl")
+        raise UserError(
+            f"missing --{name} (or --{name}-file); to judge two files of model "
+            "outputs instead, give --outputs-a A.jsonl --outputs-b B.jsonl"
+        )
     return text
 
 
-def _aligned(path_a: Path, path_b: Path, prompt_field: str,
-             response_field: str) -> tuple[list[PairInput], list[int]]:
+def _aligned(
+    path_a: Path, path_b: Path, prompt_field: str, response_field: str
+) -> tuple[list[PairInput], list[int]]:
     """Pairs of responses aligned by prompt text; errors name file and line."""
     sides = []
     for path in (path_a, path_b):
@@ -49,8 +53,9 @@ def _aligned(path_a: Path, path_b: Path, prompt_field: str,
         for line, record in read_jsonl(path):
             prompt = text_field(record, prompt_field, str(path), line)
             if prompt in by_prompt:
-                raise InputError(f"prompt repeated from line {by_prompt[prompt][0]}",
-                                 path=str(path), line=line)
+                raise InputError(
+                    f"prompt repeated from line {by_prompt[prompt][0]}", path=str(path), line=line
+                )
             by_prompt[prompt] = (line, text_field(record, response_field, str(path), line))
         sides.append(by_prompt)
     for path, side in zip((path_a, path_b), sides, strict=True):
@@ -61,8 +66,11 @@ def _aligned(path_a: Path, path_b: Path, prompt_field: str,
         lonely = [(line, p) for p, (line, _) in mine.items() if p not in other]
         if lonely:
             line, prompt = lonely[0]
-            raise InputError(f"{len(lonely)} prompt(s) have no match in the other file, "
-                             f"first: {prompt[:60]!r}", path=str(path), line=line)
+            raise InputError(
+                f"{len(lonely)} prompt(s) have no match in the other file, first: {prompt[:60]!r}",
+                path=str(path),
+                line=line,
+            )
     pairs = [PairInput(p, a[p][1], b[p][1]) for p in a]
     return pairs, [a[p][0] for p in a]
 
@@ -70,23 +78,34 @@ def _aligned(path_a: Path, path_b: Path, prompt_field: str,
 @opt.with_judge()
 def compare(
     judge: Judge,
-    prompt: Text = None, prompt_file: File = None,
+    prompt: Text = None,
+    prompt_file: File = None,
     a: Annotated[str | None, typer.Option("--a", help="response A text")] = None,
-    a_file: Annotated[Path | None, typer.Option("--a-file", help="response A file",
-                                                exists=True, dir_okay=False)] = None,
+    a_file: Annotated[
+        Path | None, typer.Option("--a-file", help="response A file", exists=True, dir_okay=False)
+    ] = None,
     b: Annotated[str | None, typer.Option("--b", help="response B text")] = None,
-    b_file: Annotated[Path | None, typer.Option("--b-file", help="response B file",
-                                                exists=True, dir_okay=False)] = None,
-    reference: Text = None, reference_file: File = None,
-    outputs_a: Annotated[Path | None, typer.Option(
-        help="JSONL of model A outputs (batch mode, aligned by prompt)",
-        exists=True, dir_okay=False)] = None,
-    outputs_b: Annotated[Path | None, typer.Option(
-        help="JSONL of model B outputs", exists=True, dir_okay=False)] = None,
+    b_file: Annotated[
+        Path | None, typer.Option("--b-file", help="response B file", exists=True, dir_okay=False)
+    ] = None,
+    reference: Text = None,
+    reference_file: File = None,
+    outputs_a: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSONL of model A outputs (batch mode, aligned by prompt)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    outputs_b: Annotated[
+        Path | None, typer.Option(help="JSONL of model B outputs", exists=True, dir_okay=False)
+    ] = None,
     prompt_field: Annotated[str, typer.Option(help="JSONL field with the prompt")] = "prompt",
     response_field: Annotated[str, typer.Option(help="JSONL field with the response")] = "response",
-    output: Annotated[Path | None, typer.Option(
-        help="write every verdict as JSONL here (batch mode)")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="write every verdict as JSONL here (batch mode)")
+    ] = None,
     json_out: opt.Json = False,
 ) -> None:
     """Judge which response is better: one pair, or two files of model outputs.
@@ -107,16 +126,21 @@ def compare(
             _write(output, pairs, lines, results)
         _report_batch(results, pairs, outputs_a, outputs_b, json_out, judge.config.seed)
     else:
-        pair = PairInput(_one(prompt, prompt_file, "prompt") or "", _one(a, a_file, "a") or "",
-                         _one(b, b_file, "b") or "", extra)
+        pair = PairInput(
+            _one(prompt, prompt_file, "prompt") or "",
+            _one(a, a_file, "a") or "",
+            _one(b, b_file, "b") or "",
+            extra,
+        )
         results = judge.compare_batch([pair])
         _report_one(results[0], json_out)
     if any(not r.ok for r in results):
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)
 
 
-def _write(path: Path, pairs: list[PairInput], lines: list[int],
-           results: list[PairwiseResult]) -> None:
+def _write(
+    path: Path, pairs: list[PairInput], lines: list[int], results: list[PairwiseResult]
+) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for pair, line, result in zip(pairs, lines, results, strict=True):
             row = {"line": line, "prompt": pair.prompt, "result": to_jsonable(result)}
@@ -142,26 +166,43 @@ def _report_one(result: PairwiseResult, json_out: bool) -> None:
         stdout.print(f"position-consistent: {'yes' if result.consistent else 'no'}")
 
 
-def _report_batch(results: list[PairwiseResult], pairs: list[PairInput], path_a: Path,
-                  path_b: Path, json_out: bool, seed: int) -> None:
+def _report_batch(
+    results: list[PairwiseResult],
+    pairs: list[PairInput],
+    path_a: Path,
+    path_b: Path,
+    json_out: bool,
+    seed: int,
+) -> None:
     summary = win_rate(results, seed=seed)
     lengths = [(len(p.response_a), len(p.response_b)) for p in pairs]
     controlled = length_controlled_win_rate(results, lengths, seed=seed)
     if json_out:
-        print_json({"a": str(path_a), "b": str(path_b), **summary.as_dict(),
-                    "length_controlled": controlled.as_dict()})
+        print_json(
+            {
+                "a": str(path_a),
+                "b": str(path_b),
+                **summary.as_dict(),
+                "length_controlled": controlled.as_dict(),
+            }
+        )
         return
     table = Table(title=f"A = {path_a.name}   vs   B = {path_b.name}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     interval = f"[{fmt(summary.ci_low)}, {fmt(summary.ci_high)}]"
-    rows = [("judged pairs", str(summary.n)), ("failed judgments", str(summary.failures)),
-            ("win rate of A (ties ½)", fmt(summary.win_rate)), ("95% bootstrap CI", interval),
-            ("length-controlled win rate", fmt(controlled.lc_win_rate)),
-            ("95% bootstrap CI (LC)", _interval(controlled.lc_ci)),
-            ("length coefficient β", fmt(controlled.length_coef)),
-            ("tie rate", fmt(summary.tie_rate)), ("mean P(A≻B)", fmt(summary.mean_prob_a)),
-            ("position consistency", fmt(summary.consistency))]
+    rows = [
+        ("judged pairs", str(summary.n)),
+        ("failed judgments", str(summary.failures)),
+        ("win rate of A (ties ½)", fmt(summary.win_rate)),
+        ("95% bootstrap CI", interval),
+        ("length-controlled win rate", fmt(controlled.lc_win_rate)),
+        ("95% bootstrap CI (LC)", _interval(controlled.lc_ci)),
+        ("length coefficient β", fmt(controlled.length_coef)),
+        ("tie rate", fmt(summary.tie_rate)),
+        ("mean P(A≻B)", fmt(summary.mean_prob_a)),
+        ("position consistency", fmt(summary.consistency)),
+    ]
     for name, value in rows:
         table.add_row(name, value)
     stdout.print(table)
@@ -173,16 +214,22 @@ def _readings(consistency: float | None, beta: float | None) -> list[str]:
     """Plain sentences saying what the consistency and β figures mean for the verdicts."""
     said = []
     if consistency is not None:
-        said.append(f"Position consistency {consistency:.2f}: the share of pairs whose winner "
-                    "stays the same when A and B swap places. "
-                    + ("Low: this judge mostly picks by position, so its verdicts say little "
-                       "about which response is better; use a stronger judge."
-                       if consistency < 0.5 else
-                       "The rest flip with the order shown; both orders are averaged."))
+        said.append(
+            f"Position consistency {consistency:.2f}: the share of pairs whose winner "
+            "stays the same when A and B swap places. "
+            + (
+                "Low: this judge mostly picks by position, so its verdicts say little "
+                "about which response is better; use a stronger judge."
+                if consistency < 0.5
+                else "The rest flip with the order shown; both orders are averaged."
+            )
+        )
     if beta is not None:
-        said.append(f"β = {beta:.2f} is the judge's pull towards the longer response (log-odds "
-                    "per unit of tanh(character-length difference / its spread); 0 = none, "
-                    "> 0 = prefers longer). The length-controlled rate removes it.")
+        said.append(
+            f"β = {beta:.2f} is the judge's pull towards the longer response (log-odds "
+            "per unit of tanh(character-length difference / its spread); 0 = none, "
+            "> 0 = prefers longer). The length-controlled rate removes it."
+        )
     return said
 
 

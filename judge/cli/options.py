@@ -20,49 +20,84 @@ from judge.templates import JudgeTemplate
 from judge.verdicts import Method as VerdictMethod
 from judge.verdicts import SwapMode
 
-Model = Annotated[str | None, typer.Option(
-    "--model", "-m",
-    help="backend/model, e.g. transformers/<dir or id>; default: embedded SmolLM2")]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="backend/model, e.g. transformers/<dir or id>; default: embedded SmolLM2",
+    ),
+]
 Rubric = Annotated[str, typer.Option("--rubric", "-r", help="shipped rubric (see `judge rubrics`)")]
-RubricFile = Annotated[Path | None, typer.Option(
-    "--rubric-file", help="your own rubric template file (overrides --rubric)")]
-Template = Annotated[str | None, typer.Option(
-    "--template", "-t", help="shipped task template, e.g. pairwise_tie")]
-TemplateFile = Annotated[Path | None, typer.Option(
-    "--template-file", help="your own task template file (overrides --template)")]
-Method = Annotated[VerdictMethod, typer.Option(
-    help="logprob (verdict-token probabilities) or generate")]
+RubricFile = Annotated[
+    Path | None,
+    typer.Option("--rubric-file", help="your own rubric template file (overrides --rubric)"),
+]
+Template = Annotated[
+    str | None, typer.Option("--template", "-t", help="shipped task template, e.g. pairwise_tie")
+]
+TemplateFile = Annotated[
+    Path | None,
+    typer.Option("--template-file", help="your own task template file (overrides --template)"),
+]
+Method = Annotated[
+    VerdictMethod, typer.Option(help="logprob (verdict-token probabilities) or generate")
+]
 Swap = Annotated[SwapMode, typer.Option(help="position debiasing: both, random or none")]
 Seed = Annotated[int, typer.Option(help="seed for --swap random and bootstrap intervals")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="neither read nor write the cache")]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
 BatchSize = Annotated[int | None, typer.Option(help="requests per backend batch")]
-ApiBase = Annotated[str | None, typer.Option(
-    help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")]
-BackendOption = Annotated[list[str] | None, typer.Option(
-    "--backend-option", "-o",
-    help="KEY=VALUE passed to the backend (repeatable), e.g. -o concurrency=32")]
-OnOverflow = Annotated[OverflowPolicy, typer.Option(
-    help="when a prompt exceeds the context: fail (typed failure) or truncate (recorded)")]
+ApiBase = Annotated[
+    str | None,
+    typer.Option(help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"),
+]
+BackendOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--backend-option",
+        "-o",
+        help="KEY=VALUE passed to the backend (repeatable), e.g. -o concurrency=32",
+    ),
+]
+OnOverflow = Annotated[
+    OverflowPolicy,
+    typer.Option(
+        help="when a prompt exceeds the context: fail (typed failure) or truncate (recorded)"
+    ),
+]
 MaxNewTokens = Annotated[int, typer.Option(min=1, help="generation budget for --method generate")]
-Calibration = Annotated[Path | None, typer.Option(
-    help="a calibrator from `judge bench --fit-calibration`: verdicts carry its P(A≻B)",
-    exists=True, dir_okay=False)]
-Temperature = Annotated[float, typer.Option(
-    min=0.0, help="sampling temperature for --method generate (0 = greedy)")]
+Calibration = Annotated[
+    Path | None,
+    typer.Option(
+        help="a calibrator from `judge bench --fit-calibration`: verdicts carry its P(A≻B)",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+Temperature = Annotated[
+    float, typer.Option(min=0.0, help="sampling temperature for --method generate (0 = greedy)")
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULT = JudgeConfig()  # the defaults of `Judge`, so the two cannot differ
 
 # The options that choose and configure the judge, shared by every judging command.
 _JUDGE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
-    ("model", Model, None), ("rubric", Rubric, "helpfulness"), ("rubric_file", RubricFile, None),
-    ("template", Template, None), ("template_file", TemplateFile, None),
-    ("method", Method, _DEFAULT.method), ("swap", Swap, _DEFAULT.swap),
-    ("seed", Seed, _DEFAULT.seed), ("temperature", Temperature, _DEFAULT.temperature),
+    ("model", Model, None),
+    ("rubric", Rubric, "helpfulness"),
+    ("rubric_file", RubricFile, None),
+    ("template", Template, None),
+    ("template_file", TemplateFile, None),
+    ("method", Method, _DEFAULT.method),
+    ("swap", Swap, _DEFAULT.swap),
+    ("seed", Seed, _DEFAULT.seed),
+    ("temperature", Temperature, _DEFAULT.temperature),
     ("max_new_tokens", MaxNewTokens, _DEFAULT.max_new_tokens),
-    ("no_cache", NoCache, False), ("batch_size", BatchSize, _DEFAULT.batch_size),
-    ("on_overflow", OnOverflow, _DEFAULT.on_overflow), ("calibration", Calibration, None),
+    ("no_cache", NoCache, False),
+    ("batch_size", BatchSize, _DEFAULT.batch_size),
+    ("on_overflow", OnOverflow, _DEFAULT.on_overflow),
+    ("calibration", Calibration, None),
     ("api_base", ApiBase, None),
     ("backend_option", BackendOption, None),
 )
@@ -77,11 +112,18 @@ def with_judge(*, omit: tuple[str, ...] = ()) -> Callable[[F], F]:
     """
 
     def decorate(command: F) -> F:
-        own = [p for p in inspect.signature(command, eval_str=True).parameters.values()
-               if p.name != "judge"]
-        shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
-                                    default=default)
-                  for name, kind, default in _JUDGE_OPTIONS if name not in omit]
+        own = [
+            p
+            for p in inspect.signature(command, eval_str=True).parameters.values()
+            if p.name != "judge"
+        ]
+        shared = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default
+            )
+            for name, kind, default in _JUDGE_OPTIONS
+            if name not in omit
+        ]
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:
@@ -98,8 +140,9 @@ def with_judge(*, omit: tuple[str, ...] = ()) -> Callable[[F], F]:
 
 def _judge_from(options: dict[str, Any]) -> Judge:
     backend = backend_options(options.pop("api_base"), options.pop("backend_option"))
-    files = {k: options.pop(k) for k in ("model", "rubric", "rubric_file", "template",
-                                         "template_file")}
+    files = {
+        k: options.pop(k) for k in ("model", "rubric", "rubric_file", "template", "template_file")
+    }
     options["cache"] = not options.pop("no_cache")
     return build_judge(**files, backend_options=backend, **options)
 
@@ -121,15 +164,26 @@ def backend_options(api_base: str | None, pairs: list[str] | None) -> dict[str, 
     return options
 
 
-def build_judge(model: str | None, rubric: str, rubric_file: Path | None,
-                template: str | None, template_file: Path | None, **settings: Any) -> Judge:
+def build_judge(
+    model: str | None,
+    rubric: str,
+    rubric_file: Path | None,
+    template: str | None,
+    template_file: Path | None,
+    **settings: Any,
+) -> Judge:
     """A `Judge` from CLI options; file options win over names."""
     chosen_rubric: str | JudgeTemplate = (
-        JudgeTemplate.from_file(rubric_file) if rubric_file else rubric)
+        JudgeTemplate.from_file(rubric_file) if rubric_file else rubric
+    )
     chosen_template: str | JudgeTemplate | None = (
-        JudgeTemplate.from_file(template_file) if template_file else template)
-    if model and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS) and (
-            importlib.util.find_spec("litellm") is not None):  # else the backend names the fix
+        JudgeTemplate.from_file(template_file) if template_file else template
+    )
+    if (
+        model
+        and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS)
+        and (importlib.util.find_spec("litellm") is not None)
+    ):  # else the backend names the fix
         quiet_litellm()
     return Judge(model, rubric=chosen_rubric, template=chosen_template, **settings)
 

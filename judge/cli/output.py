@@ -61,8 +61,9 @@ class RateColumn(ProgressColumn):
 
 
 @contextmanager
-def progress_bar(label: str, unit: str = "calls",
-                 every: float = LOG_EVERY_SECONDS) -> Iterator[Progress_]:
+def progress_bar(
+    label: str, unit: str = "calls", every: float = LOG_EVERY_SECONDS
+) -> Iterator[Progress_]:
     """Progress on stderr; yields a ``progress(done, total)`` callback.
 
     A live bar with rate and time left on a terminal; elsewhere (a log, CI) one line
@@ -73,8 +74,14 @@ def progress_bar(label: str, unit: str = "calls",
         yield log.update
         log.finish()
         return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
-               RateColumn(unit), TimeRemainingColumn())
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        RateColumn(unit),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=stderr, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
@@ -108,5 +115,7 @@ class _ProgressLog:
         assert self.last is not None
         done, total = self.last
         self.said, self._said_done, self.spoke = now, done, True
-        stderr.print(f"{self.label}: {done:g}/{total:g} {self.unit} "
-                     f"({now - self.started:.0f} s)", soft_wrap=True)
+        stderr.print(
+            f"{self.label}: {done:g}/{total:g} {self.unit} ({now - self.started:.0f} s)",
+            soft_wrap=True,
+        )

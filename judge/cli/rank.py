@@ -28,36 +28,54 @@ from judge.rank.arithmetic import VerifiableItem, arithmetic_items, pick_report
 EXIT_FAILED_JUDGMENTS = 1
 ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
 
-Input = Annotated[Path | None, typer.Argument(
-    help="JSONL rows with prompt and candidates", exists=True, dir_okay=False)]
-Arithmetic = Annotated[int | None, typer.Option(
-    help="instead of a file, generate this many verifiable arithmetic questions")]
+Input = Annotated[
+    Path | None,
+    typer.Argument(help="JSONL rows with prompt and candidates", exists=True, dir_okay=False),
+]
+Arithmetic = Annotated[
+    int | None,
+    typer.Option(help="instead of a file, generate this many verifiable arithmetic questions"),
+]
 Candidates = Annotated[int, typer.Option(min=2, help="candidates per --arithmetic question")]
-ByMethod = Annotated[str, typer.Option(
-    "--by", help="tournament (every pair compared) or pointwise (one score each)")]
-Protocol = Annotated[str, typer.Option(
-    help="plain, reason-then-read, self-consistency or commit-first")]
+ByMethod = Annotated[
+    str, typer.Option("--by", help="tournament (every pair compared) or pointwise (one score each)")
+]
+Protocol = Annotated[
+    str, typer.Option(help="plain, reason-then-read, self-consistency or commit-first")
+]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]
 Output = Annotated[Path | None, typer.Option("--output", help="write picks as JSONL")]
 
 
 @opt.with_judge()
-def rank_command(input_file: Input = None, arithmetic: Arithmetic = None,
-                 candidates: Candidates = 4, by: ByMethod = "tournament",
-                 protocol: Protocol = "plain", samples: Samples = 3,
-                 output: Output = None, json_out: opt.Json = False, *, judge: Judge) -> None:
+def rank_command(
+    input_file: Input = None,
+    arithmetic: Arithmetic = None,
+    candidates: Candidates = 4,
+    by: ByMethod = "tournament",
+    protocol: Protocol = "plain",
+    samples: Samples = 3,
+    output: Output = None,
+    json_out: opt.Json = False,
+    *,
+    judge: Judge,
+) -> None:
     """Pick the best of N candidate responses per prompt (best-of-N reranking)."""
     if (input_file is None) == (arithmetic is None):
         raise UserError("give an input JSONL file or --arithmetic N (not both)")
-    verifiable = (arithmetic_items(arithmetic, candidates=candidates, seed=judge.config.seed)
-                  if arithmetic else _read(input_file))
+    verifiable = (
+        arithmetic_items(arithmetic, candidates=candidates, seed=judge.config.seed)
+        if arithmetic
+        else _read(input_file)
+    )
     items = [v.item if isinstance(v, VerifiableItem) else v for v in verifiable]
     ranked = rank(_protocol(judge, protocol, samples), items, method=_method(by))
     if output:
         _write(output, items, ranked)
     known = [v.correct for v in verifiable if isinstance(v, VerifiableItem)]
-    report = pick_report(known, ranked, seed=judge.config.seed) \
-        if len(known) == len(items) else None
+    report = (
+        pick_report(known, ranked, seed=judge.config.seed) if len(known) == len(items) else None
+    )
     _report(ranked, report, json_out)
     if any(r.failures for r in ranked):
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)
@@ -78,8 +96,10 @@ def _protocol(judge: Judge, name: str, samples: int) -> JudgeLike:
         return ReasonThenRead(judge, samples=samples)
     if name == "commit-first":
         return CommitFirst(judge)
-    raise UserError(f"--protocol must be plain, reason-then-read, self-consistency or "
-                    f"commit-first, got {name!r}")
+    raise UserError(
+        f"--protocol must be plain, reason-then-read, self-consistency or "
+        f"commit-first, got {name!r}"
+    )
 
 
 def _read(path: Path | None) -> list[RankItem | VerifiableItem]:
@@ -94,20 +114,27 @@ def _read(path: Path | None) -> list[RankItem | VerifiableItem]:
         correct = record.get("correct")
         if correct is None:
             rows.append(item)
-        elif isinstance(correct, list) and len(correct) == len(texts) and \
-                all(isinstance(c, bool) for c in correct):
+        elif (
+            isinstance(correct, list)
+            and len(correct) == len(texts)
+            and all(isinstance(c, bool) for c in correct)
+        ):
             rows.append(VerifiableItem(item, tuple(correct)))
         else:
-            raise InputError("'correct' must be one boolean per candidate", path=str(path),
-                             line=line)
+            raise InputError(
+                "'correct' must be one boolean per candidate", path=str(path), line=line
+            )
     return rows
 
 
 def _write(path: Path, items: list[RankItem], ranked: list[Ranked]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for item, result in zip(items, ranked, strict=True):
-            row: dict[str, Any] = {"prompt": item.prompt, "candidates": list(item.candidates),
-                                   **result.as_dict()}
+            row: dict[str, Any] = {
+                "prompt": item.prompt,
+                "candidates": list(item.candidates),
+                **result.as_dict(),
+            }
             row["best"] = None if result.picked is None else item.candidates[result.picked]
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
@@ -116,8 +143,14 @@ def _report(ranked: list[Ranked], report: Any, json_out: bool) -> None:
     failures = sum(r.failures for r in ranked)
     judgments = sum(r.judgments for r in ranked)
     if json_out:
-        print_json({"prompts": len(ranked), "judgments": judgments, "failed_judgments": failures,
-                    "accuracy": report.as_dict() if report else None})
+        print_json(
+            {
+                "prompts": len(ranked),
+                "judgments": judgments,
+                "failed_judgments": failures,
+                "accuracy": report.as_dict() if report else None,
+            }
+        )
         return
     stdout.print(f"{len(ranked)} prompts, {judgments} judgments, {failures} failed")
     if report is None:
@@ -125,8 +158,10 @@ def _report(ranked: list[Ranked], report: Any, json_out: bool) -> None:
     table = Table(title="accuracy of the chosen answer (95% bootstrap CI)")
     for column in ("pick", "accuracy", "CI"):
         table.add_column(column)
-    for name, value, ci in (("judge", report.picked, report.picked_ci),
-                            ("random", report.random, report.random_ci),
-                            ("oracle", report.oracle, report.oracle_ci)):
+    for name, value, ci in (
+        ("judge", report.picked, report.picked_ci),
+        ("random", report.random, report.random_ci),
+        ("oracle", report.oracle, report.oracle_ci),
+    ):
         table.add_row(name, fmt(value), f"[{fmt(ci[0])}, {fmt(ci[1])}]")
     stdout.print(table)

@@ -32,8 +32,15 @@ def describe(kind: Kind, name: str) -> Row:
     """What a shipped template asks for and what verdict it gives."""
     spec = JudgeTemplate.shipped(kind, name).spec
     needs = list(spec.requires) + [v for v in spec.variables if v not in ENGINE_VARIABLES]
-    return Row(kind.rstrip("s"), name, spec.description, spec.verdict, list(spec.labels),
-               list(spec.scale) if spec.scale else None, needs)
+    return Row(
+        kind.rstrip("s"),
+        name,
+        spec.description,
+        spec.verdict,
+        list(spec.labels),
+        list(spec.scale) if spec.scale else None,
+        needs,
+    )
 
 
 def rubrics(json_out: opt.Json = False) -> None:

@@ -21,45 +21,85 @@ TOKEN_ENV = "JUDGE_SERVE_TOKEN"
 @opt.with_judge()
 def serve(
     judge: Judge,
-    host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps it local")
-                    ] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="address to bind; 127.0.0.1 keeps it local")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 5000,
-    mode: Annotated[str, typer.Option(
-        help="pointwise (expected score), reference (logit P(y ≻ label)) or groupwise "
-             "(Bradley–Terry within each prompt's group)")] = "pointwise",
-    token: Annotated[str | None, typer.Option(
-        help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV} if set)")] = None,
-    capacity: Annotated[int, typer.Option(
-        help="requests (groups, with --group-size) that may wait for the engine; more get "
-             "HTTP 503 with Retry-After")] = 256,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="pointwise (expected score), reference (logit P(y ≻ label)) or groupwise "
+            "(Bradley–Terry within each prompt's group)"
+        ),
+    ] = "pointwise",
+    token: Annotated[
+        str | None,
+        typer.Option(help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV} if set)"),
+    ] = None,
+    capacity: Annotated[
+        int,
+        typer.Option(
+            help="requests (groups, with --group-size) that may wait for the engine; more get "
+            "HTTP 503 with Retry-After"
+        ),
+    ] = 256,
     max_batch: Annotated[int, typer.Option(help="judge requests per engine batch")] = 64,
-    normalize_score: Annotated[bool, typer.Option(
-        help="pointwise: map the expected score to [0, 1]")] = False,
-    normalize: Annotated[str | None, typer.Option(
-        help="standardize rewards per 'batch' (request) or per prompt 'group'")] = None,
-    length_penalty: Annotated[float, typer.Option(
-        help="α of the length penalty relative to the label (reference) length")] = 0.0,
-    residualize_length: Annotated[str | None, typer.Option(
-        help="remove the length-explained part per 'batch' or 'group'")] = None,
-    group_size: Annotated[int | None, typer.Option(
-        help="hold one-sample requests until N share a prompt, judge them as one group "
-             "(OpenRLHF: its --rollout.n_samples_per_prompt)")] = None,
-    group_timeout: Annotated[float, typer.Option(
-        help="seconds a group waits for its last samples; then it is judged with those "
-             "that came (extra_logs.judge_group_size says how many)")] = 30.0,
-    on_failure: Annotated[str, typer.Option(
-        help="a failed verdict: mask (its group's mean reward: zero advantage; flagged in "
-             "extra_logs.judge_failed, counted in /health), none (null: OpenRLHF crashes "
-             "on it) or raise (HTTP 502)")] = "mask",
-    batch_wait: Annotated[float, typer.Option(
-        help="seconds the engine worker waits after the first waiting group, gathering the "
-             "groups that complete with it into one engine batch")] = 0.02,
-    schedule: Annotated[str, typer.Option(
-        help="groupwise: the pairs of a group to judge: all, ring (G pairs) or regular:K "
-             "(about K·G/2 pairs)")] = "all",
-    engine: Annotated[list[str] | None, typer.Option(
-        help="fan judge requests out to this OpenAI-compatible endpoint (repeatable) "
-             "through litellm's Router; needs --model <provider>/<name>")] = None,
+    normalize_score: Annotated[
+        bool, typer.Option(help="pointwise: map the expected score to [0, 1]")
+    ] = False,
+    normalize: Annotated[
+        str | None,
+        typer.Option(help="standardize rewards per 'batch' (request) or per prompt 'group'"),
+    ] = None,
+    length_penalty: Annotated[
+        float, typer.Option(help="α of the length penalty relative to the label (reference) length")
+    ] = 0.0,
+    residualize_length: Annotated[
+        str | None, typer.Option(help="remove the length-explained part per 'batch' or 'group'")
+    ] = None,
+    group_size: Annotated[
+        int | None,
+        typer.Option(
+            help="hold one-sample requests until N share a prompt, judge them as one group "
+            "(OpenRLHF: its --rollout.n_samples_per_prompt)"
+        ),
+    ] = None,
+    group_timeout: Annotated[
+        float,
+        typer.Option(
+            help="seconds a group waits for its last samples; then it is judged with those "
+            "that came (extra_logs.judge_group_size says how many)"
+        ),
+    ] = 30.0,
+    on_failure: Annotated[
+        str,
+        typer.Option(
+            help="a failed verdict: mask (its group's mean reward: zero advantage; flagged in "
+            "extra_logs.judge_failed, counted in /health), none (null: OpenRLHF crashes "
+            "on it) or raise (HTTP 502)"
+        ),
+    ] = "mask",
+    batch_wait: Annotated[
+        float,
+        typer.Option(
+            help="seconds the engine worker waits after the first waiting group, gathering the "
+            "groups that complete with it into one engine batch"
+        ),
+    ] = 0.02,
+    schedule: Annotated[
+        str,
+        typer.Option(
+            help="groupwise: the pairs of a group to judge: all, ring (G pairs) or regular:K "
+            "(about K·G/2 pairs)"
+        ),
+    ] = "all",
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="fan judge requests out to this OpenAI-compatible endpoint (repeatable) "
+            "through litellm's Router; needs --model <provider>/<name>"
+        ),
+    ] = None,
 ) -> None:
     """Serve the judge as a reward model: POST /get_reward, GET /health.
 
@@ -73,28 +113,46 @@ def serve(
         from judge.reward.model import JudgeReward
         from judge.reward.server import create_app
     except ImportError as exc:
-        raise MissingDependencyError(exc.name or "fastapi", install_command("serve"),
-                                     "judge serve") from exc
+        raise MissingDependencyError(
+            exc.name or "fastapi", install_command("serve"), "judge serve"
+        ) from exc
     if mode not in ("pointwise", "reference", "groupwise"):
         raise UserError(f"--mode must be pointwise, reference or groupwise, got {mode!r}")
-    shaping = Shaping(length_penalty=length_penalty, normalize=cast(Scope | None, normalize),
-                      residualize_length=cast(Scope | None, residualize_length))
+    shaping = Shaping(
+        length_penalty=length_penalty,
+        normalize=cast(Scope | None, normalize),
+        residualize_length=cast(Scope | None, residualize_length),
+    )
     if on_failure not in ("mask", "none", "raise"):
         raise UserError(f"--on-failure must be mask, none or raise, got {on_failure!r}")
     if engine:
         _route(judge, engine)
-    reward = JudgeReward(judge, mode=cast(Mode, mode), normalize_score=normalize_score,
-                         shaping=shaping, on_failure=cast(OnFailure, on_failure),
-                         schedule=schedule)
+    reward = JudgeReward(
+        judge,
+        mode=cast(Mode, mode),
+        normalize_score=normalize_score,
+        shaping=shaping,
+        on_failure=cast(OnFailure, on_failure),
+        schedule=schedule,
+    )
     token = token or os.environ.get(TOKEN_ENV) or None
-    app = create_app(reward, token=token, capacity=capacity, max_batch=max_batch,
-                     group_size=group_size, group_timeout=group_timeout,
-                     batch_wait=batch_wait)
+    app = create_app(
+        reward,
+        token=token,
+        capacity=capacity,
+        max_batch=max_batch,
+        group_size=group_size,
+        group_timeout=group_timeout,
+        batch_wait=batch_wait,
+    )
     where = f"http://{host}:{port}"
     grouping = f", groups of {group_size}" if group_size else ""
-    stderr.print(f"judge reward server ({mode}{grouping}, failures: {on_failure}, "
-                 f"{judge.backend.name}) on {where}/get_reward"
-                 + (" — bearer token required" if token else ""), highlight=False)
+    stderr.print(
+        f"judge reward server ({mode}{grouping}, failures: {on_failure}, "
+        f"{judge.backend.name}) on {where}/get_reward"
+        + (" — bearer token required" if token else ""),
+        highlight=False,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

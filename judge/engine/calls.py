@@ -72,8 +72,9 @@ def payload_of(result: LabelScores | Generation) -> dict[str, Any]:
     return {"text": result.text, "finish_reason": result.finish_reason}
 
 
-def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False,
-         usage: Usage | None = None) -> Reading | CallFailure:
+def read(
+    call: Call, payload: Mapping[str, Any], *, cached: bool = False, usage: Usage | None = None
+) -> Reading | CallFailure:
     """Turn a backend payload into a reading, or a typed failure.
 
     Args:
@@ -85,22 +86,28 @@ def read(call: Call, payload: Mapping[str, Any], *, cached: bool = False,
     if call.method == "logprob":
         probs = renormalize(payload["logprobs"])
         if probs is None:
-            return CallFailure(FailureReason.NO_LABEL_MASS,
-                               f"the model gave no probability to any of {list(call.labels)}",
-                               usage=usage)
+            return CallFailure(
+                FailureReason.NO_LABEL_MASS,
+                f"the model gave no probability to any of {list(call.labels)}",
+                usage=usage,
+            )
         return Reading(probs, cached=cached, usage=usage)
     return _read_generation(call, payload["text"], payload["finish_reason"], cached, usage)
 
 
-def _read_generation(call: Call, text: str, finish: str, cached: bool,
-                     usage: Usage | None) -> Reading | CallFailure:
+def _read_generation(
+    call: Call, text: str, finish: str, cached: bool, usage: Usage | None
+) -> Reading | CallFailure:
     assert call.schema is not None
     fields = call.schema.model_fields
     field = next((f for f in ("winner", "score") if f in fields), "answer")
     reply = strip_thinking(text)  # a thinking model's reasoning is not parsed (it is counted)
-    truncated = CallFailure(FailureReason.TRUNCATED_OUTPUT,
-                            "generation hit max_new_tokens before the verdict closed",
-                            raw_output=text, usage=usage)
+    truncated = CallFailure(
+        FailureReason.TRUNCATED_OUTPUT,
+        "generation hit max_new_tokens before the verdict closed",
+        raw_output=text,
+        usage=usage,
+    )
     if reply.unclosed:
         return truncated
     try:
@@ -108,18 +115,26 @@ def _read_generation(call: Call, text: str, finish: str, cached: bool,
     except ValidationError as exc:
         if finish == "length":
             return truncated
-        off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error"
-                       for e in exc.errors())
+        off_menu = any(e["loc"] == (field,) and e["type"] == "literal_error" for e in exc.errors())
         reason = FailureReason.OFF_MENU_LABEL if off_menu else FailureReason.PARSE_FAILURE
         message = f"output does not match the verdict schema: {describe_validation(exc)}"
         return CallFailure(reason, message, raw_output=text, usage=usage)
     if field == "answer":  # a free-text answer (`judge.protocols.commit`), no verdict
-        return Reading({}, rationale=str(getattr(parsed, "answer")), raw_output=text,  # noqa: B009
-                       cached=cached, usage=usage)
+        return Reading(
+            {},
+            rationale=str(getattr(parsed, "answer")),  # noqa: B009
+            raw_output=text,
+            cached=cached,
+            usage=usage,
+        )
     choice = str(getattr(parsed, field))
-    return Reading({label: float(label == choice) for label in call.labels},
-                   rationale=getattr(parsed, "rationale", None), raw_output=text, cached=cached,
-                   usage=usage)
+    return Reading(
+        {label: float(label == choice) for label in call.labels},
+        rationale=getattr(parsed, "rationale", None),
+        raw_output=text,
+        cached=cached,
+        usage=usage,
+    )
 
 
 def failure_from_error(error: BackendError) -> CallFailure:

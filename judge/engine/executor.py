@@ -33,8 +33,9 @@ class Chunk:
 Steps = Generator[Chunk, list[Result], dict[str, Outcome]]
 
 
-def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
-            progress: Progress | None = None) -> Steps:
+def execute(
+    calls: Sequence[Call], cache: JudgmentCache, chunk_size: int, progress: Progress | None = None
+) -> Steps:
     """Yield chunks of calls not in the cache; return every call's outcome by key."""
     unique = {call.key: call for call in calls}
     outcomes: dict[str, Outcome] = {}
@@ -62,8 +63,14 @@ def execute(calls: Sequence[Call], cache: JudgmentCache, chunk_size: int,
     return outcomes
 
 
-def _within(progress: Progress | None, base: int, total: int, chunk: list[Call],
-            cache: JudgmentCache, early: dict[str, Outcome]) -> Finished:
+def _within(
+    progress: Progress | None,
+    base: int,
+    total: int,
+    chunk: list[Call],
+    cache: JudgmentCache,
+    early: dict[str, Outcome],
+) -> Finished:
     """A backend's ``finished(count, results)`` inside one chunk.
 
     Counts go to ``progress`` as running totals; results are settled (cached) at once

@@ -55,13 +55,17 @@ def fit(
     if used <= budget:
         return dict(judged), ()
     if policy == "fail":
-        return (f"the prompt is {used} tokens but only {budget} fit in the model's context "
-                f"after room for the verdict "
-                f"(pass on_overflow='truncate' to shorten the judged texts)")
+        return (
+            f"the prompt is {used} tokens but only {budget} fit in the model's context "
+            f"after room for the verdict "
+            f"(pass on_overflow='truncate' to shorten the judged texts)"
+        )
     overhead = measure({k: "" for k in judged})  # template and rubric alone
     if overhead >= budget:
-        return (f"the template and rubric alone take {overhead} tokens; the model allows "
-                f"{budget}, so no truncation of the judged texts can fit")
+        return (
+            f"the template and rubric alone take {overhead} tokens; the model allows "
+            f"{budget}, so no truncation of the judged texts can fit"
+        )
     lengths = {k: len(v) for k, v in judged.items()}
     total = sum(lengths.values())
     chars_per_token = total / max(used - overhead, 1)
@@ -71,13 +75,18 @@ def fit(
         fitted = {k: shorten(v, caps[k]) for k, v in judged.items()}
         used = measure(fitted)
         if used <= budget:
-            cuts = tuple(Truncation(field=k, original_chars=lengths[k], kept_chars=caps[k])
-                         for k in judged if caps[k] < lengths[k])
+            cuts = tuple(
+                Truncation(field=k, original_chars=lengths[k], kept_chars=caps[k])
+                for k in judged
+                if caps[k] < lengths[k]
+            )
             return fitted, cuts
         if target <= 0:
             break
         # Shrink by what was still over, plus the markers the cut fields gained.
         markers = sum(len(_MARKER) + 8 for k in judged if caps[k] < lengths[k])
         target -= (used - budget) * chars_per_token + markers
-    return (f"the prompt is still {used} tokens after truncating the judged texts; "
-            f"the model allows {budget}")
+    return (
+        f"the prompt is still {used} tokens after truncating the judged texts; "
+        f"the model allows {budget}"
+    )

@@ -91,8 +91,9 @@ class Setup:
         """Chat messages with every judged text delimited and neutralized."""
         names = list(judged)
         variables: dict[str, Any] = {"rubric": self.rubric_text, "method": self.method}
-        variables |= {k: delimit(k, v, names, self.backend.special_tokens)
-                      for k, v in judged.items()}
+        variables |= {
+            k: delimit(k, v, names, self.backend.special_tokens) for k, v in judged.items()
+        }
         return tuple(self.template.render_messages(variables))
 
     def fit(self, judged: Mapping[str, str]) -> tuple[dict[str, str], tuple[Truncation, ...]] | str:
@@ -110,28 +111,43 @@ class Setup:
 
     def call(self, messages: tuple[Message, ...]) -> Call:
         """The backend call (and its cache key) for rendered messages."""
-        request: dict[str, Any] = {"messages": messages, "template": self.template.digest,
-                                   "method": self.method, "labels": self.labels}
+        request: dict[str, Any] = {
+            "messages": messages,
+            "template": self.template.digest,
+            "method": self.method,
+            "labels": self.labels,
+        }
         if self.schema is None:
-            return Call(cache_key(self.fingerprint, request), self.method,
-                        LabelRequest(messages, self.labels), self.labels)
+            return Call(
+                cache_key(self.fingerprint, request),
+                self.method,
+                LabelRequest(messages, self.labels),
+                self.labels,
+            )
         schema = self.schema_json
-        request |= {"schema": schema, "max_new_tokens": self.max_new_tokens,
-                    "temperature": self.temperature}
+        request |= {
+            "schema": schema,
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+        }
         # A sampled verdict depends on the seed: it reaches the backend and the cache
         # key, so several seeds give several samples. Greedy keys stay as they were.
         seed = self.seed if self.temperature > 0 else None
         if seed is not None:
             request["seed"] = seed
-        generate = GenerateRequest(messages, schema, self.max_new_tokens, self.temperature,
-                                   seed)
-        return Call(cache_key(self.fingerprint, request), self.method, generate, self.labels,
-                    self.schema)
+        generate = GenerateRequest(messages, schema, self.max_new_tokens, self.temperature, seed)
+        return Call(
+            cache_key(self.fingerprint, request), self.method, generate, self.labels, self.schema
+        )
 
     def common(self) -> dict[str, Any]:
         """Fields every verdict of this run shares."""
-        return {"method": self.method, "model": self.backend.name,
-                "template": self.template.name, "rubric": self.rubric.name}
+        return {
+            "method": self.method,
+            "model": self.backend.name,
+            "template": self.template.name,
+            "rubric": self.rubric.name,
+        }
 
 
 @dataclass(frozen=True)
@@ -158,11 +174,13 @@ def plan_pair(setup: Setup, item: PairInput) -> PairPlan:
     orders = orders_to_show(setup.swap, setup.seed, item.digest())
     fitted = setup.fit(item.judged("AB"))
     if isinstance(fitted, str):
-        return PairPlan(orders, (), failure=_overflow("pairwise", fitted,
-                                                      setup.render(item.judged("AB"))))
+        return PairPlan(
+            orders, (), failure=_overflow("pairwise", fitted, setup.render(item.judged("AB")))
+        )
     texts, cuts = fitted
-    shortened = PairInput(texts["prompt"], texts["response_a"], texts["response_b"],
-                          {k: texts[k] for k in item.extra})
+    shortened = PairInput(
+        texts["prompt"], texts["response_a"], texts["response_b"], {k: texts[k] for k in item.extra}
+    )
     calls = tuple(setup.call(setup.render(shortened.judged(o))) for o in orders)
     return PairPlan(orders, calls, cuts)
 
@@ -177,19 +195,28 @@ def plan_point(setup: Setup, item: PointInput) -> PointPlan:
 
 
 def _overflow(kind: Any, message: str, messages: tuple[Message, ...]) -> JudgmentFailure:
-    return JudgmentFailure(kind=kind, reason=FailureReason.CONTEXT_OVERFLOW, message=message,
-                           messages=messages)
+    return JudgmentFailure(
+        kind=kind, reason=FailureReason.CONTEXT_OVERFLOW, message=message, messages=messages
+    )
 
 
-def _failure(kind: Any, call: Call, failure: CallFailure, message: str,
-             orders: tuple[OrderResult, ...] = ()) -> JudgmentFailure:
-    return JudgmentFailure(kind=kind, reason=failure.reason, message=message,
-                           retryable=failure.retryable, raw_output=failure.raw_output,
-                           messages=call.messages, orders=orders)
+def _failure(
+    kind: Any, call: Call, failure: CallFailure, message: str, orders: tuple[OrderResult, ...] = ()
+) -> JudgmentFailure:
+    return JudgmentFailure(
+        kind=kind,
+        reason=failure.reason,
+        message=message,
+        retryable=failure.retryable,
+        raw_output=failure.raw_output,
+        messages=call.messages,
+        orders=orders,
+    )
 
 
-def finish_pair(setup: Setup, plan: PairPlan,
-                outcomes: Mapping[str, Reading | CallFailure]) -> PairwiseResult:
+def finish_pair(
+    setup: Setup, plan: PairPlan, outcomes: Mapping[str, Reading | CallFailure]
+) -> PairwiseResult:
     """Combine the orders' readings into a pairwise verdict (docs/architecture.md: combine)."""
     if plan.failure is not None:
         return plan.failure
@@ -201,25 +228,39 @@ def finish_pair(setup: Setup, plan: PairPlan,
             failed.append((order, call, outcome))
             continue
         probs = unswap(outcome.probs, order)
-        done.append(OrderResult(shown=order, label_probs=outcome.probs, prob_a=prob_a(probs),
-                                winner=winner_of(probs), rationale=outcome.rationale,
-                                raw_output=outcome.raw_output, cached=outcome.cached,
-                                usage=outcome.usage))
+        done.append(
+            OrderResult(
+                shown=order,
+                label_probs=outcome.probs,
+                prob_a=prob_a(probs),
+                winner=winner_of(probs),
+                rationale=outcome.rationale,
+                raw_output=outcome.raw_output,
+                cached=outcome.cached,
+                usage=outcome.usage,
+            )
+        )
     if failed:
         order, call, failure = failed[0]
-        return _failure("pairwise", call, failure,
-                        f"order {order} failed: {failure.message}", tuple(done))
+        return _failure(
+            "pairwise", call, failure, f"order {order} failed: {failure.message}", tuple(done)
+        )
     combined = combine([unswap(o.label_probs, o.shown) for o in done])
     return PairwiseVerdict(
-        winner=winner_of(combined), prob_a=min(max(prob_a(combined), 0.0), 1.0),
+        winner=winner_of(combined),
+        prob_a=min(max(prob_a(combined), 0.0), 1.0),
         prob_tie=combined.get("tie") if "tie" in setup.labels else None,
-        consistent=consistency([o.winner for o in done]), orders=tuple(done),
-        swap=setup.swap, truncations=plan.truncations, **setup.common(),
+        consistent=consistency([o.winner for o in done]),
+        orders=tuple(done),
+        swap=setup.swap,
+        truncations=plan.truncations,
+        **setup.common(),
     )
 
 
-def finish_point(setup: Setup, plan: PointPlan,
-                 outcomes: Mapping[str, Reading | CallFailure]) -> PointwiseResult:
+def finish_point(
+    setup: Setup, plan: PointPlan, outcomes: Mapping[str, Reading | CallFailure]
+) -> PointwiseResult:
     """Turn a reading over the score labels into a pointwise verdict."""
     if plan.failure is not None:
         return plan.failure
@@ -232,9 +273,14 @@ def finish_point(setup: Setup, plan: PointPlan,
     spec = setup.template.spec
     assert spec.scale is not None
     return PointwiseVerdict(
-        score=score, expected_score=sum(s * p for s, p in distribution.items()),
-        distribution=distribution, scale=spec.scale, rationale=outcome.rationale,
-        raw_output=outcome.raw_output, cached=outcome.cached, usage=outcome.usage,
+        score=score,
+        expected_score=sum(s * p for s, p in distribution.items()),
+        distribution=distribution,
+        scale=spec.scale,
+        rationale=outcome.rationale,
+        raw_output=outcome.raw_output,
+        cached=outcome.cached,
+        usage=outcome.usage,
         truncations=plan.truncations,
         **setup.common(),
     )
@@ -258,6 +304,8 @@ class TaskKind(Generic[InputT, PlanT, ResultT]):
 
 
 PAIRWISE: TaskKind[PairInput, PairPlan, PairwiseResult] = TaskKind(
-    "pairwise", as_pair, plan_pair, finish_pair)
+    "pairwise", as_pair, plan_pair, finish_pair
+)
 POINTWISE: TaskKind[PointInput, PointPlan, PointwiseResult] = TaskKind(
-    "pointwise", as_point, plan_point, finish_point)
+    "pointwise", as_point, plan_point, finish_point
+)

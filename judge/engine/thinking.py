@@ -32,7 +32,7 @@ class Stripped:
 
 def strip_thinking(text: str) -> Stripped:
     """Remove ``<think>…</think>`` blocks (and an unclosed trailing one) from ``text``."""
-    thinking = [m.group(0)[len(_OPEN):-len("</think>")] for m in _BLOCK.finditer(text)]
+    thinking = [m.group(0)[len(_OPEN) : -len("</think>")] for m in _BLOCK.finditer(text)]
     rest = _BLOCK.sub("", text)
     unclosed = _OPEN in rest
     if unclosed:

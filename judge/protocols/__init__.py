@@ -14,5 +14,11 @@ from judge.protocols.commit import CommitFirst
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
 from judge.protocols.reason import ReasonThenRead
 
-__all__ = ["CommitFirst", "JudgeLike", "Panel", "PanelPairwiseVerdict", "PanelPointwiseVerdict",
-           "ReasonThenRead"]
+__all__ = [
+    "CommitFirst",
+    "JudgeLike",
+    "Panel",
+    "PanelPairwiseVerdict",
+    "PanelPointwiseVerdict",
+    "ReasonThenRead",
+]

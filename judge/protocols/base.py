@@ -53,8 +53,9 @@ class BatchProtocol:
         """Score many responses; results in input order."""
         raise NotImplementedError
 
-    def compare(self, prompt: str, response_a: str, response_b: str,
-                **extra: str) -> PairwiseResult:
+    def compare(
+        self, prompt: str, response_a: str, response_b: str, **extra: str
+    ) -> PairwiseResult:
         """Judge which of two responses to ``prompt`` is better."""
         return self.compare_batch([PairInput(prompt, response_a, response_b, extra)])[0]
 

@@ -30,15 +30,20 @@ from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult
 
 ANSWER_MAX_CHARS = 600
 ANSWER_SYSTEM = "You are a helpful assistant. Answer the user's request correctly and briefly."
-REFERENCE_TEMPLATES: dict[TaskName, str] = {"pairwise": "pairwise_reference",
-                                            "pointwise": "pointwise_reference"}
+REFERENCE_TEMPLATES: dict[TaskName, str] = {
+    "pairwise": "pairwise_reference",
+    "pointwise": "pointwise_reference",
+}
 
 
 @cache
 def answer_schema() -> type[BaseModel]:
     """The schema of the judge's own answer: one bounded ``answer`` string."""
-    return create_model("OwnAnswer", __config__=ConfigDict(extra="forbid"),
-                        answer=(str, Field(max_length=ANSWER_MAX_CHARS)))
+    return create_model(
+        "OwnAnswer",
+        __config__=ConfigDict(extra="forbid"),
+        answer=(str, Field(max_length=ANSWER_MAX_CHARS)),
+    )
 
 
 class CommitFirst(BatchProtocol):
@@ -59,9 +64,12 @@ class CommitFirst(BatchProtocol):
         self.judge = judge
         self.max_new_tokens = max_new_tokens
         settings = {k: getattr(judge.config, k) for k in type(judge.config).model_fields}
-        self._referees = {task: Judge(judge.backend, rubric=judge.rubric, template=name,
-                                      cache=judge.cache, **settings)
-                          for task, name in REFERENCE_TEMPLATES.items()}
+        self._referees = {
+            task: Judge(
+                judge.backend, rubric=judge.rubric, template=name, cache=judge.cache, **settings
+            )
+            for task, name in REFERENCE_TEMPLATES.items()
+        }
         self.answers: dict[str, str] = {}
 
     def template(self, task: TaskName) -> JudgeTemplate:
@@ -70,18 +78,25 @@ class CommitFirst(BatchProtocol):
 
     def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
         """Judge many pairs against the judge's own answer to each prompt."""
-        return self._run("pairwise", [as_pair(item) for item in items],
-                         lambda p, ref: PairInput(p.prompt, p.response_a, p.response_b,
-                                                  {**p.extra, "reference": ref}))
+        return self._run(
+            "pairwise",
+            [as_pair(item) for item in items],
+            lambda p, ref: PairInput(
+                p.prompt, p.response_a, p.response_b, {**p.extra, "reference": ref}
+            ),
+        )
 
     def score_batch(self, items: PointItems) -> list[PointwiseResult]:
         """Score many responses against the judge's own answer to each prompt."""
-        return self._run("pointwise", [as_point(item) for item in items],
-                         lambda p, ref: PointInput(p.prompt, p.response,
-                                                   {**p.extra, "reference": ref}))
+        return self._run(
+            "pointwise",
+            [as_point(item) for item in items],
+            lambda p, ref: PointInput(p.prompt, p.response, {**p.extra, "reference": ref}),
+        )
 
-    def _run(self, task: TaskName, inputs: Sequence[Any],
-             with_reference: Callable[[Any, str], Any]) -> list[Any]:
+    def _run(
+        self, task: TaskName, inputs: Sequence[Any], with_reference: Callable[[Any, str], Any]
+    ) -> list[Any]:
         answers = self._answer([x.prompt for x in inputs if "reference" not in x.extra])
 
         def prepared(x: Any) -> Any:
@@ -94,36 +109,53 @@ class CommitFirst(BatchProtocol):
         referee = self._referees[task]
         run = referee.compare_batch if task == "pairwise" else referee.score_batch
         judged = iter(run([x for x in ready if x is not None]))
-        return [self._named(next(judged)) if x is not None else _failed(task, answers[i.prompt])
-                for x, i in zip(ready, inputs, strict=True)]
+        return [
+            self._named(next(judged)) if x is not None else _failed(task, answers[i.prompt])
+            for x, i in zip(ready, inputs, strict=True)
+        ]
 
     def _answer(self, prompts: Sequence[str]) -> dict[str, Any]:
         """The judge's answer to each distinct prompt, or the failure that stopped it."""
         if not prompts:
             return {}
         if not self.judge.backend.capabilities.structured:
-            raise UserError(f"commit-first needs a backend that generates; "
-                            f"{self.judge.backend.name!r} cannot")
+            raise UserError(
+                f"commit-first needs a backend that generates; {self.judge.backend.name!r} cannot"
+            )
         calls = {prompt: self._call(prompt) for prompt in dict.fromkeys(prompts)}
         outcomes = run_calls(self.judge, list(calls.values()))
         answers: dict[str, Any] = {}
         for prompt, call in calls.items():
             outcome = outcomes[call.key]
-            answers[prompt] = (outcome.rationale or "" if isinstance(outcome, Reading)
-                               else (call, outcome))
+            answers[prompt] = (
+                outcome.rationale or "" if isinstance(outcome, Reading) else (call, outcome)
+            )
             if isinstance(outcome, Reading):
                 self.answers[prompt] = answers[prompt]
         return answers
 
     def _call(self, prompt: str) -> Call:
-        messages: tuple[Message, ...] = ({"role": "system", "content": ANSWER_SYSTEM},
-                                         {"role": "user", "content": prompt})
+        messages: tuple[Message, ...] = (
+            {"role": "system", "content": ANSWER_SYSTEM},
+            {"role": "user", "content": prompt},
+        )
         schema = json_schema(answer_schema())
-        key = cache_key(self.judge.backend.fingerprint(),
-                        {"protocol": self.name, "messages": messages, "schema": schema,
-                         "max_new_tokens": self.max_new_tokens})
-        return Call(key, "generate", GenerateRequest(messages, schema, self.max_new_tokens),
-                    (), answer_schema())
+        key = cache_key(
+            self.judge.backend.fingerprint(),
+            {
+                "protocol": self.name,
+                "messages": messages,
+                "schema": schema,
+                "max_new_tokens": self.max_new_tokens,
+            },
+        )
+        return Call(
+            key,
+            "generate",
+            GenerateRequest(messages, schema, self.max_new_tokens),
+            (),
+            answer_schema(),
+        )
 
     def _named(self, result: Any) -> Any:
         if isinstance(result, JudgmentFailure):
@@ -133,6 +165,11 @@ class CommitFirst(BatchProtocol):
 
 def _failed(kind: Any, failed: tuple[Call, CallFailure]) -> JudgmentFailure:
     call, failure = failed
-    return JudgmentFailure(kind=kind, reason=failure.reason, retryable=failure.retryable,
-                           message=f"the judge's own answer failed: {failure.message}",
-                           raw_output=failure.raw_output, messages=call.messages)
+    return JudgmentFailure(
+        kind=kind,
+        reason=failure.reason,
+        retryable=failure.retryable,
+        message=f"the judge's own answer failed: {failure.message}",
+        raw_output=failure.raw_output,
+        messages=call.messages,
+    )

@@ -90,8 +90,11 @@ class Panel(BatchProtocol):
 def _first_failure(results: Sequence[Any]) -> JudgmentFailure | None:
     for k, result in enumerate(results):
         if isinstance(result, JudgmentFailure):
-            return result.model_copy(update={
-                "message": f"panel member {k + 1} of {len(results)} failed: {result.message}"})
+            return result.model_copy(
+                update={
+                    "message": f"panel member {k + 1} of {len(results)} failed: {result.message}"
+                }
+            )
     return None
 
 
@@ -110,13 +113,19 @@ def _pairwise(results: list[PairwiseResult]) -> PairwiseResult:
     winner = "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
     consistent = [v.consistent for v in members]
     return PanelPairwiseVerdict(
-        method=members[0].method, model=_joined(members, "model"),
-        template=_joined(members, "template"), rubric=_joined(members, "rubric"),
-        winner=winner, prob_a=mean,
+        method=members[0].method,
+        model=_joined(members, "model"),
+        template=_joined(members, "template"),
+        rubric=_joined(members, "rubric"),
+        winner=winner,
+        prob_a=mean,
         prob_tie=None if None in ties else statistics.fmean(t or 0.0 for t in ties),
         consistent=None if None in consistent else all(consistent),
-        orders=tuple(o for v in members for o in v.orders), swap=members[0].swap,
-        members=members, disagreement=statistics.pstdev(probs))
+        orders=tuple(o for v in members for o in v.orders),
+        swap=members[0].swap,
+        members=members,
+        disagreement=statistics.pstdev(probs),
+    )
 
 
 def _pointwise(results: list[PointwiseResult]) -> PointwiseResult:
@@ -126,15 +135,23 @@ def _pointwise(results: list[PointwiseResult]) -> PointwiseResult:
     members = tuple(r for r in results if isinstance(r, PointwiseVerdict))
     scale = members[0].scale
     if any(v.scale != scale for v in members):
-        raise UserError(f"panel members score on different scales: "
-                        f"{sorted({v.scale for v in members})}")
-    distribution = {s: statistics.fmean(v.distribution.get(s, 0.0) for v in members)
-                    for s in members[0].distribution}
+        raise UserError(
+            f"panel members score on different scales: {sorted({v.scale for v in members})}"
+        )
+    distribution = {
+        s: statistics.fmean(v.distribution.get(s, 0.0) for v in members)
+        for s in members[0].distribution
+    }
     spread = (scale[1] - scale[0]) or 1
     return PanelPointwiseVerdict(
-        method=members[0].method, model=_joined(members, "model"),
-        template=_joined(members, "template"), rubric=_joined(members, "rubric"),
+        method=members[0].method,
+        model=_joined(members, "model"),
+        template=_joined(members, "template"),
+        rubric=_joined(members, "rubric"),
         score=max(distribution, key=lambda s: (distribution[s], -s)),
         expected_score=statistics.fmean(v.expected_score for v in members),
-        distribution=distribution, scale=scale, members=members,
-        disagreement=statistics.pstdev(v.expected_score / spread for v in members))
+        distribution=distribution,
+        scale=scale,
+        members=members,
+        disagreement=statistics.pstdev(v.expected_score / spread for v in members),
+    )

@@ -46,8 +46,10 @@ _PlanT = TypeVar("_PlanT", PairPlan, PointPlan)
 def verdict_turn(rationale: str, labels: tuple[str, ...]) -> tuple[Message, Message]:
     """The judge's rationale as its own turn, then the request for the bare label."""
     shown = " or ".join(labels) if len(labels) <= 3 else f"one of {', '.join(labels)}"
-    return ({"role": "assistant", "content": strip_thinking(rationale).visible},
-            {"role": "user", "content": VERDICT_TURN.format(labels=shown)})
+    return (
+        {"role": "assistant", "content": strip_thinking(rationale).visible},
+        {"role": "user", "content": VERDICT_TURN.format(labels=shown)},
+    )
 
 
 class ReasonThenRead(BatchProtocol):
@@ -66,21 +68,31 @@ class ReasonThenRead(BatchProtocol):
             all be the same).
     """
 
-    def __init__(self, judge: Judge, *, samples: int = 1, temperature: float | None = None,
-                 max_new_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        judge: Judge,
+        *,
+        samples: int = 1,
+        temperature: float | None = None,
+        max_new_tokens: int | None = None,
+    ) -> None:
         if samples < 1:
             raise UserError(f"samples must be at least 1, got {samples}")
         heat = temperature if temperature is not None else (0.7 if samples > 1 else 0.0)
         if samples > 1 and heat == 0:
-            raise UserError("several samples at temperature 0 are all the same rationale: "
-                            "set temperature > 0")
+            raise UserError(
+                "several samples at temperature 0 are all the same rationale: set temperature > 0"
+            )
         budget = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}
         self.judge = judge
         self.samples = samples
         self.name = "reason-then-read" if samples == 1 else f"self-consistency-{samples}"
-        self._writers = [judge.with_settings(method="generate", temperature=heat,
-                                             seed=judge.config.seed + k, **budget)
-                         for k in range(samples)]
+        self._writers = [
+            judge.with_settings(
+                method="generate", temperature=heat, seed=judge.config.seed + k, **budget
+            )
+            for k in range(samples)
+        ]
 
     def template(self, task: TaskName) -> JudgeTemplate:
         """The task template used for ``task``."""
@@ -97,33 +109,55 @@ class ReasonThenRead(BatchProtocol):
     def _run(self, kind: TaskKind[Any, _PlanT, Any], items: Any) -> list[Any]:
         inputs = [kind.convert(item) for item in items]
         planned = [writer._plan(kind, inputs) for writer in self._writers]
-        written = run_calls(self.judge, [c for _, plans in planned for p in plans
-                                         for c in p.calls])
+        written = run_calls(self.judge, [c for _, plans in planned for p in plans for c in p.calls])
         reader = replace(planned[0][0], method="logprob")
-        read_plans = [[self._read_plan(reader, plan, written) for plan in plans]
-                      for _, plans in planned]
+        read_plans = [
+            [self._read_plan(reader, plan, written) for plan in plans] for _, plans in planned
+        ]
         outcomes = dict(written)
-        outcomes.update(run_calls(self.judge, [c for plans in read_plans for p in plans
-                                               for c in p.calls if c.method == "logprob"]))
+        outcomes.update(
+            run_calls(
+                self.judge,
+                [
+                    c
+                    for plans in read_plans
+                    for p in plans
+                    for c in p.calls
+                    if c.method == "logprob"
+                ],
+            )
+        )
         outcomes = _with_rationales(read_plans, planned, outcomes)
-        return [self._finish(kind, reader, [plans[i] for plans in read_plans], outcomes)
-                for i in range(len(inputs))]
+        return [
+            self._finish(kind, reader, [plans[i] for plans in read_plans], outcomes)
+            for i in range(len(inputs))
+        ]
 
     @staticmethod
     def _read_plan(reader: Setup, plan: _PlanT, written: Mapping[str, Outcome]) -> _PlanT:
         """The read calls of one plan; a failed rationale keeps its call (and failure)."""
-        calls = tuple(call if not isinstance(out := written[call.key], Reading)
-                      else reader.call(call.messages + verdict_turn(out.rationale or "",
-                                                                    reader.labels))
-                      for call in plan.calls)
+        calls = tuple(
+            call
+            if not isinstance(out := written[call.key], Reading)
+            else reader.call(call.messages + verdict_turn(out.rationale or "", reader.labels))
+            for call in plan.calls
+        )
         return replace(plan, calls=calls)
 
-    def _finish(self, kind: TaskKind[Any, Any, Any], reader: Setup, plans: list[Any],
-                outcomes: Mapping[str, Outcome]) -> Any:
+    def _finish(
+        self,
+        kind: TaskKind[Any, Any, Any],
+        reader: Setup,
+        plans: list[Any],
+        outcomes: Mapping[str, Outcome],
+    ) -> Any:
         if kind is PAIRWISE:
-            merged = PairPlan(tuple(o for p in plans for o in p.orders),
-                              tuple(c for p in plans for c in p.calls),
-                              plans[0].truncations, plans[0].failure)
+            merged = PairPlan(
+                tuple(o for p in plans for o in p.orders),
+                tuple(c for p in plans for c in p.calls),
+                plans[0].truncations,
+                plans[0].failure,
+            )
             return self._named(finish_pair(reader, merged, outcomes))
         scores = [finish_point(reader, plan, outcomes) for plan in plans]
         return self._named(_average_scores(scores))
@@ -134,8 +168,11 @@ class ReasonThenRead(BatchProtocol):
         return result.model_copy(update={"template": f"{result.template}+{self.name}"})
 
 
-def _with_rationales(read_plans: list[list[Any]], planned: list[tuple[Setup, list[Any]]],
-                     outcomes: dict[str, Outcome]) -> dict[str, Outcome]:
+def _with_rationales(
+    read_plans: list[list[Any]],
+    planned: list[tuple[Setup, list[Any]]],
+    outcomes: dict[str, Outcome],
+) -> dict[str, Outcome]:
     """Attach each rationale (and its cost) to the reading of the verdict that followed it."""
     for plans, (_, written) in zip(read_plans, planned, strict=True):
         for plan, first in zip(plans, written, strict=True):
@@ -146,12 +183,18 @@ def _with_rationales(read_plans: list[list[Any]], planned: list[tuple[Setup, lis
 
 def _attach(outcomes: dict[str, Outcome], read_call: Call, rationale: Outcome) -> None:
     reading = outcomes[read_call.key]
-    if read_call.method != "logprob" or not isinstance(reading, Reading) or \
-            isinstance(rationale, CallFailure):
+    if (
+        read_call.method != "logprob"
+        or not isinstance(reading, Reading)
+        or isinstance(rationale, CallFailure)
+    ):
         return
-    outcomes[read_call.key] = replace(reading, rationale=rationale.rationale,
-                                      raw_output=rationale.raw_output,
-                                      cached=reading.cached and rationale.cached)
+    outcomes[read_call.key] = replace(
+        reading,
+        rationale=rationale.rationale,
+        raw_output=rationale.raw_output,
+        cached=reading.cached and rationale.cached,
+    )
 
 
 def _average_scores(scores: list[PointwiseResult]) -> PointwiseResult:
@@ -160,9 +203,15 @@ def _average_scores(scores: list[PointwiseResult]) -> PointwiseResult:
     if failed or len(scores) == 1:
         return failed[0] if failed else scores[0]
     verdicts = [s for s in scores if isinstance(s, PointwiseVerdict)]
-    distribution = {k: sum(v.distribution[k] for v in verdicts) / len(verdicts)
-                    for k in verdicts[0].distribution}
+    distribution = {
+        k: sum(v.distribution[k] for v in verdicts) / len(verdicts)
+        for k in verdicts[0].distribution
+    }
     best = max(distribution, key=lambda s: (distribution[s], -s))
-    return verdicts[0].model_copy(update={
-        "score": best, "distribution": distribution,
-        "expected_score": sum(s * p for s, p in distribution.items())})
+    return verdicts[0].model_copy(
+        update={
+            "score": best,
+            "distribution": distribution,
+            "expected_score": sum(s * p for s, p in distribution.items()),
+        }
+    )

@@ -54,12 +54,18 @@ class Ranked:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form for JSON output."""
-        return {"picked": self.picked, "scores": list(self.scores), "judgments": self.judgments,
-                "failures": self.failures, "failure_reasons": list(self.failure_reasons)}
+        return {
+            "picked": self.picked,
+            "scores": list(self.scores),
+            "judgments": self.judgments,
+            "failures": self.failures,
+            "failure_reasons": list(self.failure_reasons),
+        }
 
 
-def rank(judge: JudgeLike, items: Sequence[RankItem], *,
-         method: RankMethod = "tournament") -> list[Ranked]:
+def rank(
+    judge: JudgeLike, items: Sequence[RankItem], *, method: RankMethod = "tournament"
+) -> list[Ranked]:
     """Pick the best candidate of each item, judging every item in one batch.
 
     Args:
@@ -72,8 +78,9 @@ def rank(judge: JudgeLike, items: Sequence[RankItem], *,
     """
     for k, item in enumerate(items):
         if len(item.candidates) < 2:
-            raise UserError(f"item {k} has {len(item.candidates)} candidate(s); best-of-N "
-                            "needs at least two")
+            raise UserError(
+                f"item {k} has {len(item.candidates)} candidate(s); best-of-N needs at least two"
+            )
     if method == "tournament":
         return _tournament(judge, items)
     if method == "pointwise":
@@ -83,8 +90,11 @@ def rank(judge: JudgeLike, items: Sequence[RankItem], *,
 
 def _tournament(judge: JudgeLike, items: Sequence[RankItem]) -> list[Ranked]:
     pairs = [[(i, j) for i, j in combinations(range(len(it.candidates)), 2)] for it in items]
-    requests = [PairInput(it.prompt, it.candidates[i], it.candidates[j], dict(it.extra))
-                for it, ij in zip(items, pairs, strict=True) for i, j in ij]
+    requests = [
+        PairInput(it.prompt, it.candidates[i], it.candidates[j], dict(it.extra))
+        for it, ij in zip(items, pairs, strict=True)
+        for i, j in ij
+    ]
     results = iter(judge.compare_batch(requests))
     ranked = []
     for item, ij in zip(items, pairs, strict=True):
@@ -92,8 +102,10 @@ def _tournament(judge: JudgeLike, items: Sequence[RankItem]) -> list[Ranked]:
         won = [(i, j, v.prob_a) for i, j, v in verdicts if isinstance(v, PairwiseVerdict)]
         seen = {k for i, j, _ in won for k in (i, j)}
         strengths = fit_bradley_terry(len(item.candidates), won) if won else None
-        scores = tuple(float(strengths[k]) if strengths is not None and k in seen else None
-                       for k in range(len(item.candidates)))
+        scores = tuple(
+            float(strengths[k]) if strengths is not None and k in seen else None
+            for k in range(len(item.candidates))
+        )
         ranked.append(_ranked(scores, [v for _, _, v in verdicts]))
     return ranked
 
@@ -104,8 +116,9 @@ def _pointwise(judge: JudgeLike, items: Sequence[RankItem]) -> list[Ranked]:
     ranked = []
     for item in items:
         verdicts = [next(results) for _ in item.candidates]
-        scores = tuple(v.expected_score if isinstance(v, PointwiseVerdict) else None
-                       for v in verdicts)
+        scores = tuple(
+            v.expected_score if isinstance(v, PointwiseVerdict) else None for v in verdicts
+        )
         ranked.append(_ranked(scores, verdicts))
     return ranked
 

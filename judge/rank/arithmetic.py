@@ -31,8 +31,9 @@ class VerifiableItem:
     correct: tuple[bool, ...]
 
 
-def arithmetic_items(n: int, *, candidates: int = 4, none_correct: float = 0.2,
-                     seed: int = 0) -> list[VerifiableItem]:
+def arithmetic_items(
+    n: int, *, candidates: int = 4, none_correct: float = 0.2, seed: int = 0
+) -> list[VerifiableItem]:
     """``n`` questions ``What is a op b?`` with ``candidates`` answers each.
 
     Each question has one correct answer among near misses (off by one, by ten, or a
@@ -43,8 +44,9 @@ def arithmetic_items(n: int, *, candidates: int = 4, none_correct: float = 0.2,
         UserError: fewer than two candidates, or ``n`` < 1.
     """
     if candidates < 2 or n < 1:
-        raise UserError(f"need n >= 1 and at least 2 candidates, got n={n}, "
-                        f"candidates={candidates}")
+        raise UserError(
+            f"need n >= 1 and at least 2 candidates, got n={n}, candidates={candidates}"
+        )
     rng = np.random.default_rng(seed)
     return [_question(rng, candidates, rng.random() < none_correct) for _ in range(n)]
 
@@ -61,9 +63,13 @@ def _question(rng: np.random.Generator, k: int, none: bool) -> VerifiableItem:
     answers = wrong + ([] if none else [right])
     order = rng.permutation(len(answers))
     shown = [answers[i] for i in order]
-    return VerifiableItem(RankItem(f"What is {a} {symbol} {b}? Answer with the number.",
-                                   tuple(f"{a} {symbol} {b} = {x}" for x in shown)),
-                          tuple(x == right for x in shown))
+    return VerifiableItem(
+        RankItem(
+            f"What is {a} {symbol} {b}? Answer with the number.",
+            tuple(f"{a} {symbol} {b} = {x}" for x in shown),
+        ),
+        tuple(x == right for x in shown),
+    )
 
 
 @dataclass(frozen=True)
@@ -90,11 +96,13 @@ class PickReport:
         return dict(self.__dict__)
 
 
-def pick_report(correct: Sequence[Sequence[bool]], ranked: Sequence[Ranked], *,
-                seed: int = 0) -> PickReport:
+def pick_report(
+    correct: Sequence[Sequence[bool]], ranked: Sequence[Ranked], *, seed: int = 0
+) -> PickReport:
     """Score picks against what is known to be correct."""
-    picked = [float(r.picked is not None and c[r.picked]) for c, r in
-              zip(correct, ranked, strict=True)]
+    picked = [
+        float(r.picked is not None and c[r.picked]) for c, r in zip(correct, ranked, strict=True)
+    ]
     chance = [sum(c) / len(c) for c in correct]
     oracle = [float(any(c)) for c in correct]
 
@@ -102,5 +110,4 @@ def pick_report(correct: Sequence[Sequence[bool]], ranked: Sequence[Ranked], *,
         return float(np.mean(values)), bootstrap_interval(values, seed=seed)
 
     (p, p_ci), (r, r_ci), (o, o_ci) = summary(picked), summary(chance), summary(oracle)
-    return PickReport(len(ranked), sum(r.picked is None for r in ranked), p, p_ci, r, r_ci,
-                      o, o_ci)
+    return PickReport(len(ranked), sum(r.picked is None for r in ranked), p, p_ci, r, r_ci, o, o_ci)

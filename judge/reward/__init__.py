@@ -10,5 +10,12 @@ from judge.reward.items import RewardFailure
 from judge.reward.model import AsyncJudgeReward, JudgeReward, RewardBatch, RewardError
 from judge.reward.shaping import Shaping
 
-__all__ = ["AsyncJudgeReward", "JudgeReward", "RewardBatch", "RewardError", "RewardFailure",
-           "Shaping", "fit_bradley_terry"]
+__all__ = [
+    "AsyncJudgeReward",
+    "JudgeReward",
+    "RewardBatch",
+    "RewardError",
+    "RewardFailure",
+    "Shaping",
+    "fit_bradley_terry",
+]

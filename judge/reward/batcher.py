@@ -26,8 +26,10 @@ class QueueFullError(JudgeError):
     def __init__(self, capacity: int, retry_after: int) -> None:
         self.capacity = capacity
         self.retry_after = retry_after
-        super().__init__(f"the reward server is at capacity ({capacity} requests queued); "
-                         f"retry in {retry_after} s")
+        super().__init__(
+            f"the reward server is at capacity ({capacity} requests queued); "
+            f"retry in {retry_after} s"
+        )
 
 
 @dataclass
@@ -47,8 +49,9 @@ class MicroBatcher:
             jobs arriving together (groups completing at once) share one engine call.
     """
 
-    def __init__(self, reward: JudgeReward, *, capacity: int = 256, max_batch: int = 64,
-                 wait: float = 0.0) -> None:
+    def __init__(
+        self, reward: JudgeReward, *, capacity: int = 256, max_batch: int = 64, wait: float = 0.0
+    ) -> None:
         self.reward = reward
         self.capacity = capacity
         self.max_batch = max_batch
@@ -125,5 +128,5 @@ class MicroBatcher:
         for job in jobs:
             n = len(job.plan.requests)
             if not job.done.done():
-                job.done.set_result(self.reward.finish(job.plan, results[offset:offset + n]))
+                job.done.set_result(self.reward.finish(job.plan, results[offset : offset + n]))
             offset += n

@@ -44,9 +44,14 @@ def _check(n: int, comparisons: Sequence[tuple[int, int, float]], ridge: float) 
             raise UserError(f"comparison ({i}, {j}) has probability {p}, outside [0, 1]")
 
 
-def fit_bradley_terry(n: int, comparisons: Sequence[tuple[int, int, float]], *,
-                      ridge: float = DEFAULT_RIDGE, tol: float = 1e-10,
-                      max_iter: int = 100) -> NDArray[np.float64]:
+def fit_bradley_terry(
+    n: int,
+    comparisons: Sequence[tuple[int, int, float]],
+    *,
+    ridge: float = DEFAULT_RIDGE,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> NDArray[np.float64]:
     """Fit centred Bradley–Terry strengths to soft pairwise outcomes.
 
     Args:
@@ -73,15 +78,17 @@ def fit_bradley_terry(n: int, comparisons: Sequence[tuple[int, int, float]], *,
 
     def objective(x: NDArray[np.float64]) -> float:
         d = x[rows] - x[cols]  # log σ(d) = −log(1 + e^−d), computed stably
-        return float(-(p * np.logaddexp(0.0, -d) + (1 - p) * np.logaddexp(0.0, d)).sum()
-                     - 0.5 * ridge * (x @ x))
+        return float(
+            -(p * np.logaddexp(0.0, -d) + (1 - p) * np.logaddexp(0.0, d)).sum()
+            - 0.5 * ridge * (x @ x)
+        )
 
     for _ in range(max_iter):
         q = _sigmoid(s[rows] - s[cols])
-        residual = p - q                       # dL/d(s_i − s_j) per comparison
+        residual = p - q  # dL/d(s_i − s_j) per comparison
         grad = np.bincount(rows, residual, n) - np.bincount(cols, residual, n) - ridge * s
         w = q * (1.0 - q)
-        hess = np.zeros((n, n))                # −Hessian: weighted graph Laplacian + λI
+        hess = np.zeros((n, n))  # −Hessian: weighted graph Laplacian + λI
         np.add.at(hess, (rows, rows), w)
         np.add.at(hess, (cols, cols), w)
         np.add.at(hess, (rows, cols), -w)
@@ -121,8 +128,9 @@ class Consistency:
         return self.cycles / self.triads if self.triads else None
 
 
-def consistency(n: int, comparisons: Sequence[tuple[int, int, float]],
-                strengths: NDArray[np.float64]) -> Consistency:
+def consistency(
+    n: int, comparisons: Sequence[tuple[int, int, float]], strengths: NDArray[np.float64]
+) -> Consistency:
     """3-cycles and the fit's residual of one group's comparisons.
 
     Args:
@@ -131,8 +139,9 @@ def consistency(n: int, comparisons: Sequence[tuple[int, int, float]],
         strengths: the strengths fitted to them.
     """
     mean = _pair_means(comparisons)
-    beats = {(i, j) for (i, j), p in mean.items() if p > 0.5} | \
-        {(j, i) for (i, j), p in mean.items() if p < 0.5}
+    beats = {(i, j) for (i, j), p in mean.items() if p > 0.5} | {
+        (j, i) for (i, j), p in mean.items() if p < 0.5
+    }
     triads = cycles = 0
     for a, b, c in itertools.combinations(range(n), 3):
         edges = [(a, b), (b, c), (a, c)]

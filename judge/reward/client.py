@@ -26,8 +26,9 @@ class RewardReply:
     failures: list[dict[str, Any]]
 
 
-def _body(queries: Sequence[str], prompts: Sequence[str],
-          labels: Sequence[str | None] | None) -> dict[str, Any]:
+def _body(
+    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[str | None] | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"query": list(queries), "prompts": list(prompts)}
     if labels is not None:
         body["labels"] = list(labels)
@@ -61,8 +62,12 @@ class RewardClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
 
-    def rewards(self, queries: Sequence[str], prompts: Sequence[str],
-                labels: Sequence[str | None] | None = None) -> RewardReply:
+    def rewards(
+        self,
+        queries: Sequence[str],
+        prompts: Sequence[str],
+        labels: Sequence[str | None] | None = None,
+    ) -> RewardReply:
         """POST /get_reward.
 
         Raises:
@@ -91,15 +96,26 @@ class RewardClient:
 class AsyncRewardClient:
     """Asynchronous client; one instance can carry many concurrent requests."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 600.0,
-                 max_connections: int = 100):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 600.0,
+        max_connections: int = 100,
+    ):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         limits = httpx.Limits(max_connections=max_connections)
-        self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout,
-                                       limits=limits)
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=timeout, limits=limits
+        )
 
-    async def rewards(self, queries: Sequence[str], prompts: Sequence[str],
-                      labels: Sequence[str | None] | None = None) -> RewardReply:
+    async def rewards(
+        self,
+        queries: Sequence[str],
+        prompts: Sequence[str],
+        labels: Sequence[str | None] | None = None,
+    ) -> RewardReply:
         """POST /get_reward (see `RewardClient.rewards`)."""
         response = await self._http.post("/get_reward", json=_body(queries, prompts, labels))
         return _reply(response)

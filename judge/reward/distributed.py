@@ -66,24 +66,29 @@ def all_gather(value: Any, world: World) -> list[Any]:
     return out
 
 
-def compute_across(reward: JudgeReward, prompts: Sequence[Any], completions: Sequence[Any],
-                   references: Sequence[Any] | None, world: World) -> RewardBatch:
+def compute_across(
+    reward: JudgeReward,
+    prompts: Sequence[Any],
+    completions: Sequence[Any],
+    references: Sequence[Any] | None,
+    world: World,
+) -> RewardBatch:
     """`JudgeReward.compute` over the batch of all processes; this process's slice.
 
     Raises:
         UserError: the gathered batch is malformed (raised on every process).
         JudgeError: judging failed on some process (raised on every process).
     """
-    parts = all_gather((list(prompts), list(completions),
-                        None if references is None else list(references)), world)
+    parts = all_gather(
+        (list(prompts), list(completions), None if references is None else list(references)), world
+    )
     if len({p[2] is None for p in parts}) > 1:
         raise UserError("some processes passed references and some did not")
     joined = [list(itertools.chain.from_iterable(p[k] for p in parts)) for k in (0, 1)]
-    refs = None if parts[0][2] is None else list(itertools.chain.from_iterable(
-        p[2] for p in parts))
+    refs = None if parts[0][2] is None else list(itertools.chain.from_iterable(p[2] for p in parts))
     plan = reward.plan(joined[0], joined[1], refs)
     try:
-        mine: Any = list(reward.judge_requests(plan.requests[world.rank::world.size]))
+        mine: Any = list(reward.judge_requests(plan.requests[world.rank :: world.size]))
     except Exception as exc:  # sent to every process, raised below on all of them
         mine = exc
     gathered = all_gather(mine, world)
@@ -92,16 +97,21 @@ def compute_across(reward: JudgeReward, prompts: Sequence[Any], completions: Seq
             raise outcome
     results: list[Any] = [None] * len(plan.requests)
     for rank, outcome in enumerate(gathered):
-        results[rank::world.size] = outcome
-    start = sum(len(p[0]) for p in parts[:world.rank])
+        results[rank :: world.size] = outcome
+    start = sum(len(p[0]) for p in parts[: world.rank])
     return _slice(reward.finish(plan, results), start, start + len(prompts), world)
 
 
 def _slice(batch: RewardBatch, start: int, stop: int, world: World) -> RewardBatch:
     from judge.reward.model import RewardBatch
 
-    failures = [RewardFailure(f.index - start, f.reason,
-                              f"{f.message} (item {f.index} of the batch gathered from "
-                              f"{world.size} processes)")
-                for f in batch.failures if start <= f.index < stop]
+    failures = [
+        RewardFailure(
+            f.index - start,
+            f.reason,
+            f"{f.message} (item {f.index} of the batch gathered from {world.size} processes)",
+        )
+        for f in batch.failures
+        if start <= f.index < stop
+    ]
     return RewardBatch(batch.rewards[start:stop], batch.raw[start:stop], failures)

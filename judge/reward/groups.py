@@ -78,8 +78,14 @@ class GroupHolder:
             those that came (a partial group; its size is reported).
     """
 
-    def __init__(self, reward: JudgeReward, batcher: MicroBatcher, *,
-                 group_size: int | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        reward: JudgeReward,
+        batcher: MicroBatcher,
+        *,
+        group_size: int | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self.reward = reward
         self.batcher = batcher
         self.group_size = group_size
@@ -120,7 +126,8 @@ class GroupHolder:
             self._release(sample.key)
         elif pending.timer is None:
             pending.timer = asyncio.get_running_loop().call_later(
-                self.timeout, self._release, sample.key)
+                self.timeout, self._release, sample.key
+            )
 
     def _release(self, key: str) -> None:
         pending = self._pending.pop(key, None)
@@ -148,8 +155,11 @@ class GroupHolder:
 
     async def _judge_group(self, samples: Sequence[Sample]) -> list[Outcome]:
         labels = [s.label for s in samples]
-        plan = self.reward.plan([s.prompt for s in samples], [s.response for s in samples],
-                                None if all(x is None for x in labels) else labels)
+        plan = self.reward.plan(
+            [s.prompt for s in samples],
+            [s.response for s in samples],
+            None if all(x is None for x in labels) else labels,
+        )
         plan.keys = [s.key for s in samples]
         batch = await self.batcher.submit(plan)
         self.groups += 1
@@ -158,14 +168,17 @@ class GroupHolder:
     def _outcomes(self, samples: Sequence[Sample], batch: RewardBatch) -> list[Outcome]:
         failed = {f.index: f for f in batch.failures}
         failed.update({i: s.failure for i, s in enumerate(samples) if s.failure is not None})
-        rewards = [None if i in failed and self.reward.on_failure != "mask" else r
-                   for i, r in enumerate(batch.rewards)]
+        rewards = [
+            None if i in failed and self.reward.on_failure != "mask" else r
+            for i, r in enumerate(batch.rewards)
+        ]
         scores: list[float | None] = [None if r is None else self.score(r) for r in batch.raw]
         if self.reward.on_failure == "mask":
             scores = list(mask_failures(scores, [s.key for s in samples]))
         self.failed += len(failed)
-        return [Outcome(rewards[i], scores[i], failed.get(i), len(samples))
-                for i in range(len(samples))]
+        return [
+            Outcome(rewards[i], scores[i], failed.get(i), len(samples)) for i in range(len(samples))
+        ]
 
     def score(self, raw: float) -> float:
         """An unshaped reward mapped to [0, 1] (what OpenRLHF's dynamic filtering reads).

@@ -69,8 +69,10 @@ def message_text(value: object, what: str) -> str:
     if isinstance(value, str):
         return value
     if not isinstance(value, Sequence) or not value:
-        raise UserError(f"{what} must be a string or a non-empty list of chat messages, "
-                        f"got {type(value).__name__}")
+        raise UserError(
+            f"{what} must be a string or a non-empty list of chat messages, "
+            f"got {type(value).__name__}"
+        )
     turns = [_turn(m, what, k) for k, m in enumerate(value)]
     spoken = [t for t in turns if t[0] != "system"]
     if len(spoken) == 1 and (len(turns) == 1 or spoken[0][0] == "user"):
@@ -94,8 +96,10 @@ def _content(content: object, what: str, k: int) -> str:
     if content is None or isinstance(content, str):
         return content or ""
     if not isinstance(content, Sequence) or isinstance(content, bytes | Mapping):
-        raise UserError(f"{what} message {k}: content must be a string or a list of "
-                        f"content blocks, got {type(content).__name__}")
+        raise UserError(
+            f"{what} message {k}: content must be a string or a list of "
+            f"content blocks, got {type(content).__name__}"
+        )
     return "\n".join(_block(block, what, k) for block in content)
 
 
@@ -106,10 +110,14 @@ def _block(block: object, what: str, k: int) -> str:
     if kind in IMAGE_BLOCKS:
         if what == "prompt":
             return IMAGE_PLACEHOLDER
-        raise UnsupportedContent(f"{what} message {k} holds an image block; the judge reads "
-                                 "text only, so it cannot judge it")
-    raise UserError(f"{what} message {k}: unknown content block {kind!r} (expected "
-                    f"'text' with a string 'text', or an image block)")
+        raise UnsupportedContent(
+            f"{what} message {k} holds an image block; the judge reads "
+            "text only, so it cannot judge it"
+        )
+    raise UserError(
+        f"{what} message {k}: unknown content block {kind!r} (expected "
+        f"'text' with a string 'text', or an image block)"
+    )
 
 
 def _tool_call(call: object, what: str, k: int) -> str:
@@ -144,12 +152,16 @@ class Item:
     reference: str | None
 
 
-def read_item(index: int, prompt: object, completion: object,
-              reference: object, need_reference: bool) -> Item | RewardFailure:
+def read_item(
+    index: int, prompt: object, completion: object, reference: object, need_reference: bool
+) -> Item | RewardFailure:
     """Check and convert one item; a problem becomes that item's `RewardFailure`."""
     try:
-        texts = (message_text(prompt, "prompt"), message_text(completion, "completion"),
-                 None if reference is None else message_text(reference, "reference"))
+        texts = (
+            message_text(prompt, "prompt"),
+            message_text(completion, "completion"),
+            None if reference is None else message_text(reference, "reference"),
+        )
     except UnsupportedContent as exc:
         return RewardFailure(index, "unsupported_content", f"item {index}: {exc}")
     except UserError as exc:

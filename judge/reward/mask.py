@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 
-def mask_failures(values: Sequence[float | None], groups: Sequence[Hashable], *,
-                  empty: float = 0.0) -> list[float]:
+def mask_failures(
+    values: Sequence[float | None], groups: Sequence[Hashable], *, empty: float = 0.0
+) -> list[float]:
     """Each None becomes the mean of the values its group has (``empty`` if none).
 
     Args:
@@ -28,6 +29,7 @@ def mask_failures(values: Sequence[float | None], groups: Sequence[Hashable], *,
         if value is not None:
             total, count = sums.get(key, (0.0, 0))
             sums[key] = (total + value, count + 1)
-    return [value if value is not None else
-            (sums[key][0] / sums[key][1] if key in sums else empty)
-            for value, key in zip(values, groups, strict=True)]
+    return [
+        value if value is not None else (sums[key][0] / sums[key][1] if key in sums else empty)
+        for value, key in zip(values, groups, strict=True)
+    ]

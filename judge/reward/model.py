@@ -63,11 +63,17 @@ class RewardError(JudgeError):
 
     def __init__(self, failures: Sequence[RewardFailure], total: int) -> None:
         self.failures = list(failures)
-        shown = "; ".join(f.message if f.message.startswith("item ") else
-                          f"item {f.index}: {f.reason}: {f.message}" for f in failures[:5])
+        shown = "; ".join(
+            f.message
+            if f.message.startswith("item ")
+            else f"item {f.index}: {f.reason}: {f.message}"
+            for f in failures[:5]
+        )
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__(f"{len(failures)} of {total} rewards could not be judged: {shown}{more}. "
-                         "Pass on_failure='none' to get None for them instead")
+        super().__init__(
+            f"{len(failures)} of {total} rewards could not be judged: {shown}{more}. "
+            "Pass on_failure='none' to get None for them instead"
+        )
 
 
 @dataclass(frozen=True)
@@ -131,14 +137,22 @@ class JudgeReward:
         UserError: an unknown mode or on_failure value.
     """
 
-    def __init__(self, judge: Judge | None = None, *, mode: Mode = "pointwise",
-                 normalize_score: bool = False, reference_key: str = "reference",
-                 shaping: Shaping | None = None, on_failure: OnFailure = "none",
-                 eps: float = 1e-4, ridge: float = DEFAULT_RIDGE,
-                 schedule: Schedule | str = "all",
-                 name: str | None = None,
-                 across_processes: Literal["gather", "local"] = "gather",
-                 disagreement_penalty: float = 0.0) -> None:
+    def __init__(
+        self,
+        judge: Judge | None = None,
+        *,
+        mode: Mode = "pointwise",
+        normalize_score: bool = False,
+        reference_key: str = "reference",
+        shaping: Shaping | None = None,
+        on_failure: OnFailure = "none",
+        eps: float = 1e-4,
+        ridge: float = DEFAULT_RIDGE,
+        schedule: Schedule | str = "all",
+        name: str | None = None,
+        across_processes: Literal["gather", "local"] = "gather",
+        disagreement_penalty: float = 0.0,
+    ) -> None:
         if mode not in ("pointwise", "reference", "groupwise"):
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
         if on_failure not in ("raise", "none", "mask"):
@@ -156,8 +170,9 @@ class JudgeReward:
         self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
         self.__name__ = name or f"judge_{mode}"
         if across_processes not in ("gather", "local"):
-            raise UserError(f"across_processes must be 'gather' or 'local', got "
-                            f"{across_processes!r}")
+            raise UserError(
+                f"across_processes must be 'gather' or 'local', got {across_processes!r}"
+            )
         self.across_processes = across_processes
         self.disagreement_penalty = disagreement_penalty
 
@@ -166,8 +181,9 @@ class JudgeReward:
 
     # Trainer-facing -----------------------------------------------------------------
 
-    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any],
-                 **kwargs: Any) -> Rewards:
+    def __call__(
+        self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
+    ) -> Rewards:
         """TRL's reward-function call: one reward per completion.
 
         Args:
@@ -186,8 +202,9 @@ class JudgeReward:
             return self._settle(compute_across(self, prompts, completions, references, world))
         return self._settle(self.compute(prompts, completions, references))
 
-    async def acall(self, prompts: Sequence[Any], completions: Sequence[Any],
-                    **kwargs: Any) -> Rewards:
+    async def acall(
+        self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
+    ) -> Rewards:
         """Async `__call__` (the judge's async path).
 
         Across processes (see `judge.reward.distributed`) it judges synchronously between
@@ -210,12 +227,17 @@ class JudgeReward:
 
     def _world(self) -> World | None:
         """The process world when this call needs whole groups and there are several."""
-        whole = self.mode == "groupwise" or self.shaping.normalize \
-            or self.shaping.residualize_length
+        whole = (
+            self.mode == "groupwise" or self.shaping.normalize or self.shaping.residualize_length
+        )
         return current_world() if whole and self.across_processes == "gather" else None
 
-    def score(self, prompts: Sequence[Any], completions: Sequence[Any],
-              references: Sequence[Any] | None = None) -> torch.Tensor:
+    def score(
+        self,
+        prompts: Sequence[Any],
+        completions: Sequence[Any],
+        references: Sequence[Any] | None = None,
+    ) -> torch.Tensor:
         """Rewards as a float32 tensor of shape (N,), like a classifier's ``logits[:, 0]``.
 
         With ``on_failure="none"`` an item without a reward is NaN (as TRL stores None).
@@ -227,8 +249,12 @@ class JudgeReward:
 
     # Engine-facing ------------------------------------------------------------------
 
-    def compute(self, prompts: Sequence[Any], completions: Sequence[Any],
-                references: Sequence[Any] | None = None) -> RewardBatch:
+    def compute(
+        self,
+        prompts: Sequence[Any],
+        completions: Sequence[Any],
+        references: Sequence[Any] | None = None,
+    ) -> RewardBatch:
         """Judge a batch and return rewards with their failures (never raises for an item).
 
         Raises:
@@ -238,8 +264,12 @@ class JudgeReward:
         results = self.judge_requests(plan.requests)
         return self.finish(plan, results)
 
-    async def acompute(self, prompts: Sequence[Any], completions: Sequence[Any],
-                       references: Sequence[Any] | None = None) -> RewardBatch:
+    async def acompute(
+        self,
+        prompts: Sequence[Any],
+        completions: Sequence[Any],
+        references: Sequence[Any] | None = None,
+    ) -> RewardBatch:
         """Async `compute`."""
         plan = self.plan(prompts, completions, references)
         return self.finish(plan, await self.ajudge_requests(plan.requests))
@@ -250,31 +280,41 @@ class JudgeReward:
         refs = kwargs.get(self.reference_key)
         if refs is None and self.mode == "reference":
             columns = ", ".join(k for k in kwargs if k not in TRAINER_KWARGS) or "none"
-            raise UserError(f"reference mode needs a {self.reference_key!r} column of reference "
-                            f"answers (columns given: {columns}); set reference_key= to "
-                            "the column that holds them")
+            raise UserError(
+                f"reference mode needs a {self.reference_key!r} column of reference "
+                f"answers (columns given: {columns}); set reference_key= to "
+                "the column that holds them"
+            )
         return refs
 
-    def plan(self, prompts: Sequence[Any], completions: Sequence[Any],
-             references: Sequence[Any] | None) -> RewardPlan:
+    def plan(
+        self, prompts: Sequence[Any], completions: Sequence[Any], references: Sequence[Any] | None
+    ) -> RewardPlan:
         """Check the call and each item; list the judge requests the rewards need.
 
         Raises:
             UserError: the lists differ in length or are not lists, or reference mode
                 has no references. A bad item is not an error: it is that item's failure.
         """
-        for name, value in (("prompts", prompts), ("completions", completions),
-                            ("references", references)):
-            if value is not None and (isinstance(value, str | bytes | Mapping)
-                                      or not isinstance(value, Sequence)):
+        for name, value in (
+            ("prompts", prompts),
+            ("completions", completions),
+            ("references", references),
+        ):
+            if value is not None and (
+                isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence)
+            ):
                 raise UserError(f"{name} must be a list, got {type(value).__name__}")
         n = check_lengths(prompts=prompts, completions=completions, references=references)
         if self.mode == "reference" and references is None:
             raise UserError("reference mode needs references, one per completion")
         need = self.mode == "reference"
-        items = [read_item(i, prompts[i], completions[i],
-                           None if references is None else references[i], need)
-                 for i in range(n)]
+        items = [
+            read_item(
+                i, prompts[i], completions[i], None if references is None else references[i], need
+            )
+            for i in range(n)
+        ]
         if self.mode == "groupwise":
             requests, owners = self._pairs(items)
         else:
@@ -292,11 +332,13 @@ class JudgeReward:
         if self.mode == "pointwise":
             return PointInput(item.prompt, item.completion, self._extra(item, "pointwise"))
         assert item.reference is not None  # read_item checked it in reference mode
-        return PairInput(item.prompt, item.completion, item.reference,
-                         self._extra(item, "pairwise"))
+        return PairInput(
+            item.prompt, item.completion, item.reference, self._extra(item, "pairwise")
+        )
 
-    def _pairs(self, items: Sequence[Item | RewardFailure]
-               ) -> tuple[list[PairInput | PointInput], list[tuple[int, int]]]:
+    def _pairs(
+        self, items: Sequence[Item | RewardFailure]
+    ) -> tuple[list[PairInput | PointInput], list[tuple[int, int]]]:
         requests: list[PairInput | PointInput] = []
         owners: list[tuple[int, int]] = []
         for members in _groups(items).values():
@@ -306,8 +348,9 @@ class JudgeReward:
                 i, j = members[x], members[y]
                 a, b = items[i], items[j]
                 assert isinstance(a, Item) and isinstance(b, Item)
-                requests.append(PairInput(a.prompt, a.completion, b.completion,
-                                          self._extra(a, "pairwise")))
+                requests.append(
+                    PairInput(a.prompt, a.completion, b.completion, self._extra(a, "pairwise"))
+                )
                 owners.append((i, j))
         return requests, owners
 
@@ -319,8 +362,9 @@ class JudgeReward:
             return self.judge.score_batch(requests)
         return self.judge.compare_batch(requests)
 
-    async def ajudge_requests(self, requests: list[Any]
-                              ) -> Sequence[PairwiseResult | PointwiseResult]:
+    async def ajudge_requests(
+        self, requests: list[Any]
+    ) -> Sequence[PairwiseResult | PointwiseResult]:
         """Async `judge_requests`."""
         if not requests:
             return []
@@ -328,8 +372,9 @@ class JudgeReward:
             return await self.judge.ascore_batch(requests)
         return await self.judge.acompare_batch(requests)
 
-    def finish(self, plan: RewardPlan, results: Sequence[PairwiseResult | PointwiseResult]
-               ) -> RewardBatch:
+    def finish(
+        self, plan: RewardPlan, results: Sequence[PairwiseResult | PointwiseResult]
+    ) -> RewardBatch:
         """Turn the judge's results for ``plan.requests`` into rewards, then shape them."""
         failures = {i: it for i, it in enumerate(plan.items) if isinstance(it, RewardFailure)}
         raw: Rewards = [None] * len(plan.items)
@@ -346,9 +391,17 @@ class JudgeReward:
         refs = [len(it.reference or "") if isinstance(it, Item) else 0 for it in items]
         groups = _group_keys(items)
         has_refs = all(it.reference is not None for it in items if isinstance(it, Item))
-        shaped = apply_shaping(self.shaping, raw, lengths=lengths, groups=groups,
-                               reference_lengths=refs if has_refs else None) \
-            if self.shaping.active else list(raw)
+        shaped = (
+            apply_shaping(
+                self.shaping,
+                raw,
+                lengths=lengths,
+                groups=groups,
+                reference_lengths=refs if has_refs else None,
+            )
+            if self.shaping.active
+            else list(raw)
+        )
         if self.on_failure == "mask":
             shaped = list(mask_failures(shaped, plan.keys or groups))
         return RewardBatch(shaped, raw, [failures[i] for i in sorted(failures)])
@@ -366,8 +419,13 @@ class JudgeReward:
         assert not isinstance(verdict, JudgmentFailure)
         return logit(verdict.prob_a, self.eps)
 
-    def _fit_groups(self, plan: RewardPlan, results: Sequence[PairwiseResult | PointwiseResult],
-                    raw: Rewards, failures: dict[int, RewardFailure]) -> None:
+    def _fit_groups(
+        self,
+        plan: RewardPlan,
+        results: Sequence[PairwiseResult | PointwiseResult],
+        raw: Rewards,
+        failures: dict[int, RewardFailure],
+    ) -> None:
         """Fit each group on the comparisons that succeeded.
 
         An item none of whose comparisons succeeded has no reward (the reason of one of
@@ -388,10 +446,13 @@ class JudgeReward:
                 fitted = []
             where = {k: n for n, k in enumerate(fitted)}
             strengths = fit_bradley_terry(
-                max(len(fitted), 1), [(where[i], where[j], p) for i, j, p in comparisons],
-                ridge=self.ridge)
-            _log_consistency(len(fitted), [(where[i], where[j], p) for i, j, p in comparisons],
-                             strengths)
+                max(len(fitted), 1),
+                [(where[i], where[j], p) for i, j, p in comparisons],
+                ridge=self.ridge,
+            )
+            _log_consistency(
+                len(fitted), [(where[i], where[j], p) for i, j, p in comparisons], strengths
+            )
             for k in members:
                 if k in where:
                     raw[k] = float(strengths[where[k]])
@@ -404,22 +465,33 @@ class JudgeReward:
         if batch.failures:  # the flag a trainer that turns None into a number still shows
             reasons = sorted({f.reason for f in batch.failures})
             shown = "None" if self.on_failure == "none" else "their group's mean"
-            logger.warning("%s: %d of %d rewards could not be judged (%s); returned as %s",
-                           self.__name__, len(batch.failures), len(batch.rewards),
-                           ", ".join(reasons), shown)
+            logger.warning(
+                "%s: %d of %d rewards could not be judged (%s); returned as %s",
+                self.__name__,
+                len(batch.failures),
+                len(batch.rewards),
+                ", ".join(reasons),
+                shown,
+            )
         return batch.rewards
 
 
-def _log_consistency(n: int, comparisons: list[tuple[int, int, float]],
-                     strengths: Any) -> None:
+def _log_consistency(n: int, comparisons: list[tuple[int, int, float]], strengths: Any) -> None:
     """Log a group's 3-cycles and fit residual: a self-contradicting judge shows here."""
     if n < 2:
         return
     found = consistency(n, comparisons, strengths)
     share = "n/a" if found.cycle_share is None else f"{found.cycle_share:.2f}"
-    logger.info("groupwise: %d completions, %d comparisons, 3-cycles %d of %d judged "
-                "triads (%s), Bradley-Terry residual %.3f", n, len(comparisons),
-                found.cycles, found.triads, share, found.residual)
+    logger.info(
+        "groupwise: %d completions, %d comparisons, 3-cycles %d of %d judged "
+        "triads (%s), Bradley-Terry residual %.3f",
+        n,
+        len(comparisons),
+        found.cycles,
+        found.triads,
+        share,
+        found.residual,
+    )
 
 
 def _failed(index: int, failure: JudgmentFailure) -> RewardFailure:
@@ -445,8 +517,10 @@ def _prompt_key(prompt: Any) -> str:
 
 def _group_keys(items: Sequence[Item | RewardFailure]) -> list[int]:
     keys: dict[str, int] = {}
-    return [keys.setdefault(it.prompt, len(keys)) if isinstance(it, Item) else -1 - k
-            for k, it in enumerate(items)]
+    return [
+        keys.setdefault(it.prompt, len(keys)) if isinstance(it, Item) else -1 - k
+        for k, it in enumerate(items)
+    ]
 
 
 class AsyncJudgeReward:
@@ -459,7 +533,8 @@ class AsyncJudgeReward:
     def __repr__(self) -> str:
         return f"AsyncJudgeReward({self.reward!r})"
 
-    async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any],
-                       **kwargs: Any) -> Rewards:
+    async def __call__(
+        self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
+    ) -> Rewards:
         """The rewards of `JudgeReward.acall`."""
         return await self.reward.acall(prompts, completions, **kwargs)

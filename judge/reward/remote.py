@@ -21,22 +21,26 @@ _sync: dict[str, RewardClient] = {}
 _async: dict[tuple[str, int], AsyncRewardClient] = {}
 
 
-def _request(prompt: str | list[Any], solution: str, reference: str | None
-             ) -> tuple[list[str], list[str], list[str | None] | None]:
+def _request(
+    prompt: str | list[Any], solution: str, reference: str | None
+) -> tuple[list[str], list[str], list[str | None] | None]:
     text = message_text(prompt, "prompt")
     return [text + solution], [text], None if reference is None else [reference]
 
 
 def _batch(reply: RewardReply) -> RewardBatch:
-    failures = [RewardFailure(0, str(f.get("reason", "no_reward")), str(f.get("message", "")))
-                for f in reply.failures]
+    failures = [
+        RewardFailure(0, str(f.get("reason", "no_reward")), str(f.get("message", "")))
+        for f in reply.failures
+    ]
     if reply.rewards[0] is None and not failures:
         failures = [RewardFailure(0, "no_reward", "the server returned no reward")]
     return RewardBatch(reply.rewards[:1], reply.rewards[:1], failures[:1])
 
 
-def score_remote(options: Mapping[str, Any], prompt: str | list[Any], solution: str,
-                 reference: str | None) -> RewardBatch:
+def score_remote(
+    options: Mapping[str, Any], prompt: str | list[Any], solution: str, reference: str | None
+) -> RewardBatch:
     """One sample's rewards from the ``judge serve`` at ``options["judge_url"]``."""
     url = str(options["judge_url"])
     if url not in _sync:
@@ -44,8 +48,9 @@ def score_remote(options: Mapping[str, Any], prompt: str | list[Any], solution: 
     return _batch(_sync[url].rewards(*_request(prompt, solution, reference)))
 
 
-async def ascore_remote(options: Mapping[str, Any], prompt: str | list[Any], solution: str,
-                        reference: str | None) -> RewardBatch:
+async def ascore_remote(
+    options: Mapping[str, Any], prompt: str | list[Any], solution: str, reference: str | None
+) -> RewardBatch:
     """Async `score_remote` (one connection pool per event loop)."""
     import asyncio
 

@@ -48,11 +48,14 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise UserError(f"unknown schedule {self.kind!r}; choose one of "
-                            f"{', '.join(KINDS)} (e.g. 'regular:4')")
+            raise UserError(
+                f"unknown schedule {self.kind!r}; choose one of "
+                f"{', '.join(KINDS)} (e.g. 'regular:4')"
+            )
         if self.k < 2:
-            raise UserError(f"a regular schedule compares each completion at least twice, "
-                            f"got k={self.k}")
+            raise UserError(
+                f"a regular schedule compares each completion at least twice, got k={self.k}"
+            )
 
     @classmethod
     def parse(cls, text: str, seed: int = 0) -> Schedule:
@@ -67,8 +70,7 @@ class Schedule:
         try:
             return cls(kind, int(k) if k else 4, seed)
         except ValueError as exc:
-            raise UserError(f"schedule {text!r}: the degree after ':' must be an integer") \
-                from exc
+            raise UserError(f"schedule {text!r}: the degree after ':' must be an integer") from exc
 
     def __str__(self) -> str:
         return f"regular:{self.k}" if self.kind == "regular" else self.kind
@@ -106,8 +108,9 @@ def _digest(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)
 
 
-def _cycle(rng: np.random.Generator, n: int, seen: set[frozenset[int]],
-           tries: int = 200) -> Pairs | None:
+def _cycle(
+    rng: np.random.Generator, n: int, seen: set[frozenset[int]], tries: int = 200
+) -> Pairs | None:
     """A random Hamiltonian cycle that repeats no pair in ``seen``, or None."""
     for _ in range(tries):
         order = [int(i) for i in rng.permutation(n)]

@@ -99,11 +99,15 @@ def check_grouping(reward: JudgeReward, group_size: int | None) -> None:
     if group_size < 1:
         raise UserError(f"--group-size must be ≥ 1, got {group_size}")
     if scope == "batch":
-        raise UserError("batch-wide shaping (normalize or residualize_length 'batch') over "
-                        "held groups would only see one group: use 'group' instead")
+        raise UserError(
+            "batch-wide shaping (normalize or residualize_length 'batch') over "
+            "held groups would only see one group: use 'group' instead"
+        )
     if scope == "group" and group_size < 2:
-        raise UserError(f"{reward.mode} mode and group shaping compare the samples of a "
-                        f"prompt: --group-size must be ≥ 2, got {group_size}")
+        raise UserError(
+            f"{reward.mode} mode and group shaping compare the samples of a "
+            f"prompt: --group-size must be ≥ 2, got {group_size}"
+        )
 
 
 def _lone(reward: JudgeReward, samples: list[Sample]) -> str | None:
@@ -113,30 +117,47 @@ def _lone(reward: JudgeReward, samples: list[Sample]) -> str | None:
     if scope == "batch" and len(samples) == 1:
         what = "batch-wide shaping standardizes over the request"
     elif scope == "group" and 1 in counts.values():
-        what = (f"{reward.mode} mode compares" if reward.mode == "groupwise"
-                else "group shaping standardizes") + " the samples of one prompt"
+        what = (
+            f"{reward.mode} mode compares"
+            if reward.mode == "groupwise"
+            else "group shaping standardizes"
+        ) + " the samples of one prompt"
     else:
         return None
-    return (f"{what}, but this request holds a lone sample, whose reward would be 0: "
-            "start judge serve with --group-size N (OpenRLHF: --rollout.n_samples_per_prompt "
-            "N) to hold one-sample requests until their group is complete, or send a "
-            "prompt's samples in one request")
+    return (
+        f"{what}, but this request holds a lone sample, whose reward would be 0: "
+        "start judge serve with --group-size N (OpenRLHF: --rollout.n_samples_per_prompt "
+        "N) to hold one-sample requests until their group is complete, or send a "
+        "prompt's samples in one request"
+    )
 
 
 def _respond(outcomes: list[Outcome]) -> RewardResponse:
-    failures = [asdict(replace(o.failure, index=i)) for i, o in enumerate(outcomes)
-                if o.failure is not None]
+    failures = [
+        asdict(replace(o.failure, index=i)) for i, o in enumerate(outcomes) if o.failure is not None
+    ]
     return RewardResponse(
-        rewards=[o.reward for o in outcomes], scores=[o.score for o in outcomes],
-        extra_logs={"judge_failed": [float(o.failure is not None) for o in outcomes],
-                    "judge_group_size": [float(o.group_size) for o in outcomes]},
-        failures=failures)
+        rewards=[o.reward for o in outcomes],
+        scores=[o.score for o in outcomes],
+        extra_logs={
+            "judge_failed": [float(o.failure is not None) for o in outcomes],
+            "judge_group_size": [float(o.group_size) for o in outcomes],
+        },
+        failures=failures,
+    )
 
 
-def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int = 256,
-               max_batch: int = 64, end_tokens: tuple[str, ...] = END_OF_TURN,
-               group_size: int | None = None, group_timeout: float = 30.0,
-               batch_wait: float = 0.0) -> FastAPI:
+def create_app(
+    reward: JudgeReward,
+    *,
+    token: str | None = None,
+    capacity: int = 256,
+    max_batch: int = 64,
+    end_tokens: tuple[str, ...] = END_OF_TURN,
+    group_size: int | None = None,
+    group_timeout: float = 30.0,
+    batch_wait: float = 0.0,
+) -> FastAPI:
     """The reward server as a FastAPI app (run it with uvicorn, or `judge serve`).
 
     Args:
@@ -177,33 +198,50 @@ def create_app(reward: JudgeReward, *, token: str | None = None, capacity: int =
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "mode": reward.mode, "model": reward.judge.backend.name,
-                "on_failure": reward.on_failure, "group_size": group_size,
-                "waiting": batcher.waiting, "holding": holder.holding, "capacity": capacity,
-                "batches": batcher.batches, "judged": batcher.judged, "groups": holder.groups,
-                "partial_groups": holder.partial_groups, "failed": holder.failed}
+        return {
+            "status": "ok",
+            "mode": reward.mode,
+            "model": reward.judge.backend.name,
+            "on_failure": reward.on_failure,
+            "group_size": group_size,
+            "waiting": batcher.waiting,
+            "holding": holder.holding,
+            "capacity": capacity,
+            "batches": batcher.batches,
+            "judged": batcher.judged,
+            "groups": holder.groups,
+            "partial_groups": holder.partial_groups,
+            "failed": holder.failed,
+        }
 
     @app.post("/get_reward", dependencies=[Depends(authorize)])
     @app.post("/", dependencies=[Depends(authorize)], include_in_schema=False)
     async def get_reward(body: RewardRequest) -> RewardResponse:
         _check_lengths(body)
         if reward.mode == "reference" and not any(body.labels or ()):
-            raise HTTPException(400, "reference mode needs labels (the reference answers), "
-                                     "and this request has none or only empty ones: "
-                                     "OpenRLHF sends '' unless --data.label_key names them")
+            raise HTTPException(
+                400,
+                "reference mode needs labels (the reference answers), "
+                "and this request has none or only empty ones: "
+                "OpenRLHF sends '' unless --data.label_key names them",
+            )
         samples = _samples(body, strip)
         if group_size is None and (why := _lone(reward, samples)):
             raise HTTPException(400, why)
         outcomes = await _judged(holder, samples)
         failed = [o.failure for o in outcomes if o.failure is not None]
         if failed and reward.on_failure == "raise":
-            raise HTTPException(502, f"{len(failed)} of {len(outcomes)} rewards could not be "
-                                     f"judged: {[asdict(f) for f in failed]}")
+            raise HTTPException(
+                502,
+                f"{len(failed)} of {len(outcomes)} rewards could not be "
+                f"judged: {[asdict(f) for f in failed]}",
+            )
         return _respond(outcomes)
 
     return app
@@ -215,8 +253,9 @@ def _check_lengths(body: RewardRequest) -> None:
         lengths["labels"] = len(body.labels)
     if len(set(lengths.values())) > 1:
         listing = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-        raise HTTPException(400, f"query, prompts and labels must have one entry per "
-                                 f"sample, but {listing}")
+        raise HTTPException(
+            400, f"query, prompts and labels must have one entry per sample, but {listing}"
+        )
 
 
 async def _judged(holder: GroupHolder, samples: list[Sample]) -> list[Outcome]:
@@ -226,8 +265,7 @@ async def _judged(holder: GroupHolder, samples: list[Sample]) -> list[Outcome]:
     except UserError as exc:
         raise HTTPException(400, str(exc)) from exc
     except QueueFullError as exc:
-        raise HTTPException(503, str(exc),
-                            headers={"Retry-After": str(exc.retry_after)}) from exc
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except BackendError as exc:
         log.warning("reward batch failed: %s", exc)
         raise HTTPException(503 if exc.retryable else 502, f"judge backend: {exc}") from exc

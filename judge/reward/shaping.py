@@ -64,11 +64,17 @@ class Shaping:
 Rewards = list[float | None]
 
 
-def length_penalty(rewards: Sequence[float | None], lengths: Sequence[int],
-                   reference_lengths: Sequence[int], alpha: float) -> Rewards:
+def length_penalty(
+    rewards: Sequence[float | None],
+    lengths: Sequence[int],
+    reference_lengths: Sequence[int],
+    alpha: float,
+) -> Rewards:
     """``r − α · max(0, len / max(ref_len, 1) − 1)`` per item; None stays None."""
-    return [None if r is None else r - alpha * max(0.0, n / max(m, 1) - 1.0)
-            for r, n, m in zip(rewards, lengths, reference_lengths, strict=True)]
+    return [
+        None if r is None else r - alpha * max(0.0, n / max(m, 1) - 1.0)
+        for r, n, m in zip(rewards, lengths, reference_lengths, strict=True)
+    ]
 
 
 def residualize_length(rewards: Sequence[float | None], lengths: Sequence[int]) -> Rewards:
@@ -98,10 +104,18 @@ def normalize(rewards: Sequence[float | None]) -> Rewards:
     return out
 
 
-def _per_set(step: Scope, groups: Sequence[int], rewards: Rewards,
-             fn: Callable[..., Rewards], *extra: Sequence[int]) -> Rewards:
-    sets = [list(range(len(rewards)))] if step == "batch" else \
-        [[i for i, g in enumerate(groups) if g == key] for key in dict.fromkeys(groups)]
+def _per_set(
+    step: Scope,
+    groups: Sequence[int],
+    rewards: Rewards,
+    fn: Callable[..., Rewards],
+    *extra: Sequence[int],
+) -> Rewards:
+    sets = (
+        [list(range(len(rewards)))]
+        if step == "batch"
+        else [[i for i, g in enumerate(groups) if g == key] for key in dict.fromkeys(groups)]
+    )
     out = list(rewards)
     for members in sets:
         shaped = fn([rewards[i] for i in members], *[[e[i] for i in members] for e in extra])
@@ -110,9 +124,14 @@ def _per_set(step: Scope, groups: Sequence[int], rewards: Rewards,
     return out
 
 
-def apply_shaping(shaping: Shaping, rewards: Sequence[float | None], *,
-                  lengths: Sequence[int], groups: Sequence[int],
-                  reference_lengths: Sequence[int] | None = None) -> Rewards:
+def apply_shaping(
+    shaping: Shaping,
+    rewards: Sequence[float | None],
+    *,
+    lengths: Sequence[int],
+    groups: Sequence[int],
+    reference_lengths: Sequence[int] | None = None,
+) -> Rewards:
     """Apply the steps ``shaping`` turns on, in the documented order.
 
     Args:
@@ -128,8 +147,10 @@ def apply_shaping(shaping: Shaping, rewards: Sequence[float | None], *,
     out: Rewards = list(rewards)
     if shaping.length_penalty:
         if reference_lengths is None:
-            raise UserError("length_penalty is relative to a reference answer; "
-                            "pass references (e.g. a `reference` dataset column)")
+            raise UserError(
+                "length_penalty is relative to a reference answer; "
+                "pass references (e.g. a `reference` dataset column)"
+            )
         out = length_penalty(out, lengths, reference_lengths, shaping.length_penalty)
     if shaping.residualize_length:
         out = _per_set(shaping.residualize_length, groups, out, residualize_length, lengths)

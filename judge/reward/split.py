@@ -22,11 +22,20 @@ from collections.abc import Iterable
 
 from judge.errors import UserError
 
-END_OF_TURN = ("<|im_end|>", "</s>", "<|endoftext|>", "<|eot_id|>", "<|end|>",
-               "<|end_of_text|>", "<end_of_turn>", "<eos>")
+END_OF_TURN = (
+    "<|im_end|>",
+    "</s>",
+    "<|endoftext|>",
+    "<|eot_id|>",
+    "<|end|>",
+    "<|end_of_text|>",
+    "<end_of_turn>",
+    "<eos>",
+)
 _CHATML = re.compile(r"<\|im_start\|>(\w+)\n(.*?)(?:<\|im_end\|>|\Z)", re.S)
-_LLAMA3 = re.compile(r"<\|start_header_id\|>(\w+)<\|end_header_id\|>\n\n(.*?)(?:<\|eot_id\|>|\Z)",
-                     re.S)
+_LLAMA3 = re.compile(
+    r"<\|start_header_id\|>(\w+)<\|end_header_id\|>\n\n(.*?)(?:<\|eot_id\|>|\Z)", re.S
+)
 
 
 MIN_OVERLAP = 32
@@ -35,7 +44,7 @@ MIN_OVERLAP = 32
 
 def prompt_overlap(query: str, prompt: str) -> int:
     """Length of the longest suffix of ``prompt`` that is a prefix of ``query`` (KMP)."""
-    text = query[:len(prompt)] + "\0" + prompt
+    text = query[: len(prompt)] + "\0" + prompt
     border = [0] * len(text)
     for i in range(1, len(text)):
         k = border[i - 1]
@@ -56,14 +65,16 @@ def split_query(query: str, prompt: str, end_tokens: Iterable[str] = END_OF_TURN
             least `MIN_OVERLAP` characters.
     """
     if query.startswith(prompt):
-        response = query[len(prompt):]
+        response = query[len(prompt) :]
     else:
         query = query.lstrip("\ufffd")
         overlap = prompt_overlap(query, prompt)
         if overlap < min(MIN_OVERLAP, len(prompt)):
-            raise UserError("the query does not start with its prompt, nor with the end "
-                            f"of it (a left-truncated prompt): its first {MIN_OVERLAP} "
-                            f"characters are {query[:MIN_OVERLAP]!r}")
+            raise UserError(
+                "the query does not start with its prompt, nor with the end "
+                f"of it (a left-truncated prompt): its first {MIN_OVERLAP} "
+                f"characters are {query[:MIN_OVERLAP]!r}"
+            )
         response = query[overlap:]
     ends = tuple(t for t in end_tokens if t)
     trimmed = None

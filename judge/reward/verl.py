@@ -70,9 +70,12 @@ def reset() -> None:
     _batchers.clear()
 
 
-def reward_for(judge_model: str | None = None, judge_mode: str = "reference",
-               reward_router_address: str | None = None,
-               reward_model_tokenizer: Any = None) -> JudgeReward:
+def reward_for(
+    judge_model: str | None = None,
+    judge_mode: str = "reference",
+    reward_router_address: str | None = None,
+    reward_model_tokenizer: Any = None,
+) -> JudgeReward:
     """The `JudgeReward` for these settings, built once per process."""
     if _configured is not None:
         return _configured
@@ -80,15 +83,17 @@ def reward_for(judge_model: str | None = None, judge_mode: str = "reference",
     if reward_router_address:
         served = judge_model or getattr(reward_model_tokenizer, "name_or_path", None)
         if not served:
-            raise UserError("reward_router_address is set but the served model is unknown: "
-                            "set reward.custom_reward_function.reward_kwargs.judge_model")
-        model = served if served.startswith(("hosted_vllm/", "openai/")) \
-            else f"hosted_vllm/{served}"
+            raise UserError(
+                "reward_router_address is set but the served model is unknown: "
+                "set reward.custom_reward_function.reward_kwargs.judge_model"
+            )
+        model = (
+            served if served.startswith(("hosted_vllm/", "openai/")) else f"hosted_vllm/{served}"
+        )
         options = {"api_base": f"http://{reward_router_address}/v1"}
     key = (model, judge_mode, reward_router_address)
     if key not in _rewards:
-        _rewards[key] = JudgeReward(Judge(model, backend_options=options),
-                                    mode=judge_mode)  # type: ignore[arg-type]
+        _rewards[key] = JudgeReward(Judge(model, backend_options=options), mode=judge_mode)  # type: ignore[arg-type]
     return _rewards[key]
 
 
@@ -103,8 +108,10 @@ def prompt_of(extra_info: Any) -> str | list[Any]:
             if isinstance(extra_info.get(key), str | list):
                 return extra_info[key]  # type: ignore[no-any-return]
     keys = sorted(extra_info) if isinstance(extra_info, Mapping) else type(extra_info).__name__
-    raise UserError(f"verl passed no prompt: extra_info has {keys}; put the question in "
-                    "the dataset's extra_info['prompt'] (or 'question' / 'query')")
+    raise UserError(
+        f"verl passed no prompt: extra_info has {keys}; put the question in "
+        "the dataset's extra_info['prompt'] (or 'question' / 'query')"
+    )
 
 
 def reference_of(ground_truth: Any, mode: str) -> str | None:
@@ -119,9 +126,11 @@ def reference_of(ground_truth: Any, mode: str) -> str | None:
         return ground_truth
     if isinstance(ground_truth, int | float) and not isinstance(ground_truth, bool):
         return str(ground_truth)
-    raise UserError(f"reference mode compares the solution with a text ground truth, but "
-                    f"reward_model.ground_truth is {type(ground_truth).__name__}: store the "
-                    "reference answer as text, or set reward_kwargs.judge_mode=pointwise")
+    raise UserError(
+        f"reference mode compares the solution with a text ground truth, but "
+        f"reward_model.ground_truth is {type(ground_truth).__name__}: store the "
+        "reference answer as text, or set reward_kwargs.judge_mode=pointwise"
+    )
 
 
 def result(batch: RewardBatch, on_failure: OnFailure) -> dict[str, Any]:
@@ -144,17 +153,26 @@ def _on_failure(options: Mapping[str, Any]) -> OnFailure:
     return on_failure  # type: ignore[no-any-return]
 
 
-def _read(extra_info: Any, ground_truth: Any, options: Mapping[str, Any]
-          ) -> tuple[JudgeReward, str | list[Any], str | None, OnFailure]:
+def _read(
+    extra_info: Any, ground_truth: Any, options: Mapping[str, Any]
+) -> tuple[JudgeReward, str | list[Any], str | None, OnFailure]:
     on_failure = _on_failure(options)
-    reward = reward_for(options.get("judge_model"), options.get("judge_mode", "reference"),
-                        options.get("reward_router_address"),
-                        options.get("reward_model_tokenizer"))
+    reward = reward_for(
+        options.get("judge_model"),
+        options.get("judge_mode", "reference"),
+        options.get("reward_router_address"),
+        options.get("reward_model_tokenizer"),
+    )
     return reward, prompt_of(extra_info), reference_of(ground_truth, reward.mode), on_failure
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any,
-                  extra_info: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+def compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any,
+    extra_info: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """One sample's reward: ``{"score", "judge_failed", "judge_reason"}``.
 
     Args:
@@ -171,25 +189,37 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any,
     if kwargs.get("judge_url"):
         from judge.reward.remote import score_remote
 
-        return result(score_remote(kwargs, prompt_of(extra_info), solution_str,
-                                   reference_of(ground_truth, kwargs.get("judge_mode",
-                                                                         "reference"))),
-                      _on_failure(kwargs))
+        return result(
+            score_remote(
+                kwargs,
+                prompt_of(extra_info),
+                solution_str,
+                reference_of(ground_truth, kwargs.get("judge_mode", "reference")),
+            ),
+            _on_failure(kwargs),
+        )
     reward, prompt, reference, on_failure = _read(extra_info, ground_truth, kwargs)
     batch = reward.compute([prompt], [solution_str], None if reference is None else [reference])
     return result(batch, on_failure)
 
 
-async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any,
-                              extra_info: dict[str, Any] | None = None,
-                              **kwargs: Any) -> dict[str, Any]:
+async def compute_score_async(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any,
+    extra_info: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Async `compute_score`; the samples waiting together go to the judge as one batch."""
     if kwargs.get("judge_url"):
         from judge.reward.remote import ascore_remote
 
-        batch = await ascore_remote(kwargs, prompt_of(extra_info), solution_str,
-                                    reference_of(ground_truth,
-                                                 kwargs.get("judge_mode", "reference")))
+        batch = await ascore_remote(
+            kwargs,
+            prompt_of(extra_info),
+            solution_str,
+            reference_of(ground_truth, kwargs.get("judge_mode", "reference")),
+        )
         return result(batch, _on_failure(kwargs))
     reward, prompt, reference, on_failure = _read(extra_info, ground_truth, kwargs)
     plan = reward.plan([prompt], [solution_str], None if reference is None else [reference])
@@ -206,5 +236,13 @@ def _batcher(reward: JudgeReward) -> MicroBatcher:
     return _batchers[key]
 
 
-__all__ = ["compute_score", "compute_score_async", "configure",
-           "prompt_of", "reference_of", "reset", "result", "reward_for"]
+__all__ = [
+    "compute_score",
+    "compute_score_async",
+    "configure",
+    "prompt_of",
+    "reference_of",
+    "reset",
+    "result",
+    "reward_for",
+]

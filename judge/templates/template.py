@@ -174,8 +174,9 @@ class JudgeTemplate:
         if name not in available:
             raise UnknownNameError(kind.rstrip("s"), name, available)
         template = cls.from_file(shipped_dir(kind) / f"{name}.j2")
-        return cls(name=name, spec=template.spec, source=template.source,
-                   _template=template._template)
+        return cls(
+            name=name, spec=template.spec, source=template.source, _template=template._template
+        )
 
     @property
     def digest(self) -> str:
@@ -220,8 +221,14 @@ class JudgeTemplate:
             raise TemplateError(f"{self.name}: {exc.message}") from exc
         except jinja2.exceptions.SecurityError as exc:
             raise TemplateError(f"{self.name}: refused by the template sandbox: {exc}") from exc
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
-                AttributeError) as exc:  # an expression in the template itself failed
+        except (
+            jinja2.TemplateError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            LookupError,
+            AttributeError,
+        ) as exc:  # an expression in the template itself failed
             raise TemplateError(f"{self.name}: rendering failed: {exc!r}") from exc
 
 

@@ -38,9 +38,7 @@ def _soften(match: re.Match[str]) -> str:
     return _soften_text(match.group(0))
 
 
-def neutralize(
-    text: str, tag_names: Iterable[str], special_tokens: Iterable[str] = ()
-) -> str:
+def neutralize(text: str, tag_names: Iterable[str], special_tokens: Iterable[str] = ()) -> str:
     """Return ``text`` with delimiter and control-token look-alikes defused.
 
     Args:
@@ -60,8 +58,9 @@ def neutralize(
     return _SPECIAL_TOKEN.sub(_soften, text)
 
 
-def delimit(name: str, text: str, tag_names: Iterable[str],
-            special_tokens: Iterable[str] = ()) -> str:
+def delimit(
+    name: str, text: str, tag_names: Iterable[str], special_tokens: Iterable[str] = ()
+) -> str:
     """Wrap neutralized ``text`` in ``<name>`` … ``</name>`` tags.
 
     Args:

@@ -74,8 +74,11 @@ def main() -> None:
     results = judge.compare_batch(pairs)
     with args.out.open("w", encoding="utf-8") as handle:
         for item, result in zip(pairs, results, strict=True):
-            row = {"prompt": item.prompt, "oracle": oracle_winner(item),
-                   "result": to_jsonable(result)}
+            row = {
+                "prompt": item.prompt,
+                "oracle": oracle_winner(item),
+                "result": to_jsonable(result),
+            }
             handle.write(json.dumps(row) + "\n")
 
 

@@ -34,8 +34,14 @@ _FAST: dict[str, Callable[[], Reply]] = {
     "rate_limited": lambda: rate_limited("0.05"),
     "hang": lambda: hang(CLIENT_TIMEOUT_S * 5),
 }
-RETRIED = ("rate_limited", "server_error", "hang", "malformed_json", "truncated_body",
-           "connection_reset")
+RETRIED = (
+    "rate_limited",
+    "server_error",
+    "hang",
+    "malformed_json",
+    "truncated_body",
+    "connection_reset",
+)
 """Faults the backend retries: they end in a verdict if a later attempt succeeds."""
 FINAL: dict[str, FailureReason] = {
     "schema_violation": FailureReason.PARSE_FAILURE,
@@ -101,15 +107,14 @@ def order_key(item: PairInput, order: Order) -> str:
     return f"<response_a>\n{first}"
 
 
-def plan_fault(server: FaultServer, item: PairInput, order: Order, name: str,
-               times: int) -> None:
+def plan_fault(server: FaultServer, item: PairInput, order: Order, name: str, times: int) -> None:
     """Answer the first ``times`` requests for ``order`` of ``item`` with fault ``name``."""
     server.plan(order_key(item, order), *(fault(name) for _ in range(times)), ok())
 
 
 def backend(server: FaultServer, **options: Any) -> LiteLLMBackend:
     """A litellm backend aimed at ``server`` with short timeouts and bounded retries."""
-    settings: dict[str, Any] = {"timeout": CLIENT_TIMEOUT_S, "max_retries": MAX_RETRIES,
-                                **options}
-    return LiteLLMBackend("openai/fault-test", api_base=server.api_base, api_key=API_KEY,
-                          **settings)
+    settings: dict[str, Any] = {"timeout": CLIENT_TIMEOUT_S, "max_retries": MAX_RETRIES, **options}
+    return LiteLLMBackend(
+        "openai/fault-test", api_base=server.api_base, api_key=API_KEY, **settings
+    )

@@ -41,22 +41,37 @@ TOP_K = 20  # what the litellm backend asks for by default
 Action = Literal["respond", "reset", "truncate"]
 
 
-def completion(top: list[tuple[str, float]] | None = None, content: str = "A",
-               finish: str = "length", k: int = TOP_K) -> dict[str, Any]:
+def completion(
+    top: list[tuple[str, float]] | None = None,
+    content: str = "A",
+    finish: str = "length",
+    k: int = TOP_K,
+) -> dict[str, Any]:
     """An OpenAI chat-completion body; ``top`` are the first token's top_logprobs.
 
     ``top`` is padded with filler tokens to ``k`` alternatives, as a provider returns.
     """
-    choice: dict[str, Any] = {"index": 0, "finish_reason": finish,
-                              "message": {"role": "assistant", "content": content}}
+    choice: dict[str, Any] = {
+        "index": 0,
+        "finish_reason": finish,
+        "message": {"role": "assistant", "content": content},
+    }
     if top is not None:
         fillers = [(f"<filler{i}>", -30.0 - i) for i in range(k - len(top))]
         alts = [{"token": t, "logprob": lp, "bytes": None} for t, lp in top + fillers]
-        choice["logprobs"] = {"content": [{"token": top[0][0], "logprob": top[0][1],
-                                           "bytes": None, "top_logprobs": alts}]}
-    return {"id": "cmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
-            "choices": [choice],
-            "usage": {"prompt_tokens": 50, "completion_tokens": 1, "total_tokens": 51}}
+        choice["logprobs"] = {
+            "content": [
+                {"token": top[0][0], "logprob": top[0][1], "bytes": None, "top_logprobs": alts}
+            ]
+        }
+    return {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "test-model",
+        "choices": [choice],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 1, "total_tokens": 51},
+    }
 
 
 def _tag(text: str, name: str) -> str:
@@ -65,7 +80,7 @@ def _tag(text: str, name: str) -> str:
 
 
 def oracle_label(request: dict[str, Any]) -> str:
-    """"A" or "B": the shown position whose response contains `MARK` (A if neither or both)."""
+    """ "A" or "B": the shown position whose response contains `MARK` (A if neither or both)."""
     user = _user_text(request)
     first, second = (MARK in _tag(user, "response_a")), (MARK in _tag(user, "response_b"))
     return "B" if second and not first else "A"
@@ -130,8 +145,12 @@ def ok(delay: float = 0.0) -> Reply:
     return Reply("ok", delay=delay)
 
 
-def error_reply(status: int, headers: dict[str, str] | None = None,
-                message: str | None = None, name: str | None = None) -> Reply:
+def error_reply(
+    status: int,
+    headers: dict[str, str] | None = None,
+    message: str | None = None,
+    name: str | None = None,
+) -> Reply:
     """An OpenAI-shaped error body with ``status``."""
     body = {"error": {"message": message or f"scripted {status}", "type": "test"}}
     return Reply(name or f"http_{status}", status=status, headers=headers or {}, body=body)
@@ -139,8 +158,7 @@ def error_reply(status: int, headers: dict[str, str] | None = None,
 
 def rate_limited(retry_after: str = "1") -> Reply:
     """429 with ``Retry-After``."""
-    return error_reply(429, {"Retry-After": retry_after}, "Rate limit reached",
-                       "rate_limited")
+    return error_reply(429, {"Retry-After": retry_after}, "Rate limit reached", "rate_limited")
 
 
 def server_error(status: int = 500) -> Reply:
@@ -186,18 +204,25 @@ def no_label_tokens() -> Reply:
 
 def context_overflow() -> Reply:
     """400 with the error OpenAI (and vLLM) send for a prompt longer than the context."""
-    message = ("This model's maximum context length is 2048 tokens. However, your messages "
-               "resulted in 5120 tokens. Please reduce the length of the messages.")
+    message = (
+        "This model's maximum context length is 2048 tokens. However, your messages "
+        "resulted in 5120 tokens. Please reduce the length of the messages."
+    )
     reply = error_reply(400, message=message, name="context_overflow")
     reply.body["error"].update(type="invalid_request_error", code="context_length_exceeded")
     return reply
 
 
 FAULTS: dict[str, Callable[[], Reply]] = {
-    "rate_limited": rate_limited, "server_error": server_error, "hang": hang,
-    "malformed_json": malformed_json, "truncated_body": truncated_body,
-    "connection_reset": connection_reset, "schema_violation": schema_violation,
-    "off_menu_verdict": off_menu_verdict, "no_label_tokens": no_label_tokens,
+    "rate_limited": rate_limited,
+    "server_error": server_error,
+    "hang": hang,
+    "malformed_json": malformed_json,
+    "truncated_body": truncated_body,
+    "connection_reset": connection_reset,
+    "schema_violation": schema_violation,
+    "off_menu_verdict": off_menu_verdict,
+    "no_label_tokens": no_label_tokens,
     "context_overflow": context_overflow,
 }
 """Every fault by name (each factory with its default arguments)."""
@@ -233,8 +258,7 @@ class FaultServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._http = _Listener(("127.0.0.1", port), _handler_for(self))
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def port(self) -> int:
@@ -334,8 +358,11 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 if reply.action == "reset":
                     self._reset()
                     return
-                data = reply.body if isinstance(reply.body, bytes) else \
-                    json.dumps(answer(body) if reply.body is None else reply.body).encode()
+                data = (
+                    reply.body
+                    if isinstance(reply.body, bytes)
+                    else json.dumps(answer(body) if reply.body is None else reply.body).encode()
+                )
                 if reply.action == "truncate":
                     self._send(reply.status, data[: len(data) // 2], reply.headers, len(data))
                     self.close_connection = True
@@ -346,8 +373,9 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 server._done()
 
-        def _send(self, status: int, data: bytes, headers: dict[str, str],
-                  length: int | None = None) -> None:
+        def _send(
+            self, status: int, data: bytes, headers: dict[str, str], length: int | None = None
+        ) -> None:
             self.send_response(status)
             for name, value in {"content-type": "application/json", **headers}.items():
                 self.send_header(name, value)
@@ -357,8 +385,7 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def _reset(self) -> None:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
 

@@ -38,8 +38,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def judge_serve(faults: FaultServer, home: Path, *options: str,
-                timeout: float = 5.0, max_retries: int = 2) -> Iterator[str]:
+def judge_serve(
+    faults: FaultServer, home: Path, *options: str, timeout: float = 5.0, max_retries: int = 2
+) -> Iterator[str]:
     """``judge serve --mode reference`` judging via litellm at ``faults``; yields its URL.
 
     ``home`` is its ``JUDGE_CACHE_DIR`` (the cache); ``options`` go on its command line.
@@ -47,10 +48,25 @@ def judge_serve(faults: FaultServer, home: Path, *options: str,
     port = free_port()
     log = home / f"serve-{port}.log"
     home.mkdir(parents=True, exist_ok=True)
-    command = [SCRIPT, "serve", "--port", str(port), "--mode", "reference",
-               "--model", "openai/fault-test", "--api-base", faults.api_base,
-               "-o", f"api_key={API_KEY}", "-o", f"timeout={timeout}",
-               "-o", f"max_retries={max_retries}", *options]
+    command = [
+        SCRIPT,
+        "serve",
+        "--port",
+        str(port),
+        "--mode",
+        "reference",
+        "--model",
+        "openai/fault-test",
+        "--api-base",
+        faults.api_base,
+        "-o",
+        f"api_key={API_KEY}",
+        "-o",
+        f"timeout={timeout}",
+        "-o",
+        f"max_retries={max_retries}",
+        *options,
+    ]
     env = dict(os.environ, JUDGE_CACHE_DIR=str(home))
     with log.open("w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out, env=env)
@@ -74,8 +90,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"judge serve did not start in {START_TIMEOUT_S:.0f} s: "
-                       f"{log.read_text()}")
+    raise RuntimeError(f"judge serve did not start in {START_TIMEOUT_S:.0f} s: {log.read_text()}")
 
 
 def reward_body(tag: str, size: int) -> tuple[list[str], list[str], list[str]]:
@@ -118,8 +133,9 @@ class LoadResult:
         return data[rank - 1]
 
 
-async def load(url: str, *, clients: int, per_client: int, size: int = 2,
-               tag: str = "load") -> LoadResult:
+async def load(
+    url: str, *, clients: int, per_client: int, size: int = 2, tag: str = "load"
+) -> LoadResult:
     """``clients`` concurrent clients, each sending ``per_client`` requests in turn."""
     result = LoadResult()
 
@@ -138,8 +154,9 @@ async def load(url: str, *, clients: int, per_client: int, size: int = 2,
             result.errors.append(f"{type(exc).__name__}: {exc}")
             return
         result.latencies.append(time.perf_counter() - start)
-        result.wrong += sum(r is None or (r > 0) != (k % 2 == 0)
-                            for k, r in enumerate(reply.rewards))
+        result.wrong += sum(
+            r is None or (r > 0) != (k % 2 == 0) for k, r in enumerate(reply.rewards)
+        )
 
     async def worker(client: AsyncRewardClient, index: int) -> None:
         for turn in range(per_client):

@@ -27,8 +27,9 @@ class RecordingReward(JudgeReward):
 
     def __call__(self, prompts: Any, completions: Any, **kwargs: Any) -> list[float | None]:
         rewards = super().__call__(prompts, completions, **kwargs)
-        self.calls.append({"prompts": list(prompts), "completions": list(completions),
-                           "rewards": rewards})
+        self.calls.append(
+            {"prompts": list(prompts), "completions": list(completions), "rewards": rewards}
+        )
         return rewards
 
 
@@ -36,19 +37,34 @@ def main(out: Path, model_dir: str) -> None:
     reward = RecordingReward(Judge(cache=False), mode="groupwise", name="judge_group")
     reward.calls = []
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": "Name one fruit."}]]})
-    args = GRPOConfig(output_dir=str(out / "trainer"), use_cpu=True, bf16=False,
-                      per_device_train_batch_size=2, num_generations=4,
-                      max_completion_length=6, max_steps=1, logging_steps=1,
-                      report_to="none", save_strategy="no", gradient_checkpointing=False,
-                      seed=0, disable_tqdm=True)
-    trainer = GRPOTrainer(model=model_dir, reward_funcs=[reward], args=args,
-                          train_dataset=dataset)
+    args = GRPOConfig(
+        output_dir=str(out / "trainer"),
+        use_cpu=True,
+        bf16=False,
+        per_device_train_batch_size=2,
+        num_generations=4,
+        max_completion_length=6,
+        max_steps=1,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        gradient_checkpointing=False,
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = GRPOTrainer(model=model_dir, reward_funcs=[reward], args=args, train_dataset=dataset)
     trainer.train()
     rank = trainer.accelerator.process_index
     logged = list(trainer._logs["rewards"]["judge_group"])  # gathered by the trainer
-    (out / f"rank{rank}.json").write_text(json.dumps({
-        "world": trainer.accelerator.num_processes, "calls": reward.calls,
-        "trainer_rewards": logged}))
+    (out / f"rank{rank}.json").write_text(
+        json.dumps(
+            {
+                "world": trainer.accelerator.num_processes,
+                "calls": reward.calls,
+                "trainer_rewards": logged,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

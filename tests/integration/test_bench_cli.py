@@ -22,8 +22,18 @@ def home(model_home: dict[str, Any]) -> Path:
 
 def test_rewardbench_layout_json_report_and_per_item_output(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "items.jsonl"
-    run = judge_cli("bench", "--data", str(DATA / "rewardbench_small.jsonl"), "--limit", "1",
-                    "--json", "--output", str(out), home=home, cache=tmp_path / "c")
+    run = judge_cli(
+        "bench",
+        "--data",
+        str(DATA / "rewardbench_small.jsonl"),
+        "--limit",
+        "1",
+        "--json",
+        "--output",
+        str(out),
+        home=home,
+        cache=tmp_path / "c",
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["strategy"] == "pairwise" and report["judge"]["swap"] == "both"
@@ -35,36 +45,69 @@ def test_rewardbench_layout_json_report_and_per_item_output(home: Path, tmp_path
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["chat-1", "math-1"]
     # accuracy is recomputed from the per-item verdicts: chosen label vs the winner
-    mean = sum({True: 1.0, False: 0.0}[r["results"][0]["winner"] == r["chosen_labels"][0]]
-               if r["results"][0]["winner"] != "tie" else 0.5 for r in rows) / 2
+    mean = (
+        sum(
+            {True: 1.0, False: 0.0}[r["results"][0]["winner"] == r["chosen_labels"][0]]
+            if r["results"][0]["winner"] != "tie"
+            else 0.5
+            for r in rows
+        )
+        / 2
+    )
     assert overall["accuracy"] == pytest.approx(mean)
     assert all(len(r["results"][0]["orders"]) == 2 for r in rows)  # swap both: two orders
     assert overall["consistency"] == pytest.approx(
-        sum(r["results"][0]["consistent"] for r in rows) / 2)
+        sum(r["results"][0]["consistent"] for r in rows) / 2
+    )
 
 
-def test_judgebench_layout_scored_both_ways_on_the_real_model(home: Path,
-                                                              tmp_path: Path) -> None:
+def test_judgebench_layout_scored_both_ways_on_the_real_model(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "items.jsonl"
-    run = judge_cli("bench", "--data", str(DATA / "judgebench_small.jsonl"), "--subset",
-                    "knowledge", "--subset", "math", "--json", "--output", str(out),
-                    home=home, cache=tmp_path / "c")
+    run = judge_cli(
+        "bench",
+        "--data",
+        str(DATA / "judgebench_small.jsonl"),
+        "--subset",
+        "knowledge",
+        "--subset",
+        "math",
+        "--json",
+        "--output",
+        str(out),
+        home=home,
+        cache=tmp_path / "c",
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["files"][0]["format"] == "judgebench"
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["chosen_labels"] for r in rows] == [["A"], ["B"]]  # the published positions
     # JudgeBench's score recomputed from the two orders each item shows
-    votes = [sum(1 if o["winner"] == r["chosen_labels"][0] else 0 if o["winner"] == "tie"
-                 else -1 for o in r["results"][0]["orders"]) for r in rows]
+    votes = [
+        sum(
+            1 if o["winner"] == r["chosen_labels"][0] else 0 if o["winner"] == "tie" else -1
+            for o in r["results"][0]["orders"]
+        )
+        for r in rows
+    ]
     assert report["overall"]["published"]["judgebench"] == pytest.approx(
-        sum(v > 0 for v in votes) / 2)
+        sum(v > 0 for v in votes) / 2
+    )
     assert report["overall"]["brier"] is not None and report["overall"]["ece"] is not None
 
 
 def test_rewardbench2_best_of_four_pointwise_table(home: Path, tmp_path: Path) -> None:
-    run = judge_cli("bench", "--data", str(DATA / "rb2_small.jsonl"), "--subset",
-                    "Factuality", "--strategy", "pointwise", home=home, cache=tmp_path / "c")
+    run = judge_cli(
+        "bench",
+        "--data",
+        str(DATA / "rb2_small.jsonl"),
+        "--subset",
+        "Factuality",
+        "--strategy",
+        "pointwise",
+        home=home,
+        cache=tmp_path / "c",
+    )
     assert run.returncode == 0, run.stderr
     assert "rb2_small.jsonl · generic · pointwise" in run.stdout
     assert "rubric helpfulness · template pointwise_10 · method logprob · swap=both" in run.stdout

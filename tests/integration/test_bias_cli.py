@@ -18,9 +18,20 @@ __all__ = ["home"]  # the fixture, re-used from the CLI tests
 
 def test_bias_report_on_probe_items(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    run = judge_cli("bias", "--probes", "identical,short_correct", "--limit", "2",
-                    "--swaps", "both,none", "--out", str(out), "--json", home=home,
-                    cache=tmp_path / "c")
+    run = judge_cli(
+        "bias",
+        "--probes",
+        "identical,short_correct",
+        "--limit",
+        "2",
+        "--swaps",
+        "both,none",
+        "--out",
+        str(out),
+        "--json",
+        home=home,
+        cache=tmp_path / "c",
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert json.loads((out / "bias.json").read_text()) == report
@@ -38,15 +49,27 @@ def test_bias_report_on_probe_items(home: Path, tmp_path: Path) -> None:
 
 def test_compare_reports_the_length_controlled_rate(home: Path, tmp_path: Path) -> None:
     prompts = ["Name a primary colour.", "What is 3 + 4?", "Say hello in French."]
-    sides = {"a": ["Red.", "3 + 4 = 7, since adding four to three gives seven.", "Bonjour."],
-             "b": ["Blue is one, as are red and yellow.", "7", "Bonjour ! (hello)"]}
+    sides = {
+        "a": ["Red.", "3 + 4 = 7, since adding four to three gives seven.", "Bonjour."],
+        "b": ["Blue is one, as are red and yellow.", "7", "Bonjour ! (hello)"],
+    }
     for side, answers in sides.items():
-        (tmp_path / f"{side}.jsonl").write_text("".join(
-            json.dumps({"prompt": p, "response": r}) + "\n"
-            for p, r in zip(prompts, answers, strict=True)))
-    run = judge_cli("compare", "--outputs-a", str(tmp_path / "a.jsonl"),
-                    "--outputs-b", str(tmp_path / "b.jsonl"), "--json", home=home,
-                    cache=tmp_path / "c")
+        (tmp_path / f"{side}.jsonl").write_text(
+            "".join(
+                json.dumps({"prompt": p, "response": r}) + "\n"
+                for p, r in zip(prompts, answers, strict=True)
+            )
+        )
+    run = judge_cli(
+        "compare",
+        "--outputs-a",
+        str(tmp_path / "a.jsonl"),
+        "--outputs-b",
+        str(tmp_path / "b.jsonl"),
+        "--json",
+        home=home,
+        cache=tmp_path / "c",
+    )
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     lc = summary["length_controlled"]
@@ -63,8 +86,15 @@ def _raw(result: PairwiseResult) -> str | None:
 
 def test_sampling_seed_reaches_the_real_model(smollm: Backend) -> None:
     def sample(seed: int) -> str | None:
-        judge = Judge(smollm, method="generate", temperature=1.0, seed=seed, swap="none",
-                      cache=False, max_new_tokens=24)
+        judge = Judge(
+            smollm,
+            method="generate",
+            temperature=1.0,
+            seed=seed,
+            swap="none",
+            cache=False,
+            max_new_tokens=24,
+        )
         return _raw(judge.compare("What is 2 + 2?", "4", "5"))
 
     first, again, other = sample(0), sample(0), sample(1)

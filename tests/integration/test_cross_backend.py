@@ -34,9 +34,14 @@ def _engines(smollm: Backend, vllm_backend: Backend, server: dict[str, Any]) -> 
 
 
 def test_pairwise_probabilities_agree_across_engines(
-        smollm: Backend, vllm_backend: Backend, vllm_server: dict[str, Any]) -> None:  # noqa: F811
-    pairs = [{"prompt": r["prompt"], "response_a": r["chosen"], "response_b": r["rejected"]}
-             for r in llmbar(n=6)]
+    smollm: Backend,
+    vllm_backend: Backend,
+    vllm_server: dict[str, Any],  # noqa: F811
+) -> None:
+    pairs = [
+        {"prompt": r["prompt"], "response_a": r["chosen"], "response_b": r["rejected"]}
+        for r in llmbar(n=6)
+    ]
     per_engine = {}
     for name, backend in _engines(smollm, vllm_backend, vllm_server).items():
         verdicts = Judge(backend, cache=False).compare_batch(pairs)
@@ -49,7 +54,10 @@ def test_pairwise_probabilities_agree_across_engines(
 
 
 def test_pointwise_distributions_agree_across_engines(
-        smollm: Backend, vllm_backend: Backend, vllm_server: dict[str, Any]) -> None:  # noqa: F811
+    smollm: Backend,
+    vllm_backend: Backend,
+    vllm_server: dict[str, Any],  # noqa: F811
+) -> None:
     items = [{"prompt": "What is 2 + 2?", "response": answer} for answer in ("4", "5", "")]
     # vLLM in process reads every label exactly, so there all ten scores are compared.
     per_engine = {}

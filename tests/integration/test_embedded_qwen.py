@@ -46,11 +46,14 @@ def test_real_parts_are_found_in_order_with_their_recorded_hashes() -> None:
     assert sum(p.path.stat().st_size for p in parts) == embedded.QWEN_05B.size
 
 
-def test_assembles_verifies_converts_once_and_judges(qwen_home: dict[str, Any],
-                                                     tmp_path: Path) -> None:
+def test_assembles_verifies_converts_once_and_judges(
+    qwen_home: dict[str, Any], tmp_path: Path
+) -> None:
     model_dir: Path = qwen_home["model_dir"]
-    assert any("converting the embedded judge model Qwen2.5-Coder-0.5B-Instruct" in line
-               for line in qwen_home["log"])
+    assert any(
+        "converting the embedded judge model Qwen2.5-Coder-0.5B-Instruct" in line
+        for line in qwen_home["log"]
+    )
     assert embedded.is_converted(model_dir)
     assert not list(model_dir.parent.glob(".converting-*"))  # scratch (and GGUF copy) gone
     assert embedded.ensure_converted(KEY) == model_dir  # no second conversion

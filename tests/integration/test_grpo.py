@@ -19,8 +19,10 @@ from judge.reward import JudgeReward
 
 pytestmark = pytest.mark.slow
 
-PROMPTS = [("Name one fruit.", "An apple is a fruit."),
-           ("What colour is the sky on a clear day?", "The sky is blue.")]
+PROMPTS = [
+    ("Name one fruit.", "An apple is a fruit."),
+    ("What colour is the sky on a clear day?", "The sky is blue."),
+]
 
 
 class RecordingReward(JudgeReward):
@@ -36,8 +38,9 @@ class RecordingReward(JudgeReward):
         return rewards
 
 
-def test_grpo_trainer_logs_the_judges_rewards(model_home: dict[str, Any], smollm: Any,
-                                              tmp_path: Path) -> None:
+def test_grpo_trainer_logs_the_judges_rewards(
+    model_home: dict[str, Any], smollm: Any, tmp_path: Path
+) -> None:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
@@ -53,17 +56,33 @@ def test_grpo_trainer_logs_the_judges_rewards(model_home: dict[str, Any], smollm
         scored.append(rewards)
         return rewards
 
-    dataset = Dataset.from_dict({
-        "prompt": [[{"role": "user", "content": p}] for p, _ in PROMPTS],
-        "reference": [r for _, r in PROMPTS]})
-    args = GRPOConfig(output_dir=str(tmp_path / "out"), use_cpu=True, bf16=False,
-                      per_device_train_batch_size=2, num_generations=2,
-                      max_completion_length=8, max_steps=2, logging_steps=1,
-                      report_to="none", save_strategy="no", gradient_checkpointing=False,
-                      seed=0, disable_tqdm=True)
-    trainer = GRPOTrainer(model=str(model_home["model_dir"]),
-                          reward_funcs=[reference, judge_score], args=args,
-                          train_dataset=dataset)
+    dataset = Dataset.from_dict(
+        {
+            "prompt": [[{"role": "user", "content": p}] for p, _ in PROMPTS],
+            "reference": [r for _, r in PROMPTS],
+        }
+    )
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        bf16=False,
+        per_device_train_batch_size=2,
+        num_generations=2,
+        max_completion_length=8,
+        max_steps=2,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        gradient_checkpointing=False,
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = GRPOTrainer(
+        model=str(model_home["model_dir"]),
+        reward_funcs=[reference, judge_score],
+        args=args,
+        train_dataset=dataset,
+    )
     trainer.train()
 
     logged = [h for h in trainer.state.log_history if "rewards/judge_reference/mean" in h]
@@ -71,12 +90,15 @@ def test_grpo_trainer_logs_the_judges_rewards(model_home: dict[str, Any], smollm
     for entry, (_, _, rewards), points in zip(logged, reference.calls, scored, strict=True):
         assert all(r is not None for r in rewards + points)
         assert entry["rewards/judge_reference/mean"] == pytest.approx(
-            sum(rewards) / len(rewards), abs=1e-5)  # type: ignore[arg-type]
+            sum(rewards) / len(rewards), abs=1e-5
+        )  # type: ignore[arg-type]
         assert entry["rewards/judge_score/mean"] == pytest.approx(
-            sum(points) / len(points), abs=1e-5)  # type: ignore[arg-type]
+            sum(points) / len(points), abs=1e-5
+        )  # type: ignore[arg-type]
     # Per completion, as the trainer stored them (last generation batch).
     assert list(trainer._logs["rewards"]["judge_reference"]) == pytest.approx(
-        reference.calls[-1][2], abs=1e-5)
+        reference.calls[-1][2], abs=1e-5
+    )
     # The completions really came from the policy, as chat messages, and a fresh judge
     # without a cache gives the same rewards for them.
     prompts, completions, rewards = reference.calls[-1]

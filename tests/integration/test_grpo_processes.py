@@ -26,15 +26,31 @@ HERE = Path(__file__).parent
 
 
 def test_two_process_grpo_groupwise_rewards_equal_the_one_process_rewards(
-        model_home: dict[str, Any], smollm: Any, tmp_path: Path) -> None:
+    model_home: dict[str, Any], smollm: Any, tmp_path: Path
+) -> None:
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun comes with torch"
-    env = dict(os.environ, JUDGE_CACHE_DIR=str(model_home["root"]), OMP_NUM_THREADS="1",
-               PYTHONPATH=str(HERE.parents[1]))
-    run = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2",
-                          str(HERE / "grpo_ranks.py"), str(tmp_path),
-                          str(model_home["model_dir"])],
-                         env=env, capture_output=True, text=True, timeout=1200)
+    env = dict(
+        os.environ,
+        JUDGE_CACHE_DIR=str(model_home["root"]),
+        OMP_NUM_THREADS="1",
+        PYTHONPATH=str(HERE.parents[1]),
+    )
+    run = subprocess.run(
+        [
+            torchrun,
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(HERE / "grpo_ranks.py"),
+            str(tmp_path),
+            str(model_home["model_dir"]),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and len(r["calls"]) == 1 for r in ranks)

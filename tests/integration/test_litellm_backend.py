@@ -35,8 +35,9 @@ LOGPROB_TOLERANCE = 1e-3
 
 def pairs(n: int = 4, mirror: bool = False) -> list[dict[str, str]]:
     key_a, key_b = ("rejected", "chosen") if mirror else ("chosen", "rejected")
-    return [{"prompt": r["prompt"], "response_a": r[key_a], "response_b": r[key_b]}
-            for r in llmbar(n=n)]
+    return [
+        {"prompt": r["prompt"], "response_a": r[key_a], "response_b": r[key_b]} for r in llmbar(n=n)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +50,13 @@ def api(vllm_server: dict[str, Any]) -> LiteLLMBackend:  # noqa: F811
 @pytest.fixture(scope="module")
 def api_verdicts(api: LiteLLMBackend) -> dict[str, list[Any]]:
     judge = Judge(api, swap="both", cache=False)
-    return {"forward": judge.compare_batch(pairs()),
-            "mirror": judge.compare_batch(pairs(mirror=True))}
+    return {
+        "forward": judge.compare_batch(pairs()),
+        "mirror": judge.compare_batch(pairs(mirror=True)),
+    }
 
 
-def test_pairwise_verdicts_and_their_mirror_sum_to_one(api_verdicts: dict[str, list[Any]]
-                                                       ) -> None:
+def test_pairwise_verdicts_and_their_mirror_sum_to_one(api_verdicts: dict[str, list[Any]]) -> None:
     for a, b in zip(api_verdicts["forward"], api_verdicts["mirror"], strict=True):
         assert isinstance(a, PairwiseVerdict) and isinstance(b, PairwiseVerdict)
         assert a.model == "hosted_vllm/smollm" and a.method == "logprob"
@@ -65,11 +67,14 @@ def test_pairwise_verdicts_and_their_mirror_sum_to_one(api_verdicts: dict[str, l
 
 
 def test_pairwise_probabilities_agree_with_transformers(
-        api_verdicts: dict[str, list[Any]], smollm: Backend) -> None:
+    api_verdicts: dict[str, list[Any]], smollm: Backend
+) -> None:
     ours = Judge(smollm, swap="both", cache=False).compare_batch(pairs())
-    diffs = [abs(o.label_probs["A"] - t.label_probs["A"])
-             for v, w in zip(api_verdicts["forward"], ours, strict=True)
-             for o, t in zip(v.orders, w.orders, strict=True)]
+    diffs = [
+        abs(o.label_probs["A"] - t.label_probs["A"])
+        for v, w in zip(api_verdicts["forward"], ours, strict=True)
+        for o, t in zip(v.orders, w.orders, strict=True)
+    ]
     assert len(diffs) == 8
     assert max(diffs) < PROB_TOLERANCE, f"max |ΔP| = {max(diffs):.2e}"
     # Both see SmolLM2's strong first-position bias: one number per order, not noise.
@@ -78,25 +83,38 @@ def test_pairwise_probabilities_agree_with_transformers(
 
 def kth_logprob(api_base: str, messages: tuple[dict[str, str], ...], k: int) -> float:
     """The k-th most likely first token's log-probability, asked of the server directly."""
-    body = {"model": "smollm", "messages": list(messages), "max_tokens": 1, "temperature": 0,
-            "logprobs": True, "top_logprobs": k}
-    request = urllib.request.Request(f"{api_base}/chat/completions", json.dumps(body).encode(),
-                                     {"content-type": "application/json"})
+    body = {
+        "model": "smollm",
+        "messages": list(messages),
+        "max_tokens": 1,
+        "temperature": 0,
+        "logprobs": True,
+        "top_logprobs": k,
+    }
+    request = urllib.request.Request(
+        f"{api_base}/chat/completions",
+        json.dumps(body).encode(),
+        {"content-type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as reply:
         top = json.load(reply)["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
     return min(t["logprob"] for t in top)
 
 
 def test_one_to_ten_scale_resolves_ten_by_continuation_like_transformers(
-        api: LiteLLMBackend, smollm: Backend, vllm_server: dict[str, Any]) -> None:  # noqa: F811
+    api: LiteLLMBackend,
+    smollm: Backend,
+    vllm_server: dict[str, Any],  # noqa: F811
+) -> None:
     judge = Judge(api, cache=False)
     items = [PointInput(r["prompt"], r["chosen"]) for r in llmbar(n=2)]
     verdicts = judge.score_batch(items)
     assert all(v.ok and v.scale == (1, 10) for v in verdicts)
     setup = judge.setup("pointwise")
     requests = [LabelRequest(setup.render(item.judged()), setup.labels) for item in items]
-    for request, theirs, ours in zip(requests, api.score_labels(requests),
-                                     smollm.score_labels(requests), strict=True):
+    for request, theirs, ours in zip(
+        requests, api.score_labels(requests), smollm.score_labels(requests), strict=True
+    ):
         assert isinstance(theirs, LabelScores) and isinstance(ours, LabelScores)
         shown = [label for label, lp in theirs.logprobs.items() if math.isfinite(lp)]
         assert {"1", "10"} <= set(shown)  # "10" only exists through the continuation
@@ -108,15 +126,17 @@ def test_one_to_ten_scale_resolves_ten_by_continuation_like_transformers(
         assert all(ours.logprobs[label] <= kth + LOGPROB_TOLERANCE for label in hidden)
 
 
-def test_the_model_string_builds_the_same_backend(api_verdicts: dict[str, list[Any]],
-                                                  vllm_server: dict[str, Any]) -> None:  # noqa: F811
-    judge = Judge("hosted_vllm/smollm", backend_options={"api_base": vllm_server["api_base"]},
-                  cache=False)
+def test_the_model_string_builds_the_same_backend(
+    api_verdicts: dict[str, list[Any]],
+    vllm_server: dict[str, Any],  # noqa: F811
+) -> None:
+    judge = Judge(
+        "hosted_vllm/smollm", backend_options={"api_base": vllm_server["api_base"]}, cache=False
+    )
     verdict = judge.compare(**pairs(1)[0])
     assert isinstance(judge.backend, LiteLLMBackend)
     assert isinstance(verdict, PairwiseVerdict) and verdict.model == "hosted_vllm/smollm"
-    assert verdict.prob_a == pytest.approx(api_verdicts["forward"][0].prob_a,
-                                           abs=PROB_TOLERANCE)
+    assert verdict.prob_a == pytest.approx(api_verdicts["forward"][0].prob_a, abs=PROB_TOLERANCE)
 
 
 def test_generate_gives_a_schema_valid_verdict(api: LiteLLMBackend) -> None:
@@ -130,7 +150,9 @@ def test_generate_gives_a_schema_valid_verdict(api: LiteLLMBackend) -> None:
 
 
 def test_usage_per_order_sums_to_the_judge_and_the_server_count(
-        api: LiteLLMBackend, vllm_server: dict[str, Any]) -> None:  # noqa: F811
+    api: LiteLLMBackend,
+    vllm_server: dict[str, Any],  # noqa: F811
+) -> None:
     server = vllm_server["server"]
     before = server.metric("vllm:prompt_tokens_total")
     judge = Judge(api, swap="both", cache=False)
@@ -143,8 +165,11 @@ def test_usage_per_order_sums_to_the_judge_and_the_server_count(
     assert server.metric("vllm:prompt_tokens_total") - before == judge.usage.prompt_tokens
 
 
-def test_cache_rerun_makes_no_requests(api: LiteLLMBackend, vllm_server: dict[str, Any],  # noqa: F811
-                                       tmp_path: Path) -> None:
+def test_cache_rerun_makes_no_requests(
+    api: LiteLLMBackend,
+    vllm_server: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     server = vllm_server["server"]
     counting = CountingBackend(api)
     first = Judge(counting, cache=tmp_path).compare_batch(pairs(2))
@@ -157,8 +182,9 @@ def test_cache_rerun_makes_no_requests(api: LiteLLMBackend, vllm_server: dict[st
     assert [v.prob_a for v in again] == [v.prob_a for v in first]  # type: ignore[union-attr]
 
 
-def test_async_path_matches_the_sync_path(api: LiteLLMBackend,
-                                          api_verdicts: dict[str, list[Any]]) -> None:
+def test_async_path_matches_the_sync_path(
+    api: LiteLLMBackend, api_verdicts: dict[str, list[Any]]
+) -> None:
     judge = Judge(api, swap="both", cache=False)
     verdicts = asyncio.run(judge.acompare_batch(pairs()))
     for a, b in zip(verdicts, api_verdicts["forward"], strict=True):
@@ -166,8 +192,10 @@ def test_async_path_matches_the_sync_path(api: LiteLLMBackend,
         assert a.prob_a == pytest.approx(b.prob_a, abs=PROB_TOLERANCE)
 
 
-def test_unknown_served_model_is_a_final_typed_failure(vllm_server: dict[str, Any],  # noqa: F811
-                                                       tmp_path: Path) -> None:
+def test_unknown_served_model_is_a_final_typed_failure(
+    vllm_server: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     wrong = LiteLLMBackend("hosted_vllm/no-such-model", api_base=vllm_server["api_base"])
     failure = Judge(wrong, cache=tmp_path).compare(**pairs(1)[0])
     assert isinstance(failure, JudgmentFailure)

@@ -23,12 +23,19 @@ from tests.conftest import REPO
 PAIR = ("--prompt", "p", "--a", "x", "--b", "y")
 
 
-def without(packages: str, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def without(
+    packages: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """``judge ARGS`` in a fresh interpreter where ``packages`` are not installed."""
-    return subprocess.run([sys.executable, "-m", "tests.without_packages", packages, *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          check=False, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "tests.without_packages", packages, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
 
 
 def cli(*args: str) -> Any:
@@ -40,19 +47,29 @@ def flat(text: str) -> str:
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
 
 
-@pytest.mark.parametrize(("hidden", "args", "extra"), [
-    ("litellm", ("compare", "-m", "openai/gpt-4o-mini", *PAIR), "[api]"),
-    ("vllm", ("compare", "-m", "vllm/some-model", *PAIR), "[vllm]"),
-    ("uvicorn", ("serve",), "[serve]"),
-    ("fastapi", ("serve",), "[serve]"),
-    ("ray", ("annotate", "examples/annotate/candidates.jsonl", "-O", "{tmp}/o.jsonl", "--ray"),
-     "[ray]"),
-    ("pyarrow", ("annotate", "examples/annotate/candidates.jsonl", "-O", "{tmp}/o.parquet"),
-     "[data]"),
-    ("pyarrow", ("bench", "--data", "{tmp}/set.parquet"), "[data]"),
-])
+@pytest.mark.parametrize(
+    ("hidden", "args", "extra"),
+    [
+        ("litellm", ("compare", "-m", "openai/gpt-4o-mini", *PAIR), "[api]"),
+        ("vllm", ("compare", "-m", "vllm/some-model", *PAIR), "[vllm]"),
+        ("uvicorn", ("serve",), "[serve]"),
+        ("fastapi", ("serve",), "[serve]"),
+        (
+            "ray",
+            ("annotate", "examples/annotate/candidates.jsonl", "-O", "{tmp}/o.jsonl", "--ray"),
+            "[ray]",
+        ),
+        (
+            "pyarrow",
+            ("annotate", "examples/annotate/candidates.jsonl", "-O", "{tmp}/o.parquet"),
+            "[data]",
+        ),
+        ("pyarrow", ("bench", "--data", "{tmp}/set.parquet"), "[data]"),
+    ],
+)
 def test_a_missing_extra_names_the_command_that_installs_it(
-        hidden: str, args: tuple[str, ...], extra: str, tmp_path: Path) -> None:
+    hidden: str, args: tuple[str, ...], extra: str, tmp_path: Path
+) -> None:
     (tmp_path / "set.parquet").write_bytes(b"PAR1")
     run = without(hidden, *[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert run.returncode == 2, run.stderr
@@ -92,12 +109,16 @@ def test_no_arguments_mentions_the_two_file_mode() -> None:
     assert "--outputs-a" in result.output and "--outputs-b" in result.output
 
 
-@pytest.mark.parametrize(("second", "said"), [
-    ("", ["{b}: no records"]),  # an empty second file is blamed on itself
-    ('{"prompt": "p", "resp', ["{b}:1: invalid JSON", "cut off"]),  # a cut-off last line
-])
-def test_a_bad_second_file_is_named_with_what_is_wrong(second: str, said: list[str],
-                                                       tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("second", "said"),
+    [
+        ("", ["{b}: no records"]),  # an empty second file is blamed on itself
+        ('{"prompt": "p", "resp', ["{b}:1: invalid JSON", "cut off"]),  # a cut-off last line
+    ],
+)
+def test_a_bad_second_file_is_named_with_what_is_wrong(
+    second: str, said: list[str], tmp_path: Path
+) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_text('{"prompt": "p", "response": "x"}\n', encoding="utf-8")
     b.write_text(second, encoding="utf-8")
@@ -109,14 +130,29 @@ def test_a_bad_second_file_is_named_with_what_is_wrong(second: str, said: list[s
 
 @pytest.mark.slow
 def test_bias_without_matplotlib_still_writes_and_prints_its_report(
-        model_home: dict[str, Any], tmp_path: Path) -> None:
+    model_home: dict[str, Any], tmp_path: Path
+) -> None:
     data = tmp_path / "pairs.jsonl"
     # A spreadsheet export: UTF-8 with a byte-order mark before the first record.
-    data.write_bytes(b"\xef\xbb\xbf" + json.dumps(
-        {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}).encode() + b"\n")
+    data.write_bytes(
+        b"\xef\xbb\xbf"
+        + json.dumps({"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}).encode()
+        + b"\n"
+    )
     env = dict(os.environ, JUDGE_CACHE_DIR=str(model_home["root"]))
-    run = without("matplotlib", "bias", str(data), "--probes", "none", "--swaps", "none",
-                  "--out", str(tmp_path / "report"), env=env, timeout=600)
+    run = without(
+        "matplotlib",
+        "bias",
+        str(data),
+        "--probes",
+        "none",
+        "--swaps",
+        "none",
+        "--out",
+        str(tmp_path / "report"),
+        env=env,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     assert "no bias.png this run" in run.stderr and "'.[report]'" in run.stderr
     assert "judging: 0/1 calls" in run.stderr  # progress lines when stderr is a pipe

@@ -19,14 +19,19 @@ def test_reused_prefix_scores_equal_the_plain_path(smollm: Any) -> None:
     setup = judge.setup("pairwise")
     rows = llmbar(n=3)
     first, second = rows[0], rows[1]
-    group = [PairInput(first["prompt"], first["chosen"], first["rejected"]),
-             PairInput(first["prompt"], first["rejected"], second["chosen"])]
+    group = [
+        PairInput(first["prompt"], first["chosen"], first["rejected"]),
+        PairInput(first["prompt"], first["rejected"], second["chosen"]),
+    ]
     messages = [tuple(setup.render(p.judged(order))) for p in group for order in ("AB", "BA")]
     requests = [LabelRequest(m, ("A", "B")) for m in messages]
     # Multi-token labels ("10" is "1", "0"): two probes per prompt, both reuse it.
     requests.append(LabelRequest(messages[0], tuple(str(s) for s in range(1, 11))))
-    requests.append(LabelRequest(tuple(setup.render(PairInput(rows[2]["prompt"], "x", "y")
-                                                    .judged("AB"))), ("A", "B")))
+    requests.append(
+        LabelRequest(
+            tuple(setup.render(PairInput(rows[2]["prompt"], "x", "y").judged("AB"))), ("A", "B")
+        )
+    )
     saved = (smollm.prefix_reuse, smollm.batch_size)
     try:
         smollm.prefix_reuse, smollm.batch_size = False, 1

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_reason_then_read_reads_probabilities_after_a_real_rationale(
-        counting: CountingBackend, tmp_path: Path) -> None:
+    counting: CountingBackend, tmp_path: Path
+) -> None:
     protocol = ReasonThenRead(Judge(counting, cache=tmp_path), max_new_tokens=160)
     verdict = protocol.compare("What is 2+2?", "2+2 = 4.", "2+2 = 5.")
     assert isinstance(verdict, PairwiseVerdict), verdict
@@ -26,7 +27,8 @@ def test_reason_then_read_reads_probabilities_after_a_real_rationale(
         assert order.rationale and order.raw_output
         assert 0.0 < order.label_probs["A"] < 1.0  # read, not the one-hot generated label
     again = ReasonThenRead(Judge(counting, cache=tmp_path), max_new_tokens=160).compare(
-        "What is 2+2?", "2+2 = 4.", "2+2 = 5.")
+        "What is 2+2?", "2+2 = 4.", "2+2 = 5."
+    )
     assert (counting.generate_requests, counting.label_requests) == (2, 2)  # all cached
     assert isinstance(again, PairwiseVerdict) and again.prob_a == pytest.approx(verdict.prob_a)
 

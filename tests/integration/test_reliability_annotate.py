@@ -39,27 +39,43 @@ def write_source(path: Path) -> None:
     for i in range(RECORDS):
         good, poor = f"The {MARK} answer {i}.", f"A poor answer {i}."
         candidates = [good, poor] if i % 2 == 0 else [poor, good]
-        lines.append(json.dumps({"prompt": f"[ann-{i}] Which is better?",
-                                 "candidates": candidates}))
+        lines.append(
+            json.dumps({"prompt": f"[ann-{i}] Which is better?", "candidates": candidates})
+        )
     path.write_text("\n".join(lines) + "\n")
 
 
 def annotate(faults: FaultServer, tmp_path: Path, *extra: str) -> list[str]:
-    return [SCRIPT, "annotate", str(tmp_path / "in.jsonl"), "-O", str(tmp_path / "out.jsonl"),
-            "--model", "openai/fault-test", "--api-base", faults.api_base,
-            "-o", f"api_key={API_KEY}", "-o", f"timeout={CLIENT_TIMEOUT_S}",
-            "-o", f"max_retries={MAX_RETRIES}", "--json", *extra]
+    return [
+        SCRIPT,
+        "annotate",
+        str(tmp_path / "in.jsonl"),
+        "-O",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        "openai/fault-test",
+        "--api-base",
+        faults.api_base,
+        "-o",
+        f"api_key={API_KEY}",
+        "-o",
+        f"timeout={CLIENT_TIMEOUT_S}",
+        "-o",
+        f"max_retries={MAX_RETRIES}",
+        "--json",
+        *extra,
+    ]
 
 
 def run(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, JUDGE_CACHE_DIR=str(tmp_path / "home"))
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() \
-        else []
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def check_rows(rows: list[dict[str, Any]]) -> None:
@@ -69,8 +85,9 @@ def check_rows(rows: list[dict[str, Any]]) -> None:
         assert MARK in row["chosen"] and MARK not in row["rejected"], row
 
 
-def test_faulted_pairs_become_failure_rows_and_the_job_completes(faults: FaultServer,
-                                                                  tmp_path: Path) -> None:
+def test_faulted_pairs_become_failure_rows_and_the_job_completes(
+    faults: FaultServer, tmp_path: Path
+) -> None:
     write_source(tmp_path / "in.jsonl")
     for i, name in BROKEN.items():  # both orders, every attempt
         faults.plan(f"[ann-{i}]", *(fault(name) for _ in range(2 * (MAX_RETRIES + 1))))
@@ -97,13 +114,18 @@ def test_faulted_pairs_become_failure_rows_and_the_job_completes(faults: FaultSe
     assert lines(tmp_path / "out.jsonl.failures.jsonl") == []
 
 
-def test_sigkill_while_a_request_hangs_in_its_retries_then_rerun(faults: FaultServer,
-                                                                 tmp_path: Path) -> None:
+def test_sigkill_while_a_request_hangs_in_its_retries_then_rerun(
+    faults: FaultServer, tmp_path: Path
+) -> None:
     write_source(tmp_path / "in.jsonl")
     faults.plan("[ann-4]", *(hang(60.0) for _ in range(2 * (MAX_RETRIES + 1))))
     env = dict(os.environ, JUDGE_CACHE_DIR=str(tmp_path / "home"))
-    job = subprocess.Popen(annotate(faults, tmp_path, "--chunk-size", "1"), env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    job = subprocess.Popen(
+        annotate(faults, tmp_path, "--chunk-size", "1"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not faults.requests_for("[ann-4]"):
         assert job.poll() is None, job.communicate()[1].decode()[-2000:]

@@ -37,10 +37,21 @@ KILLS = 4
 BENIGN = ("unknown file:", "empty directory:")  # left by a kill mid-write
 
 
-def worker(cache: Path, out: Path, start: int, stop: int, *extra: str,
-           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    command = [*WORKER, "--cache", str(cache), "--out", str(out), "--start", str(start),
-               "--stop", str(stop), *extra]
+def worker(
+    cache: Path, out: Path, start: int, stop: int, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    command = [
+        *WORKER,
+        "--cache",
+        str(cache),
+        "--out",
+        str(out),
+        "--start",
+        str(start),
+        "--stop",
+        str(stop),
+        *extra,
+    ]
     return subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
 
 
@@ -72,8 +83,14 @@ def assert_intact(cache: Path, calls: int) -> None:
             assert set(payload) in ({"logprobs"}, {"text", "finish_reason"})
 
 
-def kill_while_writing(cache: Path, out: Path, stop: int, *extra: str,
-                       env: dict[str, str] | None = None, grown: int = 20) -> list[int]:
+def kill_while_writing(
+    cache: Path,
+    out: Path,
+    stop: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    grown: int = 20,
+) -> list[int]:
     """SIGKILL a worker ``KILLS`` times, each once it has stored ``grown`` more entries."""
     rng = random.Random(8)
     sizes = []
@@ -114,14 +131,17 @@ def test_sigkill_during_cache_writes_then_rerun_completes(tmp_path: Path, big: b
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["inline-values", "file-values"])
-def test_four_processes_judging_overlapping_items_share_one_cache(tmp_path: Path,
-                                                                  big: bool) -> None:
+def test_four_processes_judging_overlapping_items_share_one_cache(
+    tmp_path: Path, big: bool
+) -> None:
     """FakeBackend subprocesses: each of 4 judges half the items, every item twice."""
     cache, n, span = tmp_path / "cache", 400, 200
     flags = ("--big",) if big else ()
     outs = [tmp_path / f"out{k}.jsonl" for k in range(4)]
-    processes = [worker(cache, out, 100 * k, 100 * k + span, *flags, "--modulo", str(n))
-                 for k, out in enumerate(outs)]  # [100k, 100k + 200) around the 400
+    processes = [
+        worker(cache, out, 100 * k, 100 * k + span, *flags, "--modulo", str(n))
+        for k, out in enumerate(outs)
+    ]  # [100k, 100k + 200) around the 400
     for process in processes:
         finish(process)
     verdicts: dict[str, list[dict[str, Any]]] = {}
@@ -132,8 +152,9 @@ def test_four_processes_judging_overlapping_items_share_one_cache(tmp_path: Path
     assert len(verdicts) == n and all(len(v) == 2 for v in verdicts.values())
     for first, second in verdicts.values():
         assert first["prob_a"] == second["prob_a"]
-        assert [o["label_probs"] for o in first["orders"]] == \
-            [o["label_probs"] for o in second["orders"]]
+        assert [o["label_probs"] for o in first["orders"]] == [
+            o["label_probs"] for o in second["orders"]
+        ]
     assert_intact(cache, 2 * n)
 
 
@@ -147,7 +168,8 @@ def model_env(model_home: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_sigkill_of_a_real_model_judging_then_rerun_matches_a_clean_run(
-        tmp_path: Path, model_home: dict[str, Any], smollm: Backend) -> None:
+    tmp_path: Path, model_home: dict[str, Any], smollm: Backend
+) -> None:
     cache, out, n = tmp_path / "cache", tmp_path / "out.jsonl", 6
     env = model_env(model_home)
     process = worker(cache, out, 0, n, "--backend", "embedded", env=env)

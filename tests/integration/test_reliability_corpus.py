@@ -42,11 +42,18 @@ TIMEOUT_S = 120  # a hang fails the test instead of stalling CI
 MEGABYTE = "All work and no play makes a dull answer. " * 25_000  # ≈1 MB
 
 # Malformed line 2 after a good line 1; the error must name file:2.
-BAD_LINES = ["bad_json_line", "not_an_object", "wrong_type", "missing_field", "invalid_utf8",
-             "null_values"]
+BAD_LINES = [
+    "bad_json_line",
+    "not_an_object",
+    "wrong_type",
+    "missing_field",
+    "invalid_utf8",
+    "null_values",
+]
 # Template file -> words its error must contain (besides the file's name).
 BAD_TEMPLATES = {
-    "missing_variable": ["'context'"], "syntax_error": [":8"],
+    "missing_variable": ["'context'"],
+    "syntax_error": [":8"],
     **{f.stem: ["sandbox"] for f in TEMPLATES.glob("sandbox_*.j2")},
 }
 SCRIPT = shutil.which("judge", path=str(Path(sys.executable).parent)) or "judge"
@@ -60,8 +67,15 @@ def server() -> Iterator[FaultServer]:
 
 def judge_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, JUDGE_CACHE_DIR=str(home))
-    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, env=env,
-                          timeout=TIMEOUT_S, check=False, cwd=home)
+    return subprocess.run(
+        [SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT_S,
+        check=False,
+        cwd=home,
+    )
 
 
 def assert_clear_error(run: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -75,8 +89,17 @@ def assert_clear_error(run: subprocess.CompletedProcess[str], *words: str) -> No
 
 def via_server(server: FaultServer) -> list[str]:
     """CLI options for a litellm judge aimed at the fault server."""
-    return ["--model", "openai/corpus", "--api-base", server.api_base, "--no-cache",
-            "-o", "api_key=sk-corpus", "-o", "timeout=5"]
+    return [
+        "--model",
+        "openai/corpus",
+        "--api-base",
+        server.api_base,
+        "--no-cache",
+        "-o",
+        "api_key=sk-corpus",
+        "-o",
+        "timeout=5",
+    ]
 
 
 # JSONL files ------------------------------------------------------------------------
@@ -93,15 +116,26 @@ def test_bad_line_via_the_shared_reader(name: str) -> None:
 
 @pytest.mark.parametrize("name", BAD_LINES)
 def test_bad_line_via_judge_compare(name: str, tmp_path: Path) -> None:
-    run = judge_cli("compare", "--outputs-a", str(JSONL / f"{name}.jsonl"), "--outputs-b",
-                    str(GOOD), home=tmp_path)
+    run = judge_cli(
+        "compare",
+        "--outputs-a",
+        str(JSONL / f"{name}.jsonl"),
+        "--outputs-b",
+        str(GOOD),
+        home=tmp_path,
+    )
     assert_clear_error(run, f"{name}.jsonl:2")
 
 
 @pytest.mark.parametrize("name", BAD_LINES)
 def test_bad_line_via_judge_annotate(name: str, tmp_path: Path) -> None:
-    run = judge_cli("annotate", str(JSONL / f"{name}.jsonl"), "--output",
-                    str(tmp_path / "out.jsonl"), home=tmp_path)
+    run = judge_cli(
+        "annotate",
+        str(JSONL / f"{name}.jsonl"),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        home=tmp_path,
+    )
     assert_clear_error(run, f"{name}.jsonl:2")
 
 
@@ -113,23 +147,31 @@ def test_bad_line_via_judge_bench(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", BAD_LINES)
 def test_bad_line_via_judge_bias(name: str, tmp_path: Path) -> None:
-    run = judge_cli("bias", str(JSONL / f"{name}.jsonl"), "--probes", "none", "--out",
-                    str(tmp_path / "bias"), home=tmp_path)
+    run = judge_cli(
+        "bias",
+        str(JSONL / f"{name}.jsonl"),
+        "--probes",
+        "none",
+        "--out",
+        str(tmp_path / "bias"),
+        home=tmp_path,
+    )
     assert_clear_error(run, f"{name}.jsonl:2")
 
 
 def test_an_empty_file_is_named(tmp_path: Path) -> None:
     empty = str(JSONL / "empty.jsonl")
-    for args in (["compare", "--outputs-a", empty, "--outputs-b", empty],
-                 ["bench", "--data", empty]):
+    for args in (
+        ["compare", "--outputs-a", empty, "--outputs-b", empty],
+        ["bench", "--data", empty],
+    ):
         assert_clear_error(judge_cli(*args, home=tmp_path), "empty.jsonl", "no records")
 
 
 def test_an_empty_file_is_an_empty_annotation_job(tmp_path: Path) -> None:
     """Policy: nothing to annotate is a finished job with zero rows, not an error."""
     out = tmp_path / "out.jsonl"
-    run = judge_cli("annotate", str(JSONL / "empty.jsonl"), "--output", str(out),
-                    home=tmp_path)
+    run = judge_cli("annotate", str(JSONL / "empty.jsonl"), "--output", str(out), home=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     assert not out.exists() or out.read_text() == ""
@@ -137,12 +179,12 @@ def test_an_empty_file_is_an_empty_annotation_job(tmp_path: Path) -> None:
 
 def test_bad_records_via_the_python_api(server: FaultServer, tmp_path: Path) -> None:
     judge = Judge(backend(server), cache=False)
-    for item, words in [({"prompt": 42, "response_a": "a", "response_b": "b"}, "prompt"),
-                        ({"prompt": "q", "response_a": "a"}, "response_b"),
-                        ({"prompt": "q", "response_a": None, "response_b": "b"},
-                         "response_a"),
-                        ({"prompt": "q", "response_a": "a", "response_b": "b",
-                          "context": 3}, "context")]:
+    for item, words in [
+        ({"prompt": 42, "response_a": "a", "response_b": "b"}, "prompt"),
+        ({"prompt": "q", "response_a": "a"}, "response_b"),
+        ({"prompt": "q", "response_a": None, "response_b": "b"}, "response_a"),
+        ({"prompt": "q", "response_a": "a", "response_b": "b", "context": 3}, "context"),
+    ]:
         with pytest.raises(UserError, match=words):
             judge.compare_batch([item])
     assert server.seen == []  # refused before any request
@@ -154,9 +196,12 @@ def test_bad_records_via_the_python_api(server: FaultServer, tmp_path: Path) -> 
 def test_unknown_rubric_everywhere(tmp_path: Path) -> None:
     with pytest.raises(UnknownNameError, match="available"):
         Judge(rubric="no_such_rubric")
-    for args in (["compare", "--prompt", "q", "--a", "a", "--b", "b"],
-                 ["annotate", str(GOOD), "--output", str(tmp_path / "o.jsonl")],
-                 ["bench", "--data", str(GOOD)], ["serve", "--port", "1"]):
+    for args in (
+        ["compare", "--prompt", "q", "--a", "a", "--b", "b"],
+        ["annotate", str(GOOD), "--output", str(tmp_path / "o.jsonl")],
+        ["bench", "--data", str(GOOD)],
+        ["serve", "--port", "1"],
+    ):
         run = judge_cli(*args, "--rubric", "no_such_rubric", home=tmp_path)
         assert_clear_error(run, "unknown rubric 'no_such_rubric'", "available")
 
@@ -166,20 +211,31 @@ def test_bad_template_via_the_python_api(name: str, server: FaultServer) -> None
     path = TEMPLATES / f"{name}.j2"
     before = len(server.seen)
     with pytest.raises(TemplateError) as caught:
-        Judge(backend(server), template=JudgeTemplate.from_file(path),
-              cache=False).compare("q", "a", "b")
+        Judge(backend(server), template=JudgeTemplate.from_file(path), cache=False).compare(
+            "q", "a", "b"
+        )
     for word in [path.name, *BAD_TEMPLATES[name]]:
         assert word in str(caught.value)
     assert len(server.seen) == before  # nothing was sent
 
 
 @pytest.mark.parametrize("name", ["syntax_error", "sandbox_mro"])
-def test_bad_template_via_judge_compare(name: str, server: FaultServer,
-                                        tmp_path: Path) -> None:
+def test_bad_template_via_judge_compare(name: str, server: FaultServer, tmp_path: Path) -> None:
     """A sample of the templates (each run costs a process start); the API gets them all."""
     path = TEMPLATES / f"{name}.j2"
-    run = judge_cli("compare", "--prompt", "q", "--a", "a", "--b", "b", "--template-file",
-                    str(path), *via_server(server), home=tmp_path)
+    run = judge_cli(
+        "compare",
+        "--prompt",
+        "q",
+        "--a",
+        "a",
+        "--b",
+        "b",
+        "--template-file",
+        str(path),
+        *via_server(server),
+        home=tmp_path,
+    )
     assert_clear_error(run, path.name, *BAD_TEMPLATES[name])
 
 
@@ -202,15 +258,26 @@ def test_policy_outcomes_via_the_python_api(server: FaultServer) -> None:
     assert cut.truncations[0].original_chars == len(MEGABYTE)
 
 
-def test_a_1mb_response_via_judge_compare_is_a_recorded_failure(server: FaultServer,
-                                                                tmp_path: Path) -> None:
+def test_a_1mb_response_via_judge_compare_is_a_recorded_failure(
+    server: FaultServer, tmp_path: Path
+) -> None:
     out = tmp_path / "verdicts.jsonl"
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_text(json.dumps({"prompt": "q", "response": MEGABYTE}) + "\n")
     b.write_text('{"prompt": "q", "response": "short"}\n')
-    run = judge_cli("compare", "--outputs-a", str(a), "--outputs-b", str(b), "--output",
-                    str(out), *via_server(server), "-o", "context_length=2048",
-                    home=tmp_path)
+    run = judge_cli(
+        "compare",
+        "--outputs-a",
+        str(a),
+        "--outputs-b",
+        str(b),
+        "--output",
+        str(out),
+        *via_server(server),
+        "-o",
+        "context_length=2048",
+        home=tmp_path,
+    )
     assert run.returncode == 1, run.stdout + run.stderr  # 1: some judgments failed
     assert "Traceback" not in run.stderr
     assert '"reason": "context_overflow"' in out.read_text()
@@ -259,17 +326,28 @@ def _post(url: str, **kwargs: Any) -> httpx.Response:
     return httpx.post(f"{url}/get_reward", timeout=TIMEOUT_S, **kwargs)
 
 
-@pytest.mark.parametrize(("content", "status", "word"), [
-    (b'{"query": ["q a"], "prompts": ', 422, "JSON"),
-    (b'{"query": ["q \xff a"], "prompts": ["q"]}', 400, "parsing the body"),
-    (b'["q a"]', 422, "object"),
-    (b'{"query": [42], "prompts": ["q"]}', 422, "query"),
-    (b'{"query": ["q a"]}', 422, "prompts"),
-    (b'{"query": ["q a", "q b"], "prompts": ["q"], "labels": ["r"]}', 400, "prompts has 1"),
-], ids=["bad-json", "invalid-utf8", "not-an-object", "wrong-type", "missing-field",
-        "mismatched-lengths"])
-def test_bad_bodies_via_judge_serve(reward_url: str, content: bytes, status: int,
-                                    word: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "status", "word"),
+    [
+        (b'{"query": ["q a"], "prompts": ', 422, "JSON"),
+        (b'{"query": ["q \xff a"], "prompts": ["q"]}', 400, "parsing the body"),
+        (b'["q a"]', 422, "object"),
+        (b'{"query": [42], "prompts": ["q"]}', 422, "query"),
+        (b'{"query": ["q a"]}', 422, "prompts"),
+        (b'{"query": ["q a", "q b"], "prompts": ["q"], "labels": ["r"]}', 400, "prompts has 1"),
+    ],
+    ids=[
+        "bad-json",
+        "invalid-utf8",
+        "not-an-object",
+        "wrong-type",
+        "missing-field",
+        "mismatched-lengths",
+    ],
+)
+def test_bad_bodies_via_judge_serve(
+    reward_url: str, content: bytes, status: int, word: str
+) -> None:
     response = _post(reward_url, content=content, headers={"content-type": "application/json"})
     assert response.status_code == status, response.text
     assert word in response.text
@@ -279,8 +357,9 @@ def test_bad_bodies_via_judge_serve(reward_url: str, content: bytes, status: int
 
 def test_policy_outcomes_via_judge_serve(reward_url: str) -> None:
     queries = ["q" + "", "q" + MEGABYTE, "q" + "fine answer"]
-    response = _post(reward_url, json={"query": queries, "prompts": ["q"] * 3,
-                                       "labels": ["ref", "ref", "ref"]})
+    response = _post(
+        reward_url, json={"query": queries, "prompts": ["q"] * 3, "labels": ["ref", "ref", "ref"]}
+    )
     assert response.status_code == 200, response.text
     reply = response.json()
     failed = {f["index"]: f for f in reply["failures"]}
@@ -292,9 +371,12 @@ def test_policy_outcomes_via_judge_serve(reward_url: str) -> None:
 
 def test_no_error_escapes_as_a_traceback_from_the_api(server: FaultServer) -> None:
     """The API's own errors are all `JudgeError`s (callers catch one root)."""
-    for bad in (lambda: Judge(swap="sideways"), lambda: Judge(rubric="no_such_rubric"),
-                lambda: JudgeTemplate.from_file(TEMPLATES / "syntax_error.j2"),
-                lambda: list(read_jsonl(JSONL / "invalid_utf8.jsonl")),
-                lambda: list(read_jsonl(JSONL / "no_such_file.jsonl"))):
+    for bad in (
+        lambda: Judge(swap="sideways"),
+        lambda: Judge(rubric="no_such_rubric"),
+        lambda: JudgeTemplate.from_file(TEMPLATES / "syntax_error.j2"),
+        lambda: list(read_jsonl(JSONL / "invalid_utf8.jsonl")),
+        lambda: list(read_jsonl(JSONL / "no_such_file.jsonl")),
+    ):
         with pytest.raises(JudgeError):
             bad()

@@ -72,18 +72,21 @@ def check_failure(result: object, want: Expect) -> JudgmentFailure:
 @pytest.mark.parametrize("method", ["logprob", "generate"])
 @pytest.mark.parametrize("name", RETRIED)
 def test_a_transient_fault_is_retried_into_the_correct_verdict(
-        server: FaultServer, tmp_path: Path, name: str, method: str) -> None:
+    server: FaultServer, tmp_path: Path, name: str, method: str
+) -> None:
     item = pair(1, right="BA")
     plan_fault(server, item, "AB", name, times=MAX_RETRIES)  # the last attempt succeeds
-    result = Judge(backend(server), method=method, swap="none",
-                   cache=tmp_path).compare_batch([item])[0]
+    result = Judge(backend(server), method=method, swap="none", cache=tmp_path).compare_batch(
+        [item]
+    )[0]
     check_verdict(result, item)
     assert [s.reply for s in server.seen] == [name] * MAX_RETRIES + ["ok"]
 
 
 @pytest.mark.parametrize("name", RETRIED)
 def test_a_persistent_fault_ends_as_a_retryable_failure_after_bounded_attempts(
-        server: FaultServer, tmp_path: Path, name: str) -> None:
+    server: FaultServer, tmp_path: Path, name: str
+) -> None:
     item = pair(2)
     plan_fault(server, item, "AB", name, times=MAX_RETRIES + 5)
     result = Judge(backend(server), swap="none", cache=tmp_path).compare_batch([item])[0]
@@ -93,18 +96,21 @@ def test_a_persistent_fault_ends_as_a_retryable_failure_after_bounded_attempts(
 
 
 @pytest.mark.parametrize("name", sorted(FINAL))
-def test_a_final_fault_fails_at_once_with_its_reason(server: FaultServer, tmp_path: Path,
-                                                     name: str) -> None:
+def test_a_final_fault_fails_at_once_with_its_reason(
+    server: FaultServer, tmp_path: Path, name: str
+) -> None:
     item = pair(3)
     plan_fault(server, item, "AB", name, times=1)
-    result = Judge(backend(server), method=method_for(name), swap="none",
-                   cache=tmp_path).compare_batch([item])[0]
+    result = Judge(
+        backend(server), method=method_for(name), swap="none", cache=tmp_path
+    ).compare_batch([item])[0]
     check_failure(result, expect(name, 1))
     assert len(server.seen) == 1  # never retried
 
 
 def test_a_context_window_error_is_context_overflow_through_the_backend(
-        server: FaultServer) -> None:
+    server: FaultServer,
+) -> None:
     from judge.backends.base import LabelRequest
     from tests.faults.server import context_overflow
 
@@ -118,9 +124,13 @@ def test_a_context_window_error_is_context_overflow_through_the_backend(
 
 # A mixed batch under concurrency: every fault on some items, in both orders ---------
 
-MIX: list[tuple[str | None, int]] = [(None, 0), *((n, 1) for n in RETRIED),
-                                      *((n, MAX_RETRIES + 1) for n in RETRIED),
-                                      ("no_label_tokens", 1), ("context_overflow", 1)]
+MIX: list[tuple[str | None, int]] = [
+    (None, 0),
+    *((n, 1) for n in RETRIED),
+    *((n, MAX_RETRIES + 1) for n in RETRIED),
+    ("no_label_tokens", 1),
+    ("context_overflow", 1),
+]
 
 
 def _mixed_items(server: FaultServer) -> tuple[list[PairInput], list[list[Expect]]]:
@@ -173,8 +183,7 @@ def test_a_mixed_batch_under_faults_adds_up(server: FaultServer, tmp_path: Path)
     # Nothing finished is lost: a rerun against a healthy server asks only for the
     # orders that failed, and then every item has its verdict.
     before = len(server.seen)
-    again = Judge(backend(server, concurrency=8), swap="both",
-                  cache=tmp_path).compare_batch(items)
+    again = Judge(backend(server, concurrency=8), swap="both", cache=tmp_path).compare_batch(items)
     failed_orders = sum(e.reason is not None for per in expected for e in per)
     assert len(server.seen) - before == failed_orders
     for item, result in zip(items, again, strict=True):
@@ -182,15 +191,20 @@ def test_a_mixed_batch_under_faults_adds_up(server: FaultServer, tmp_path: Path)
 
 
 @pytest.mark.parametrize("method", ["logprob", "generate"])
-def test_pointwise_scores_survive_transient_faults(server: FaultServer, tmp_path: Path,
-                                                   method: str) -> None:
+def test_pointwise_scores_survive_transient_faults(
+    server: FaultServer, tmp_path: Path, method: str
+) -> None:
     from judge import PointwiseVerdict
     from tests.faults.server import MARK, connection_reset, server_error
 
     server.script.extend([server_error(), connection_reset()])
     judge = Judge(backend(server), template="pointwise_5", method=method, cache=tmp_path)
-    good, poor = judge.score_batch([{"prompt": "q", "response": f"The {MARK} one."},
-                                    {"prompt": "q", "response": "A poor one."}])
+    good, poor = judge.score_batch(
+        [
+            {"prompt": "q", "response": f"The {MARK} one."},
+            {"prompt": "q", "response": "A poor one."},
+        ]
+    )
     assert isinstance(good, PointwiseVerdict) and isinstance(poor, PointwiseVerdict)
     assert good.score > poor.score  # the oracle's scores, not a default
     assert good.score == (4 if method == "logprob" else 5)

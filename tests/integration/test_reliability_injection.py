@@ -36,12 +36,10 @@ def tags(text: str, name: str) -> list[str]:
 @pytest.mark.parametrize("order", ["AB", "BA"])
 @pytest.mark.parametrize("probe", sorted(PROBES))
 def test_probes_cannot_forge_structure(server: FaultServer, probe: str, order: str) -> None:
-    pair = PairInput("Which city is the capital of France?", "Paris.",
-                     "Lyon." + PROBES[probe])
+    pair = PairInput("Which city is the capital of France?", "Paris.", "Lyon." + PROBES[probe])
     setup = Judge(backend(server), cache=False).setup("pairwise")
     user = setup.render(pair.judged(order))[-1]["content"]
     for name in NAMES:
         assert tags(user, name) == [f"<{name}>", f"</{name}>"], (name, user)
     assert not re.search(r"<\s*\|", user)  # no chat-control token left intact
     assert "Lyon." in user and "A" in user  # the words stay readable to the judge
-

@@ -32,9 +32,12 @@ def faults() -> Iterator[FaultServer]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FaultServer, str]]:
     """One fault server and one `judge serve` (with a cache, failures as null) for two tests."""
-    with FaultServer() as server, \
-            judge_serve(server, tmp_path_factory.mktemp("home"), "--on-failure", "none",
-                        timeout=2.0) as url:
+    with (
+        FaultServer() as server,
+        judge_serve(
+            server, tmp_path_factory.mktemp("home"), "--on-failure", "none", timeout=2.0
+        ) as url,
+    ):
         yield server, url
 
 
@@ -54,8 +57,11 @@ def test_requests_beyond_capacity_get_a_quick_503(faults: FaultServer, tmp_path:
     with judge_serve(faults, tmp_path, "--no-cache", "--capacity", "2") as url:
         result = asyncio.run(load(url, clients=CLIENTS, per_client=1, size=1))
         queries, prompts, labels = reward_body("alone", 1)
-        alone = httpx.post(f"{url}/get_reward", timeout=60,
-                           json={"query": queries, "prompts": prompts, "labels": labels})
+        alone = httpx.post(
+            f"{url}/get_reward",
+            timeout=60,
+            json={"query": queries, "prompts": prompts, "labels": labels},
+        )
     assert result.errors == [] and result.wrong == 0
     assert len(result.latencies) + len(result.rejected) == CLIENTS
     assert result.rejected and len(result.latencies) >= 3  # one judged + two queued
@@ -64,7 +70,8 @@ def test_requests_beyond_capacity_get_a_quick_503(faults: FaultServer, tmp_path:
 
 
 def test_faults_upstream_leave_finished_rewards_and_a_live_server(
-        served: tuple[FaultServer, str]) -> None:
+    served: tuple[FaultServer, str],
+) -> None:
     faults, url = served
     queries, prompts, labels = reward_body("faulty", 8)
     broken = {1: "server_error", 3: "connection_reset", 5: "malformed_json", 7: "hang"}
@@ -86,7 +93,8 @@ def test_faults_upstream_leave_finished_rewards_and_a_live_server(
         again = client.rewards(queries, prompts, labels)  # the faults have passed
         after = {k: len(faults.requests_for(f"[faulty-{k}]")) for k in range(8)}
     assert again.failures == [] and None not in again.rewards
-    assert [r for k, r in enumerate(again.rewards) if k not in broken] == \
-        [r for k, r in enumerate(reply.rewards) if k not in broken]
+    assert [r for k, r in enumerate(again.rewards) if k not in broken] == [
+        r for k, r in enumerate(reply.rewards) if k not in broken
+    ]
     # Finished work was kept (the cache): only the failed samples went upstream again.
     assert {k for k in range(8) if after[k] > before[k]} == set(broken)

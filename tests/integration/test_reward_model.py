@@ -33,7 +33,8 @@ def shortest_pairs(n: int) -> list[dict[str, str]]:
 
 
 def test_reference_reward_differences_track_direct_pairwise_logits(
-        smollm: Any, tmp_path: Path) -> None:
+    smollm: Any, tmp_path: Path
+) -> None:
     pairs = shortest_pairs(N_PAIRS)
     judge = Judge(smollm, cache=tmp_path)
     reward = JudgeReward(judge, mode="reference")
@@ -41,16 +42,22 @@ def test_reference_reward_differences_track_direct_pairwise_logits(
     completions = [r[k] for r in pairs for k in ("chosen", "rejected")]
     rewards = reward(prompts, completions, reference=[BASELINE] * len(prompts))
     implied = np.array(rewards[0::2]) - np.array(rewards[1::2])  # type: ignore[operator]
-    verdicts = judge.compare_batch([{"prompt": r["prompt"], "response_a": r["chosen"],
-                                     "response_b": r["rejected"]} for r in pairs])
+    verdicts = judge.compare_batch(
+        [
+            {"prompt": r["prompt"], "response_a": r["chosen"], "response_b": r["rejected"]}
+            for r in pairs
+        ]
+    )
     assert all(isinstance(v, PairwiseVerdict) for v in verdicts)
     direct = np.array([logit(v.prob_a, reward.eps) for v in verdicts])  # type: ignore[union-attr]
     corr = float(np.corrcoef(implied, direct)[0, 1])
     mad = float(np.mean(np.abs(implied - direct)))
     sign = float(np.mean(np.sign(implied) == np.sign(direct)))
-    print(f"\nBT reading, {N_PAIRS} LLMBar pairs: corr={corr:.3f} mean|diff|={mad:.3f} "
-          f"sign agreement={sign:.2f} mean|direct|={np.mean(np.abs(direct)):.3f} "
-          f"implied={np.round(implied, 3).tolist()} direct={np.round(direct, 3).tolist()}")
+    print(
+        f"\nBT reading, {N_PAIRS} LLMBar pairs: corr={corr:.3f} mean|diff|={mad:.3f} "
+        f"sign agreement={sign:.2f} mean|direct|={np.mean(np.abs(direct)):.3f} "
+        f"implied={np.round(implied, 3).tolist()} direct={np.round(direct, 3).tolist()}"
+    )
     # Measured here (docs/rewards.md): corr 0.967, mean |diff| 0.008 against mean |direct| 0.018,
     # signs agree on 6/6. The embedded judge is nearly indifferent after swapping, so
     # the logits are small; the bounds below are loose versions of what was measured.
@@ -64,14 +71,17 @@ def test_verl_compute_score_sync_and_async(smollm: Any, tmp_path: Path) -> None:
     try:
         info = {"prompt": "What is 2 + 2?"}
         sync = verl.compute_score("gsm8k", "4", "2 + 2 = 4.", extra_info=info)
-        again = asyncio.run(verl.compute_score_async("gsm8k", "4", "2 + 2 = 4.",
-                                                     extra_info=info))
+        again = asyncio.run(verl.compute_score_async("gsm8k", "4", "2 + 2 = 4.", extra_info=info))
         direct = JudgeReward(Judge(smollm, cache=tmp_path), mode="reference")(
-            ["What is 2 + 2?"], ["4"], reference=["2 + 2 = 4."])
+            ["What is 2 + 2?"], ["4"], reference=["2 + 2 = 4."]
+        )
         assert sync["score"] == pytest.approx(direct[0], abs=1e-4)
         assert again == sync and sync["judge_failed"] == 0.0
         assert verl.compute_score("gsm8k", "", "2 + 2 = 4.", extra_info=info) == {
-            "score": 0.0, "judge_failed": 1.0, "judge_reason": "empty_completion"}
+            "score": 0.0,
+            "judge_failed": 1.0,
+            "judge_reason": "empty_completion",
+        }
         with pytest.raises(RewardError, match="empty"):
             verl.compute_score("gsm8k", "", "2 + 2 = 4.", extra_info=info, on_failure="raise")
     finally:

@@ -49,10 +49,14 @@ def _child(blob: bytes, out: Any) -> None:
     out.put(got)
 
 
-def test_reward_and_its_async_form_judge_in_a_spawned_process(faults: FaultServer,
-                                                               tmp_path: Any) -> None:
-    judge = Judge("openai/fault-test", cache=tmp_path / "cache",
-                  backend_options={"api_base": faults.api_base, "api_key": API_KEY})
+def test_reward_and_its_async_form_judge_in_a_spawned_process(
+    faults: FaultServer, tmp_path: Any
+) -> None:
+    judge = Judge(
+        "openai/fault-test",
+        cache=tmp_path / "cache",
+        backend_options={"api_base": faults.api_base, "api_key": API_KEY},
+    )
     reward = JudgeReward(judge, mode="groupwise", name="judge_group")
     here = reward(PROMPTS, COMPLETIONS)  # loads the backend here; pickling drops it
     assert here[0] > 0 > here[1]

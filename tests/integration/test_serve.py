@@ -48,8 +48,9 @@ def serving(model_home: dict[str, Any], log: Path, *options: str) -> Iterator[st
     port = free_port()
     env = {**os.environ, "JUDGE_CACHE_DIR": str(model_home["root"])}
     with log.open("w") as out:
-        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), *options],
-                                stdout=out, stderr=out, env=env)
+        proc = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port), *options], stdout=out, stderr=out, env=env
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -69,8 +70,7 @@ def serving(model_home: dict[str, Any], log: Path, *options: str) -> Iterator[st
 
 
 @pytest.fixture(scope="module")
-def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[str]:
+def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``judge serve --mode reference --token ...`` on a free port; yields its base URL.
 
     It shares the session's cache directory, so an item judged once (by the server or by
@@ -81,22 +81,29 @@ def server(model_home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
         yield url
 
 
-SHORT = [("What is 2 + 2?", "5", "2 + 2 = 4."),
-         ("Name a primary colour.", "Red.", "Blue is a primary colour."),
-         ("Capital of France?", "Paris.", "Paris is the capital of France."),
-         ("Is ice cold?", "Yes, ice is cold.", "Yes."),
-         ("Spell cat backwards.", "tac", "tac")]
+SHORT = [
+    ("What is 2 + 2?", "5", "2 + 2 = 4."),
+    ("Name a primary colour.", "Red.", "Blue is a primary colour."),
+    ("Capital of France?", "Paris.", "Paris is the capital of France."),
+    ("Is ice cold?", "Yes, ice is cold.", "Yes."),
+    ("Spell cat backwards.", "tac", "tac"),
+]
 
 
 def samples(n: int, start: int = 0) -> list[dict[str, str]]:
     """Short items (the judge's cost grows with their length; this CPU is shared)."""
-    return [{"prompt": chatml(p), "response": r, "label": label, "plain": p}
-            for p, r, label in SHORT[start:start + n]]
+    return [
+        {"prompt": chatml(p), "response": r, "label": label, "plain": p}
+        for p, r, label in SHORT[start : start + n]
+    ]
 
 
 def body(items: list[dict[str, str]]) -> dict[str, Any]:
-    return {"query": [s["prompt"] + s["response"] + "<|im_end|>" for s in items],
-            "prompts": [s["prompt"] for s in items], "labels": [s["label"] for s in items]}
+    return {
+        "query": [s["prompt"] + s["response"] + "<|im_end|>" for s in items],
+        "prompts": [s["prompt"] for s in items],
+        "labels": [s["label"] for s in items],
+    }
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -113,8 +120,10 @@ def test_rewards_are_the_judges_reference_rewards(server: str, smollm: Any) -> N
     assert reply.status_code == 200, reply.text
     data = reply.json()
     direct = JudgeReward(Judge(smollm), mode="reference")(
-        [s["plain"] for s in items], [s["response"] for s in items],
-        reference=[s["label"] for s in items])
+        [s["plain"] for s in items],
+        [s["response"] for s in items],
+        reference=[s["label"] for s in items],
+    )
     assert data["rewards"] == pytest.approx(direct, abs=1e-4)
     # scores: P(response ≻ label) = σ(reward), in [0, 1] for OpenRLHF's dynamic filtering
     assert data["scores"] == pytest.approx([1 / (1 + math.exp(-r)) for r in data["rewards"]])
@@ -130,38 +139,47 @@ def test_token_is_required_and_checked(server: str) -> None:
         assert reply.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize(("payload", "status", "says"), [
-    ({"query": ["a", "b"], "prompts": ["a"], "labels": ["x", "y"]}, 400, "prompts has 1"),
-    ({"query": ["a"], "prompts": ["a"]}, 400, "reference"),
-    ({"query": "a", "prompts": ["a"], "labels": ["x"]}, 422, "query"),
-    ({"prompts": ["a"], "labels": ["x"]}, 422, "query"),
-    ({"query": [1], "prompts": ["a"], "labels": ["x"]}, 422, "query"),
-])
-def test_bad_requests_get_4xx_with_a_message(server: str, payload: dict[str, Any],
-                                             status: int, says: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "status", "says"),
+    [
+        ({"query": ["a", "b"], "prompts": ["a"], "labels": ["x", "y"]}, 400, "prompts has 1"),
+        ({"query": ["a"], "prompts": ["a"]}, 400, "reference"),
+        ({"query": "a", "prompts": ["a"], "labels": ["x"]}, 422, "query"),
+        ({"prompts": ["a"], "labels": ["x"]}, 422, "query"),
+        ({"query": [1], "prompts": ["a"], "labels": ["x"]}, 422, "query"),
+    ],
+)
+def test_bad_requests_get_4xx_with_a_message(
+    server: str, payload: dict[str, Any], status: int, says: str
+) -> None:
     reply = httpx.post(f"{server}/get_reward", json=payload, headers=AUTH)
     assert reply.status_code == status
     assert says in str(reply.json()["detail"])
 
 
 def test_malformed_json_is_422(server: str) -> None:
-    reply = httpx.post(f"{server}/get_reward", content=b"{not json", headers={
-        **AUTH, "Content-Type": "application/json"})
+    reply = httpx.post(
+        f"{server}/get_reward",
+        content=b"{not json",
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     assert reply.status_code == 422
 
 
 def test_bad_items_are_masked_flagged_and_the_rest_are_judged(server: str) -> None:
     good = samples(1)[0]
     payload = body([good, good, good])
-    payload["query"][1] = good["prompt"] + "<|im_end|>"            # empty response
-    payload["query"][2] = "something else entirely"                 # not prompt + response
+    payload["query"][1] = good["prompt"] + "<|im_end|>"  # empty response
+    payload["query"][2] = "something else entirely"  # not prompt + response
     data = httpx.post(f"{server}/get_reward", json=payload, headers=AUTH, timeout=600).json()
     assert isinstance(data["rewards"][0], float)
     # --on-failure mask (the default): their group's mean, here the one judged reward
     assert data["rewards"][1:] == pytest.approx([data["rewards"][0]] * 2)
     assert data["extra_logs"]["judge_failed"] == [0.0, 1.0, 1.0]
     assert [(f["index"], f["reason"]) for f in data["failures"]] == [
-        (1, "empty_completion"), (2, "invalid_input")]
+        (1, "empty_completion"),
+        (2, "invalid_input"),
+    ]
 
 
 def test_concurrent_requests_are_gathered_into_batches(server: str) -> None:
@@ -170,11 +188,24 @@ def test_concurrent_requests_are_gathered_into_batches(server: str) -> None:
 
     async def many() -> list[Any]:
         async with AsyncRewardClient(server, token=TOKEN) as client:
-            return await asyncio.gather(*[
-                client.rewards(*[list(x) for x in zip(*[
-                    (s["prompt"] + s["response"], s["prompt"], s["label"])
-                    for s in items[k:k + 1]], strict=True)])
-                for k in range(2) for _ in range(4)])
+            return await asyncio.gather(
+                *[
+                    client.rewards(
+                        *[
+                            list(x)
+                            for x in zip(
+                                *[
+                                    (s["prompt"] + s["response"], s["prompt"], s["label"])
+                                    for s in items[k : k + 1]
+                                ],
+                                strict=True,
+                            )
+                        ]
+                    )
+                    for k in range(2)
+                    for _ in range(4)
+                ]
+            )
 
     replies = asyncio.run(many())
     after = httpx.get(f"{server}/health").json()
@@ -189,21 +220,29 @@ def test_sync_client_reports_errors_as_judge_errors(server: str) -> None:
 
 
 def test_openrlhf_one_sample_requests_in_a_group_of_4_get_the_batched_groupwise_rewards(
-        model_home: dict[str, Any], smollm: Any, tmp_path: Path) -> None:
+    model_home: dict[str, Any], smollm: Any, tmp_path: Path
+) -> None:
     """The real judge behind OpenRLHF 0.11.2's own HTTP reward call, one sample a request."""
     from openrlhf.utils.agent import SingleTurnAgentExecutor
 
     prompt = chatml("What is 2 + 2?")
     responses = ["4", "5", "2 + 2 = 4.", "It is 22."]
-    with serving(model_home, tmp_path / "server.log", "--mode", "groupwise",
-                 "--group-size", "4") as url:
+    with serving(
+        model_home, tmp_path / "server.log", "--mode", "groupwise", "--group-size", "4"
+    ) as url:
         executor = SingleTurnAgentExecutor(remote_rm_url=[f"{url}/get_reward"])
 
         async def rollout() -> list[Any]:
-            return await asyncio.gather(*[executor._fetch_rewards_via_http(
-                [prompt + r + "<|im_end|>"], [prompt], [""]) for r in responses])
+            return await asyncio.gather(
+                *[
+                    executor._fetch_rewards_via_http([prompt + r + "<|im_end|>"], [prompt], [""])
+                    for r in responses
+                ]
+            )
+
         replies = [r[0] for r in asyncio.run(rollout())]
     direct = JudgeReward(Judge(smollm), mode="groupwise")(["What is 2 + 2?"] * 4, responses)
     assert [r["rewards"][0] for r in replies] == pytest.approx(direct, abs=1e-4)
-    assert len(set(direct)) == 4 and all(r["extra_logs"]["judge_group_size"] == [4.0]
-                                         for r in replies)
+    assert len(set(direct)) == 4 and all(
+        r["extra_logs"]["judge_group_size"] == [4.0] for r in replies
+    )

@@ -47,8 +47,10 @@ class FakeGateBackend(Backend):
         self.entered.set()
         assert self.gate.wait(60)
         self.batches.append(len(requests))
-        return [LabelScores({label: 0.0 if label == "7" else -math.inf
-                             for label in r.labels}) for r in requests]
+        return [
+            LabelScores({label: 0.0 if label == "7" else -math.inf for label in r.labels})
+            for r in requests
+        ]
 
 
 @pytest.fixture
@@ -74,8 +76,11 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, FakeGateBacken
 
 def post(url: str, n: int, tag: str = "") -> httpx.Response:
     prompts = [f"q{tag}{k}" for k in range(n)]  # distinct per tag: the engine dedups repeats
-    return httpx.post(f"{url}/get_reward", timeout=60,
-                      json={"query": [p + " answer" for p in prompts], "prompts": prompts})
+    return httpx.post(
+        f"{url}/get_reward",
+        timeout=60,
+        json={"query": [p + " answer" for p in prompts], "prompts": prompts},
+    )
 
 
 def wait_for(condition: Any) -> None:
@@ -86,14 +91,15 @@ def wait_for(condition: Any) -> None:
 
 
 def test_beyond_capacity_gets_503_with_retry_after_and_queued_work_is_batched(
-        served: tuple[str, FakeGateBackend]) -> None:
+    served: tuple[str, FakeGateBackend],
+) -> None:
     url, backend = served
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(post, url, 2)
-        wait_for(backend.entered.is_set)                    # the engine is busy with it
+        wait_for(backend.entered.is_set)  # the engine is busy with it
         queued = [pool.submit(post, url, 1)]
         wait_for(lambda: httpx.get(f"{url}/health").json()["waiting"] == 1)
-        refused = post(url, 1)                              # queue full: capacity 1
+        refused = post(url, 1)  # queue full: capacity 1
         assert refused.status_code == 503
         assert "capacity" in refused.json()["detail"]
         assert int(refused.headers["retry-after"]) >= 1
@@ -107,7 +113,8 @@ def test_beyond_capacity_gets_503_with_retry_after_and_queued_work_is_batched(
 
 @pytest.mark.parametrize("served", [8], indirect=True)
 def test_requests_waiting_together_share_one_engine_batch(
-        served: tuple[str, FakeGateBackend]) -> None:
+    served: tuple[str, FakeGateBackend],
+) -> None:
     url, backend = served
     with ThreadPoolExecutor(8) as pool:
         first = pool.submit(post, url, 1)

@@ -38,13 +38,15 @@ def _config(model_dir: Path, name: str, reward_kwargs: dict[str, Any]) -> Any:
     import verl as verl_pkg
     from omegaconf import OmegaConf
 
-    config = OmegaConf.load(Path(verl_pkg.__file__).parent / "trainer" / "config"
-                            / "_generated_ppo_trainer.yaml")
+    config = OmegaConf.load(
+        Path(verl_pkg.__file__).parent / "trainer" / "config" / "_generated_ppo_trainer.yaml"
+    )
     config.actor_rollout_ref.model.path = str(model_dir)
     config.reward.custom_reward_function.path = str(REPO / "examples" / "verl_reward.py")
     config.reward.custom_reward_function.name = name
-    OmegaConf.update(config, "reward.custom_reward_function.reward_kwargs", reward_kwargs,
-                     force_add=True)
+    OmegaConf.update(
+        config, "reward.custom_reward_function.reward_kwargs", reward_kwargs, force_add=True
+    )
     return config
 
 
@@ -58,15 +60,20 @@ def _data(tokenizer: Any, samples: list[tuple[str, Any, dict[str, Any]]]) -> Any
     mask = torch.zeros((len(ids), 4 + width), dtype=torch.long)
     mask[:, :4] = 1
     for row, tokens in enumerate(ids):
-        responses[row, :len(tokens)] = torch.tensor(tokens)
-        mask[row, 4:4 + len(tokens)] = 1
+        responses[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, 4 : 4 + len(tokens)] = 1
     return DataProto.from_dict(
-        tensors={"prompts": torch.ones((len(ids), 4), dtype=torch.long),
-                 "responses": responses, "attention_mask": mask},
-        non_tensors={"data_source": np.array(["demo"] * len(ids), dtype=object),
-                     "reward_model": np.array([{"ground_truth": g} for _, g, _ in samples],
-                                              dtype=object),
-                     "extra_info": np.array([e for _, _, e in samples], dtype=object)})
+        tensors={
+            "prompts": torch.ones((len(ids), 4), dtype=torch.long),
+            "responses": responses,
+            "attention_mask": mask,
+        },
+        non_tensors={
+            "data_source": np.array(["demo"] * len(ids), dtype=object),
+            "reward_model": np.array([{"ground_truth": g} for _, g, _ in samples], dtype=object),
+            "extra_info": np.array([e for _, _, e in samples], dtype=object),
+        },
+    )
 
 
 def _run(config: Any, data: Any, router: str | None = None) -> tuple[Any, dict[str, Any]]:
@@ -84,17 +91,21 @@ def _extra_info(outputs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: np.array([info[key] for info in infos]) for key in infos[0]}
 
 
-def test_verl_reward_loop_judges_through_the_v09_key(model_home: dict[str, Any], smollm: Any,
-                                                     tmp_path: Path) -> None:
+def test_verl_reward_loop_judges_through_the_v09_key(
+    model_home: dict[str, Any], smollm: Any, tmp_path: Path
+) -> None:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_home["model_dir"])
     config = _config(model_home["model_dir"], "compute_score_async", {})
-    samples = [("4", "2 + 2 = 4.", {"prompt": PROMPT}),
-               ("five " * 12000, "2 + 2 = 4.", {"prompt": PROMPT})]  # overflows the judge
+    samples = [
+        ("4", "2 + 2 = 4.", {"prompt": PROMPT}),
+        ("five " * 12000, "2 + 2 = 4.", {"prompt": PROMPT}),
+    ]  # overflows the judge
     rm_scores, extra = _run(config, _data(tokenizer, samples))
     direct = JudgeReward(Judge(smollm, cache=tmp_path), mode="reference")(
-        [PROMPT], ["4"], reference=["2 + 2 = 4."])
+        [PROMPT], ["4"], reference=["2 + 2 = 4."]
+    )
     assert rm_scores[0].sum().item() == pytest.approx(direct[0], abs=1e-4)
     assert rm_scores[0, len(tokenizer.encode("4", add_special_tokens=False)) - 1] != 0
     # The failed verdict: no crash, a 0.0 that is flagged, with its reason.
@@ -109,16 +120,19 @@ def router() -> Iterator[FaultServer]:
         yield server
 
 
-def test_genrm_router_address_is_where_the_judge_asks(model_home: dict[str, Any],
-                                                      router: FaultServer) -> None:
+def test_genrm_router_address_is_where_the_judge_asks(
+    model_home: dict[str, Any], router: FaultServer
+) -> None:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_home["model_dir"])
     config = _config(model_home["model_dir"], "compute_score", {})
     config.reward.reward_model.enable = True  # verl's GenRM: it serves the reward model
     config.reward.reward_model.model_path = str(model_home["model_dir"])
-    samples = [(f"{MARK}: 4", "2 + 2 = 4.", {"prompt": PROMPT}),
-               ("22", f"{MARK}: 2 + 2 = 4.", {"prompt": PROMPT})]
+    samples = [
+        (f"{MARK}: 4", "2 + 2 = 4.", {"prompt": PROMPT}),
+        ("22", f"{MARK}: 2 + 2 = 4.", {"prompt": PROMPT}),
+    ]
     address = router.api_base.removeprefix("http://").removesuffix("/v1")
     rm_scores, extra = _run(config, _data(tokenizer, samples), router=address)
     totals = rm_scores.sum(dim=1).tolist()

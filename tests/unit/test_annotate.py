@@ -66,8 +66,10 @@ class FakeLengthJudge(Backend):
         return LabelScores({"A": math.log(p), "B": math.log(1 - p)})
 
 
-ROWS = [{"prompt": f"question {i}", "candidates": ["a" * (i + 1), "bbbb" * (i + 1), "cc"],
-         "best": 1} for i in range(5)]
+ROWS = [
+    {"prompt": f"question {i}", "candidates": ["a" * (i + 1), "bbbb" * (i + 1), "cc"], "best": 1}
+    for i in range(5)
+]
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -124,8 +126,7 @@ def test_best_vs_worst_uses_pointwise_scores(tmp_path: Path) -> None:
 
 def test_best_vs_worst_scoring_failure_is_a_failure_row(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    report = _run(source, out, FakeLengthJudge(fail_when="bbbbbbbb"),
-                  pairing=Pairing("best-worst"))
+    report = _run(source, out, FakeLengthJudge(fail_when="bbbbbbbb"), pairing=Pairing("best-worst"))
     failures = _rows(tmp_path / "out.jsonl.failures.jsonl")
     assert report.failures == len(failures) == 4  # records 1..4 contain "bbbbbbbb"
     assert report.rows == 1 and _rows(out)[0]["judge"]["scores"] is not None
@@ -138,11 +139,21 @@ def test_best_vs_worst_scoring_failure_is_a_failure_row(source: Path, tmp_path: 
 def _verdict(prob_a: float, consistent: bool | None = True) -> PairwiseVerdict:
     from judge.verdicts import OrderResult
 
-    orders = (OrderResult(shown="AB", label_probs={"A": 0.9, "B": 0.1}, prob_a=0.9, winner="A"),
-              OrderResult(shown="BA", label_probs={"A": 0.7, "B": 0.3}, prob_a=0.3, winner="B"))
-    return PairwiseVerdict(method="logprob", model="m", template="pairwise", rubric="r",
-                           winner="A" if prob_a > 0.5 else "B", prob_a=prob_a,
-                           consistent=consistent, orders=orders, swap="both")
+    orders = (
+        OrderResult(shown="AB", label_probs={"A": 0.9, "B": 0.1}, prob_a=0.9, winner="A"),
+        OrderResult(shown="BA", label_probs={"A": 0.7, "B": 0.3}, prob_a=0.3, winner="B"),
+    )
+    return PairwiseVerdict(
+        method="logprob",
+        model="m",
+        template="pairwise",
+        rubric="r",
+        winner="A" if prob_a > 0.5 else "B",
+        prob_a=prob_a,
+        consistent=consistent,
+        orders=orders,
+        swap="both",
+    )
 
 
 def test_row_puts_the_preferred_response_as_chosen_with_metadata() -> None:
@@ -152,8 +163,12 @@ def test_row_puts_the_preferred_response_as_chosen_with_metadata() -> None:
     assert (row["chosen_index"], row["rejected_index"], row["gold"]) == (1, 0, "chosen")
     meta = row["judge"]
     assert meta["p_chosen"] == pytest.approx(0.7) and meta["margin"] == pytest.approx(0.4)
-    assert (meta["method"], meta["rubric"], meta["model"], meta["swap"]) == \
-        ("logprob", "r", "m", "both")
+    assert (meta["method"], meta["rubric"], meta["model"], meta["swap"]) == (
+        "logprob",
+        "r",
+        "m",
+        "both",
+    )
     # Orders are relabelled: the first order showed A (= rejected) first.
     assert [o["first"] for o in meta["orders"]] == ["rejected", "chosen"]
     assert [o["p_chosen"] for o in meta["orders"]] == [pytest.approx(0.1), pytest.approx(0.7)]
@@ -169,8 +184,9 @@ def test_conversational_rows_are_message_lists() -> None:
 
 def test_relabelled_row_gives_the_same_preference_stats() -> None:
     verdict = _verdict(0.3)
-    row = preference_row(Pair(Record("p", ("xx", "y"), "x:1", best=0), 0, 1), verdict, "k",
-                         conversational=False)
+    row = preference_row(
+        Pair(Record("p", ("xx", "y"), "x:1", best=0), 0, 1), verdict, "k", conversational=False
+    )
     original = preference_stats([verdict], lengths=[(2, 1)], gold=["A"])
     assert (row["chosen"], row["gold"]) == ("y", "rejected")
     relabelled = preference_stats([verdict_of(row)], lengths=[(1, 2)], gold=["B"])
@@ -181,13 +197,16 @@ def test_relabelled_row_gives_the_same_preference_stats() -> None:
 # Filters ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("filters", "reason"), [
-    (Filters(drop_ties=True), "tie"),
-    (Filters(drop_inconsistent=True), "position_inconsistent"),
-    (Filters(min_margin=0.5), "below_min_margin"),
-    (Filters(min_margin=0.1), None),
-    (Filters(), None),
-])
+@pytest.mark.parametrize(
+    ("filters", "reason"),
+    [
+        (Filters(drop_ties=True), "tie"),
+        (Filters(drop_inconsistent=True), "position_inconsistent"),
+        (Filters(min_margin=0.5), "below_min_margin"),
+        (Filters(min_margin=0.1), None),
+        (Filters(), None),
+    ],
+)
 def test_filters_say_why(filters: Filters, reason: str | None) -> None:
     row = {"judge": {"tie": reason == "tie", "consistent": False, "margin": 0.2}}
     assert filters.reason(row) == reason
@@ -227,8 +246,7 @@ def test_job_writes_one_row_per_pair_and_reports(source: Path, tmp_path: Path) -
     assert on_disk["rows"] == 15 and on_disk["stats"]["p_longer"] == pytest.approx(0.75)
 
 
-def test_failed_judgments_are_side_rows_and_the_job_goes_on(source: Path,
-                                                            tmp_path: Path) -> None:
+def test_failed_judgments_are_side_rows_and_the_job_goes_on(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     report = _run(source, out, FakeLengthJudge(fail_when="question 2"))
     failures = _rows(tmp_path / "out.jsonl.failures.jsonl")
@@ -243,8 +261,9 @@ def test_failed_judgments_are_side_rows_and_the_job_goes_on(source: Path,
     assert (retried.failures, retried.rows, retried.judged) == (0, 15, 3)
 
 
-def test_backend_raising_for_a_whole_chunk_fails_only_that_chunk(source: Path,
-                                                                 tmp_path: Path) -> None:
+def test_backend_raising_for_a_whole_chunk_fails_only_that_chunk(
+    source: Path, tmp_path: Path
+) -> None:
     class FakeRefusingBackend(FakeLengthJudge):
         def score_labels(self, requests: Sequence[LabelRequest]) -> Any:
             if any("question 0" in r.messages[-1]["content"] for r in requests):
@@ -255,8 +274,9 @@ def test_backend_raising_for_a_whole_chunk_fails_only_that_chunk(source: Path,
     assert report.failures == 3 and report.rows == 12
 
 
-def test_crash_midway_then_rerun_finishes_only_what_is_missing(source: Path,
-                                                               tmp_path: Path) -> None:
+def test_crash_midway_then_rerun_finishes_only_what_is_missing(
+    source: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out.jsonl"
     with pytest.raises(RuntimeError, match="killed"):
         _run(source, out, FakeLengthJudge(stop_after=2), chunk_size=2, swap="none")
@@ -299,6 +319,7 @@ def test_repeated_records_get_rows_of_their_own_from_the_cache(tmp_path: Path) -
 
 def test_parquet_output_is_written_at_the_end(source: Path, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
+
     out = tmp_path / "out.parquet"
     report = _run(source, out, FakeLengthJudge(fail_when="question 4"), conversational=True)
     table = pq.read_table(out)
@@ -313,8 +334,7 @@ def test_parquet_output_is_written_at_the_end(source: Path, tmp_path: Path) -> N
 def test_source_object_and_missing_gold(tmp_path: Path) -> None:
     rows = [{"prompt": "p", "candidates": ["a", "bb"]}]
     source = Source(_write(tmp_path / "in.jsonl", rows), Fields(gold="best"))
-    report = annotate(source, tmp_path / "out.jsonl",
-                      judge=Judge(FakeLengthJudge(), cache=False))
+    report = annotate(source, tmp_path / "out.jsonl", judge=Judge(FakeLengthJudge(), cache=False))
     assert report.rows == 1 and report.stats.accuracy is None
     assert _rows(tmp_path / "out.jsonl")[0]["gold"] is None
 
@@ -330,5 +350,6 @@ def test_row_has_the_reward_trainer_margin_in_reward_units() -> None:
     from trl.trainer.reward_trainer import DataCollatorForPreference
 
     batch = DataCollatorForPreference(pad_token_id=0)(
-        [{"chosen_ids": [1, 2], "rejected_ids": [3], "margin": row["margin"]}])
+        [{"chosen_ids": [1, 2], "rejected_ids": [3], "margin": row["margin"]}]
+    )
     assert batch["margin"].tolist() == [pytest.approx(row["margin"])]

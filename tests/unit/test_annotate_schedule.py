@@ -12,8 +12,10 @@ from judge.annotate.report import intransitivity
 from judge.annotate.sources import Record
 from tests.unit.test_annotate import FakeLengthJudge, _run, _write
 
-ROWS = [{"prompt": f"question {i}", "candidates": ["a" * (i + 1), "bbbb" * (i + 1), "cc"],
-         "best": 1} for i in range(5)]
+ROWS = [
+    {"prompt": f"question {i}", "candidates": ["a" * (i + 1), "bbbb" * (i + 1), "cc"], "best": 1}
+    for i in range(5)
+]
 
 
 def test_schedule_pairing_is_sparse_stable_and_named() -> None:
@@ -31,8 +33,12 @@ def test_schedule_pairing_is_sparse_stable_and_named() -> None:
 
 def test_report_counts_three_cycles(tmp_path: Path) -> None:
     source = _write(tmp_path / "in.jsonl", ROWS)
-    report = _run(source, tmp_path / "out.jsonl", FakeLengthJudge(),
-                  pairing=Pairing("schedule", schedule="ring"))
+    report = _run(
+        source,
+        tmp_path / "out.jsonl",
+        FakeLengthJudge(),
+        pairing=Pairing("schedule", schedule="ring"),
+    )
     assert report.rows == 15  # three candidates: the ring is every pair
     # The fake prefers the longer response: transitive. Record 1 has two candidates of
     # equal length ("aa", "cc": P = 0.5), so its triad has no winner on one side.
@@ -50,14 +56,16 @@ def test_cli_schedule_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     from judge.cli import app
 
     monkeypatch.setitem(registry._FACTORIES, "fake", lambda name, **_: FakeLengthJudge())
-    source = _write(tmp_path / "in.jsonl", [{"prompt": "q", "candidates": [
-        "x" * n for n in range(1, 7)]}])
+    source = _write(
+        tmp_path / "in.jsonl", [{"prompt": "q", "candidates": ["x" * n for n in range(1, 7)]}]
+    )
     out = tmp_path / "out.jsonl"
     args = ["annotate", str(source), "-O", str(out), "--model", "fake/length", "--no-cache"]
     result = CliRunner().invoke(app, [*args, "--schedule", "ring"])
     assert result.exit_code == 0, result.output
     assert len(out.read_text().splitlines()) == 6  # a ring of 6, not all 15 pairs
     assert "3-cycles / judged triads" in result.stdout
-    refused = CliRunner().invoke(app, [*args, "--overwrite", "--schedule", "ring",
-                                       "--pairing", "adjacent"])
+    refused = CliRunner().invoke(
+        app, [*args, "--overwrite", "--schedule", "ring", "--pairing", "adjacent"]
+    )
     assert refused.exit_code != 0 and "drop --pairing adjacent" in refused.output

@@ -17,8 +17,10 @@ def _jsonl(path: Path, rows: list[Any]) -> Path:
     return path
 
 
-ROWS = [{"prompt": f"q{i}", "candidates": [f"a{i}", f"bb{i}", f"ccc{i}"], "best": i % 3}
-        for i in range(150)]
+ROWS = [
+    {"prompt": f"q{i}", "candidates": [f"a{i}", f"bb{i}", f"ccc{i}"], "best": i % 3}
+    for i in range(150)
+]
 
 
 def test_jsonl_list_column_with_gold_index(tmp_path: Path) -> None:
@@ -30,9 +32,11 @@ def test_jsonl_list_column_with_gold_index(tmp_path: Path) -> None:
 
 
 def test_named_columns_and_gold_by_column_name_or_scores(tmp_path: Path) -> None:
-    rows = [{"q": "x", "good": "g", "bad": "b", "label": "good"},
-            {"q": "y", "good": "g", "bad": "b", "label": [1.0, 3.0]},
-            {"q": "z", "good": "g", "bad": "b", "label": [2, 2]}]
+    rows = [
+        {"q": "x", "good": "g", "bad": "b", "label": "good"},
+        {"q": "y", "good": "g", "bad": "b", "label": [1.0, 3.0]},
+        {"q": "z", "good": "g", "bad": "b", "label": [2, 2]},
+    ]
     fields = Fields(prompt="q", candidate_columns=("good", "bad"), gold="label")
     a, b, c = Source(_jsonl(tmp_path / "in.jsonl", rows), fields)
     assert (a.candidates, a.best) == (("g", "b"), 0)
@@ -57,17 +61,21 @@ def test_conversational_prompt_and_candidates(tmp_path: Path) -> None:
     assert record.conversational
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    ({"candidates": ["a", "b"]}, "missing field 'prompt'"),
-    ({"prompt": "p", "candidates": ["a"]}, "at least two candidates"),
-    ({"prompt": "p", "candidates": "ab"}, "must be a list of candidates"),
-    ({"prompt": 3, "candidates": ["a", "b"]}, "'prompt' must be a string"),
-    ({"prompt": "p", "candidates": ["a", {"x": 1}]}, r"candidates\[1\]"),
-    ({"prompt": "p", "candidates": ["a", "b"], "best": 2}, "candidate index 0..1"),
-    ({"prompt": "p", "candidates": ["a", "b"], "best": True}, "gold field 'best'"),
-])
-def test_bad_jsonl_record_names_file_and_line(tmp_path: Path, row: dict[str, Any],
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"candidates": ["a", "b"]}, "missing field 'prompt'"),
+        ({"prompt": "p", "candidates": ["a"]}, "at least two candidates"),
+        ({"prompt": "p", "candidates": "ab"}, "must be a list of candidates"),
+        ({"prompt": 3, "candidates": ["a", "b"]}, "'prompt' must be a string"),
+        ({"prompt": "p", "candidates": ["a", {"x": 1}]}, r"candidates\[1\]"),
+        ({"prompt": "p", "candidates": ["a", "b"], "best": 2}, "candidate index 0..1"),
+        ({"prompt": "p", "candidates": ["a", "b"], "best": True}, "gold field 'best'"),
+    ],
+)
+def test_bad_jsonl_record_names_file_and_line(
+    tmp_path: Path, row: dict[str, Any], message: str
+) -> None:
     path = _jsonl(tmp_path / "in.jsonl", [ROWS[0], row])
     with pytest.raises(InputError, match=message) as info:
         list(Source(path, Fields(gold="best")))
@@ -83,6 +91,7 @@ def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
 def test_parquet_is_read_in_batches_and_errors_name_the_row(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     path = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
     records = list(Source(path, Fields(gold="best")))
@@ -98,6 +107,7 @@ def test_parquet_is_read_in_batches_and_errors_name_the_row(tmp_path: Path) -> N
 
 def test_datasets_directory_is_read_by_slices(tmp_path: Path) -> None:
     import datasets
+
     data = datasets.Dataset.from_list(ROWS[:70])
     data.save_to_disk(str(tmp_path / "ds"))
     records = list(Source(tmp_path / "ds", Fields(gold="best")))

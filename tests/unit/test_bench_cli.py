@@ -21,8 +21,11 @@ LLMBAR = REPO / "benchmarks" / "data" / "llmbar.jsonl"
 @pytest.fixture(autouse=True)
 def fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """``fake/good``: prefers the response containing GOOD, P = 0.8 (over-confident)."""
-    monkeypatch.setitem(registry._FACTORIES, "fake",
-                        lambda name, **_: FakeBackend(prefer="GOOD", name=f"fake/{name}"))
+    monkeypatch.setitem(
+        registry._FACTORIES,
+        "fake",
+        lambda name, **_: FakeBackend(prefer="GOOD", name=f"fake/{name}"),
+    )
 
 
 def bench(*args: str) -> tuple[int, str]:
@@ -32,9 +35,14 @@ def bench(*args: str) -> tuple[int, str]:
 
 
 def test_several_suites_one_table_each_and_an_overall_line_within_80_columns() -> None:
-    code, out = bench("--data", str(DATA / "judgebench_small.jsonl"),
-                      "--data", str(DATA / "rmbench_small.jsonl"),
-                      "--data", str(DATA / "mtbench_human_small.jsonl"))
+    code, out = bench(
+        "--data",
+        str(DATA / "judgebench_small.jsonl"),
+        "--data",
+        str(DATA / "rmbench_small.jsonl"),
+        "--data",
+        str(DATA / "mtbench_human_small.jsonl"),
+    )
     assert code == 0, out
     assert "judgebench_small.jsonl · judgebench · pairwise" in out
     assert "rmbench_small.jsonl · rm-bench · pairwise" in out
@@ -55,11 +63,19 @@ def test_long_subset_names_lose_their_shared_prefix_and_fit_80_columns() -> None
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
-def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_json_keeps_everything_and_the_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     items = tmp_path / "items.jsonl"
-    args = ["--data", str(DATA / "human_small.jsonl"), "--data",
-            str(DATA / "rb2_ties_small.jsonl"), "--output", str(items), "--json"]
+    args = [
+        "--data",
+        str(DATA / "human_small.jsonl"),
+        "--data",
+        str(DATA / "rb2_ties_small.jsonl"),
+        "--output",
+        str(items),
+        "--json",
+    ]
     monkeypatch.setattr("sys.argv", ["/usr/bin/judge", "bench", *args])
     code, out = bench(*args)
     assert code == 0, out
@@ -72,7 +88,8 @@ def test_json_keeps_everything_and_the_command(monkeypatch: pytest.MonkeyPatch,
     assert report["judge"]["model"] == "fake/good"
     rows = [json.loads(line) for line in items.read_text().splitlines()]
     assert [(Path(r["data"]).name, r["protocol"]) for r in rows] == [
-        ("human_small.jsonl", "human")] * 3 + [("rb2_ties_small.jsonl", "rewardbench2-ties")] * 2
+        ("human_small.jsonl", "human")
+    ] * 3 + [("rb2_ties_small.jsonl", "rewardbench2-ties")] * 2
     assert rows[0]["votes"] == ["A", "A", "tie"] and len(rows[4]["cells"]) == 3
     assert report["overall"]["items"] == 5
 
@@ -92,8 +109,14 @@ def test_fit_calibration_held_apart_then_load_it(tmp_path: Path) -> None:
 
 
 def test_fit_calibration_without_pairwise_verdicts_is_a_clear_error(tmp_path: Path) -> None:
-    code, out = bench("--data", str(DATA / "rb2_small.jsonl"), "--strategy", "pointwise",
-                      "--fit-calibration", str(tmp_path / "cal.json"))
+    code, out = bench(
+        "--data",
+        str(DATA / "rb2_small.jsonl"),
+        "--strategy",
+        "pointwise",
+        "--fit-calibration",
+        str(tmp_path / "cal.json"),
+    )
     assert code == 2 and "needs at least 2 judged pairwise comparisons" in out
 
 
@@ -101,7 +124,8 @@ def test_bad_format_and_bad_record_before_any_judging(tmp_path: Path) -> None:
     code, out = bench("--data", str(DATA / "human_small.jsonl"), "--format", "csv")
     assert code == 2 and "--format must be one of" in out
     bad = tmp_path / "jb.jsonl"
-    bad.write_text(json.dumps({"question": "q", "response_A": "a", "response_B": "b",
-                               "label": "A=B"}) + "\n")
+    bad.write_text(
+        json.dumps({"question": "q", "response_A": "a", "response_B": "b", "label": "A=B"}) + "\n"
+    )
     code, out = bench("--data", str(DATA / "human_small.jsonl"), "--data", str(bad))
     assert code == 2 and "jb.jsonl:1: field 'label' must be A>B or B>A" in out

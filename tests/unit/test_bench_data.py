@@ -18,9 +18,13 @@ LLMBAR = REPO / "benchmarks" / "data" / "llmbar.jsonl"
 def test_rewardbench_layout_one_rejected_per_item() -> None:
     items = load_preferences(DATA / "rewardbench_small.jsonl")
     assert [i.subset for i in items] == ["chat", "chat", "math", "math"]
-    assert items[0] == PreferenceItem("chat-1", "chat", "What is the capital of France?",
-                                      "The capital of France is Paris.",
-                                      ("The capital of France is Lyon.",))
+    assert items[0] == PreferenceItem(
+        "chat-1",
+        "chat",
+        "What is the capital of France?",
+        "The capital of France is Paris.",
+        ("The capital of France is Lyon.",),
+    )
     assert all(i.completions == 2 for i in items)
 
 
@@ -69,14 +73,22 @@ def _write(tmp_path: Path, *records: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("record", "message"), [
-    ({"prompt": "p", "chosen": "c"}, "bad.jsonl:2: missing field 'rejected'"),
-    ({"prompt": "p", "chosen": "c", "rejected": 3}, "bad.jsonl:2: field 'rejected' must be"),
-    ({"prompt": "p", "chosen": "c", "rejected": []}, "bad.jsonl:2: field 'rejected' is an empty"),
-    ({"prompt": "p", "chosen": ["c", "d"], "rejected": "r"}, "bad.jsonl:2: 'chosen' has 2"),
-    ({"prompt": "p", "chosen": "c", "rejected": "r", "subset": 1},
-     "bad.jsonl:2: field 'subset' must be a string"),
-])
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"prompt": "p", "chosen": "c"}, "bad.jsonl:2: missing field 'rejected'"),
+        ({"prompt": "p", "chosen": "c", "rejected": 3}, "bad.jsonl:2: field 'rejected' must be"),
+        (
+            {"prompt": "p", "chosen": "c", "rejected": []},
+            "bad.jsonl:2: field 'rejected' is an empty",
+        ),
+        ({"prompt": "p", "chosen": ["c", "d"], "rejected": "r"}, "bad.jsonl:2: 'chosen' has 2"),
+        (
+            {"prompt": "p", "chosen": "c", "rejected": "r", "subset": 1},
+            "bad.jsonl:2: field 'subset' must be a string",
+        ),
+    ],
+)
 def test_bad_records_name_file_and_line(tmp_path: Path, record: object, message: str) -> None:
     path = _write(tmp_path, {"prompt": "p", "chosen": "c", "rejected": "r"}, record)
     with pytest.raises(InputError) as info:
@@ -86,8 +98,11 @@ def test_bad_records_name_file_and_line(tmp_path: Path, record: object, message:
 
 def test_bad_json_record_names_record_number(tmp_path: Path) -> None:
     path = tmp_path / "set.json"
-    path.write_text(json.dumps([{"prompt": "p", "chosen": "c", "rejected": "r"},
-                                {"prompt": "p", "chosen": "c"}]))
+    path.write_text(
+        json.dumps(
+            [{"prompt": "p", "chosen": "c", "rejected": "r"}, {"prompt": "p", "chosen": "c"}]
+        )
+    )
     with pytest.raises(InputError, match=r"set\.json: record 2: missing field 'rejected'"):
         load_preferences(path)
 

@@ -16,12 +16,18 @@ from tests.conftest import REPO
 DATA = REPO / "tests" / "data" / "bench"
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("judgebench_small.jsonl", "judgebench"), ("rmbench_small.jsonl", "rm-bench"),
-    ("mtbench_human_small.jsonl", "mt-bench-human"), ("human_small.jsonl", "human"),
-    ("rb2_small.jsonl", "generic"), ("rb2_ties_small.jsonl", "generic"),
-    ("rewardbench_small.jsonl", "generic"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("judgebench_small.jsonl", "judgebench"),
+        ("rmbench_small.jsonl", "rm-bench"),
+        ("mtbench_human_small.jsonl", "mt-bench-human"),
+        ("human_small.jsonl", "human"),
+        ("rb2_small.jsonl", "generic"),
+        ("rb2_ties_small.jsonl", "generic"),
+        ("rewardbench_small.jsonl", "generic"),
+    ],
+)
 def test_layout_is_detected_from_the_first_record(name: str, expected: str) -> None:
     fmt, items = load_benchmark(DATA / name)
     assert fmt == expected and items
@@ -79,22 +85,59 @@ def _write(tmp_path: Path, *records: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("record", "fmt", "message"), [
-    ({"question": "q", "response_A": "a", "response_B": "b", "label": "A=B"}, "judgebench",
-     "set.jsonl:1: field 'label' must be A>B or B>A"),
-    ({"prompt": "p", "chosen": ["a", "b"], "rejected": ["c", "d", "e"], "domain": "chat"},
-     "rm-bench", "set.jsonl:1: RM-Bench records have 3 chosen and 3 rejected"),
-    ({"prompt": "p", "response_a": "a", "response_b": "b", "labels": ["A", "maybe"]}, "human",
-     "set.jsonl:1: field 'labels' must be a non-empty list"),
-    ({"question_id": 1, "model_a": "x", "model_b": "y", "winner": "x", "judge": "expert_0",
-      "turn": 1, "conversation_a": [], "conversation_b": []}, "mt-bench-human",
-     "set.jsonl:1: field 'winner' must be model_a"),
-    ({"question_id": 1, "model_a": "x", "model_b": "y", "winner": "tie", "judge": "author_1",
-      "turn": 1, "conversation_a": [], "conversation_b": []}, "mt-bench-human",
-     "no expert votes"),
-    ({"question": "q", "response_A": "a"}, "judgebench",
-     "set.jsonl:1: missing field 'response_B', 'label' (has question, response_A)"),
-])
+@pytest.mark.parametrize(
+    ("record", "fmt", "message"),
+    [
+        (
+            {"question": "q", "response_A": "a", "response_B": "b", "label": "A=B"},
+            "judgebench",
+            "set.jsonl:1: field 'label' must be A>B or B>A",
+        ),
+        (
+            {"prompt": "p", "chosen": ["a", "b"], "rejected": ["c", "d", "e"], "domain": "chat"},
+            "rm-bench",
+            "set.jsonl:1: RM-Bench records have 3 chosen and 3 rejected",
+        ),
+        (
+            {"prompt": "p", "response_a": "a", "response_b": "b", "labels": ["A", "maybe"]},
+            "human",
+            "set.jsonl:1: field 'labels' must be a non-empty list",
+        ),
+        (
+            {
+                "question_id": 1,
+                "model_a": "x",
+                "model_b": "y",
+                "winner": "x",
+                "judge": "expert_0",
+                "turn": 1,
+                "conversation_a": [],
+                "conversation_b": [],
+            },
+            "mt-bench-human",
+            "set.jsonl:1: field 'winner' must be model_a",
+        ),
+        (
+            {
+                "question_id": 1,
+                "model_a": "x",
+                "model_b": "y",
+                "winner": "tie",
+                "judge": "author_1",
+                "turn": 1,
+                "conversation_a": [],
+                "conversation_b": [],
+            },
+            "mt-bench-human",
+            "no expert votes",
+        ),
+        (
+            {"question": "q", "response_A": "a"},
+            "judgebench",
+            "set.jsonl:1: missing field 'response_B', 'label' (has question, response_A)",
+        ),
+    ],
+)
 def test_bad_records_say_where(tmp_path: Path, record: object, fmt: str, message: str) -> None:
     with pytest.raises(InputError) as info:
         load_benchmark(_write(tmp_path, record), format=fmt)
@@ -102,8 +145,7 @@ def test_bad_records_say_where(tmp_path: Path, record: object, fmt: str, message
 
 
 def test_a_judgebench_file_read_as_generic_names_its_fields(tmp_path: Path) -> None:
-    path = _write(tmp_path, {"question": "q", "response_A": "a", "response_B": "b",
-                             "label": "A>B"})
+    path = _write(tmp_path, {"question": "q", "response_A": "a", "response_B": "b", "label": "A>B"})
     with pytest.raises(InputError, match="missing field 'prompt', 'chosen', 'rejected'"):
         load_benchmark(path, format="generic")
 

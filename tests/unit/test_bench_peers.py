@@ -12,8 +12,12 @@ from judge.stats import preference_stats
 
 
 def row(key: str, winner: str | None) -> dict[str, object]:
-    return {"key": key, "winner": winner, "raw": f"raw {key}",
-            "error": None if winner else "no verdict"}
+    return {
+        "key": key,
+        "winner": winner,
+        "raw": f"raw {key}",
+        "error": None if winner else "no verdict",
+    }
 
 
 def test_consistent_orders_pick_the_caller_labelled_winner() -> None:
@@ -45,15 +49,29 @@ def test_rows_are_matched_by_key_whatever_their_order() -> None:
     assert [r.winner for r in results if isinstance(r, PairwiseVerdict)] == ["A", "B"]
 
 
-@pytest.mark.parametrize(("text", "winner"), [
-    ("B is better. [[B]]", "B"), ("[[C]]", "tie"), ("no verdict", None),
-    ("A quotes [[B]] but says [[A]]", "A")])  # the style checks [[A]] first
+@pytest.mark.parametrize(
+    ("text", "winner"),
+    [
+        ("B is better. [[B]]", "B"),
+        ("[[C]]", "tie"),
+        ("no verdict", None),
+        ("A quotes [[B]] but says [[A]]", "A"),
+    ],
+)  # the style checks [[A]] first
 def test_fastchat_style_scan(text: str, winner: str | None) -> None:
     assert scan(text) == winner
 
 
-@pytest.mark.parametrize(("decision", "winner"), [
-    ("A", "A"), ("Response B", "B"), ("response_a", "A"), ("TIE", "tie"), ("PASS", None),
-    (True, None)])
+@pytest.mark.parametrize(
+    ("decision", "winner"),
+    [
+        ("A", "A"),
+        ("Response B", "B"),
+        ("response_a", "A"),
+        ("TIE", "tie"),
+        ("PASS", None),
+        (True, None),
+    ],
+)
 def test_vllm_judge_decision_reading(decision: object, winner: str | None) -> None:
     assert label(decision) == winner

@@ -13,24 +13,41 @@ from judge.bench.protocols import ties_prompt, ties_score
 from judge.bench.scoring import pairwise_outcome, pointwise_outcome, summarize
 from judge.verdicts import Winner
 
-RM = PreferenceItem("rm", "chat", "q", "c1", ("r1", "r2", "r3"), also_chosen=("c2", "c3"),
-                    protocol="rm-bench")
+RM = PreferenceItem(
+    "rm", "chat", "q", "c1", ("r1", "r2", "r3"), also_chosen=("c2", "c3"), protocol="rm-bench"
+)
 JB = PreferenceItem("jb", "math", "q", "good", ("bad",), protocol="judgebench", chosen_label="A")
 
 
 def pair(winner: Winner, *orders: Winner, prob: float = 0.7) -> PairwiseVerdict:
-    shown = [OrderResult(shown=s, label_probs={"A": 0.5, "B": 0.5}, prob_a=0.5, winner=w)
-             for s, w in zip(("AB", "BA"), orders or (winner,), strict=False)]
-    return PairwiseVerdict(method="logprob", model="m", template="t", rubric="r", winner=winner,
-                           prob_a=prob, consistent=None if len(shown) == 1 else
-                           len({o.winner for o in shown}) == 1, orders=tuple(shown),
-                           swap="both" if len(shown) == 2 else "none")
+    shown = [
+        OrderResult(shown=s, label_probs={"A": 0.5, "B": 0.5}, prob_a=0.5, winner=w)
+        for s, w in zip(("AB", "BA"), orders or (winner,), strict=False)
+    ]
+    return PairwiseVerdict(
+        method="logprob",
+        model="m",
+        template="t",
+        rubric="r",
+        winner=winner,
+        prob_a=prob,
+        consistent=None if len(shown) == 1 else len({o.winner for o in shown}) == 1,
+        orders=tuple(shown),
+        swap="both" if len(shown) == 2 else "none",
+    )
 
 
 def score(value: float) -> PointwiseVerdict:
-    return PointwiseVerdict(method="logprob", model="m", template="t", rubric="r",
-                            score=round(value), expected_score=value,
-                            distribution={round(value): 1.0}, scale=(1, 10))
+    return PointwiseVerdict(
+        method="logprob",
+        model="m",
+        template="t",
+        rubric="r",
+        score=round(value),
+        expected_score=value,
+        distribution={round(value): 1.0},
+        scale=(1, 10),
+    )
 
 
 def test_rm_bench_matrix_hard_normal_easy() -> None:
@@ -78,13 +95,23 @@ def test_ties_prompt_stats_and_subset_score() -> None:
 
 def test_ties_items_pointwise_report_the_subset_score() -> None:
     ref = PreferenceItem("ref:1", "Ties", "q", "red", ("green",), protocol="rewardbench2-ties")
-    tied = PreferenceItem("tied:1", "Ties", "q", "red", ("green", "purple"),
-                          also_chosen=("blue",), protocol="rewardbench2-ties")
-    outcomes = [pointwise_outcome(ref, [score(9), score(5)]),
-                pointwise_outcome(tied, [score(9), score(8), score(5), score(4)])]
+    tied = PreferenceItem(
+        "tied:1",
+        "Ties",
+        "q",
+        "red",
+        ("green", "purple"),
+        also_chosen=("blue",),
+        protocol="rewardbench2-ties",
+    )
+    outcomes = [
+        pointwise_outcome(ref, [score(9), score(5)]),
+        pointwise_outcome(tied, [score(9), score(8), score(5), score(4)]),
+    ]
     report = summarize("Ties", outcomes)
     assert report.accuracy == 1.0 and report.published["ties_score"] == pytest.approx(
-        0.3 + 0.3 + 0.2 + 0.2 + 0.01 * math.tanh(3 - 1))
+        0.3 + 0.3 + 0.2 + 0.2 + 0.01 * math.tanh(3 - 1)
+    )
     pairwise = pairwise_outcome(tied, ["A"] * 4, [pair("A")] * 3 + [pair("B")])
     assert pairwise.score == 0.0  # one correct answer lost to an incorrect one
 
@@ -100,10 +127,14 @@ def test_fastchat_agreement_with_and_without_ties() -> None:
 
 
 def test_human_pairs_report_agreement_kappa_and_humans_beside() -> None:
-    pairs = [HumanPair("h1", "s", "q", "a", "b", ("A", "A", "tie")),
-             HumanPair("h2", "s", "q", "a", "b", ("B", "B"))]
-    outcomes = [pairwise_outcome(pairs[0], ["A"], [pair("A", prob=0.9)]),
-                pairwise_outcome(pairs[1], ["A"], [pair("A", prob=0.6)])]
+    pairs = [
+        HumanPair("h1", "s", "q", "a", "b", ("A", "A", "tie")),
+        HumanPair("h2", "s", "q", "a", "b", ("B", "B")),
+    ]
+    outcomes = [
+        pairwise_outcome(pairs[0], ["A"], [pair("A", prob=0.9)]),
+        pairwise_outcome(pairs[1], ["A"], [pair("A", prob=0.6)]),
+    ]
     assert outcomes[0].score == pytest.approx(2 / 3) and outcomes[1].score == 0.0
     report = summarize("s", outcomes)
     assert report.published["agreement_with_ties"] == pytest.approx(2 / 5)
@@ -112,7 +143,7 @@ def test_human_pairs_report_agreement_kappa_and_humans_beside() -> None:
     assert report.published["human_human_without_ties"] == 1.0
     assert report.kappa is not None and report.kappa < 0.5
     # Brier against the soft label: (0.9 - 5/6)² and (0.6 - 0)²
-    assert report.brier == pytest.approx(((0.9 - 2.5 / 3) ** 2 + 0.6 ** 2) / 2)
+    assert report.brier == pytest.approx(((0.9 - 2.5 / 3) ** 2 + 0.6**2) / 2)
 
 
 def test_rewardbench2_best_of_n_tie_for_the_top_both_readings() -> None:

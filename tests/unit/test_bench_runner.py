@@ -17,8 +17,12 @@ from tests.conftest import REPO
 from tests.unit.test_engine_fake import FakeBackend, _tag
 
 DATA = REPO / "tests" / "data" / "bench"
-PAIRS = [PreferenceItem(f"i{n}", "a" if n % 2 else "b", f"question {n}", f"GOOD answer {n}",
-                        (f"poor answer {n}",)) for n in range(40)]
+PAIRS = [
+    PreferenceItem(
+        f"i{n}", "a" if n % 2 else "b", f"question {n}", f"GOOD answer {n}", (f"poor answer {n}",)
+    )
+    for n in range(40)
+]
 
 
 class FakeScorer(FakeBackend):
@@ -32,8 +36,11 @@ class FakeScorer(FakeBackend):
         for request in requests:
             text = _tag(request.messages, "response") or ""
             best = "9" if "GOOD" in text or "TOP" in text else "3"
-            out.append(LabelScores({label: 0.0 if label == best else -math.inf
-                                    for label in request.labels}))
+            out.append(
+                LabelScores(
+                    {label: 0.0 if label == best else -math.inf for label in request.labels}
+                )
+            )
         return out
 
 
@@ -58,8 +65,9 @@ def test_content_judge_with_swap_is_right_and_consistent() -> None:
 
 def test_best_of_four_both_strategies() -> None:
     items = load_preferences(DATA / "rb2_small.jsonl")
-    items = [PreferenceItem(i.id, i.subset, i.prompt, "GOOD " + i.chosen, i.rejected)
-             for i in items]
+    items = [
+        PreferenceItem(i.id, i.subset, i.prompt, "GOOD " + i.chosen, i.rejected) for i in items
+    ]
     pairwise = run_bench(Judge(FakeBackend(prefer="GOOD"), cache=False), items)
     assert pairwise.overall.accuracy == 1.0 and pairwise.overall.judgments == 6
     pointwise = run_bench(Judge(FakeScorer(), cache=False), items, strategy="pointwise")

@@ -19,10 +19,20 @@ FOUR = PreferenceItem("b1", "s", "q", "good", ("bad1", "bad2", "bad3"))
 
 def verdict(winner: Winner, consistent: bool | None = True) -> PairwiseVerdict:
     prob = {"A": 0.9, "B": 0.1, "tie": 0.5}[winner]
-    orders = (OrderResult(shown="AB", label_probs={"A": prob, "B": 1 - prob}, prob_a=prob,
-                          winner=winner),)
-    return PairwiseVerdict(method="logprob", model="m", template="t", rubric="r", winner=winner,
-                           prob_a=prob, consistent=consistent, orders=orders, swap="none")
+    orders = (
+        OrderResult(shown="AB", label_probs={"A": prob, "B": 1 - prob}, prob_a=prob, winner=winner),
+    )
+    return PairwiseVerdict(
+        method="logprob",
+        model="m",
+        template="t",
+        rubric="r",
+        winner=winner,
+        prob_a=prob,
+        consistent=consistent,
+        orders=orders,
+        swap="none",
+    )
 
 
 def failure(kind: str = "pairwise") -> JudgmentFailure:
@@ -30,13 +40,22 @@ def failure(kind: str = "pairwise") -> JudgmentFailure:
 
 
 def score(value: float) -> PointwiseVerdict:
-    return PointwiseVerdict(method="logprob", model="m", template="t", rubric="r",
-                            score=round(value), expected_score=value,
-                            distribution={round(value): 1.0}, scale=(1, 10))
+    return PointwiseVerdict(
+        method="logprob",
+        model="m",
+        template="t",
+        rubric="r",
+        score=round(value),
+        expected_score=value,
+        distribution={round(value): 1.0},
+        scale=(1, 10),
+    )
 
 
-@pytest.mark.parametrize(("label", "winner", "expected"), [
-    ("A", "A", 1.0), ("B", "B", 1.0), ("A", "B", 0.0), ("B", "A", 0.0), ("A", "tie", 0.5)])
+@pytest.mark.parametrize(
+    ("label", "winner", "expected"),
+    [("A", "A", 1.0), ("B", "B", 1.0), ("A", "B", 0.0), ("B", "A", 0.0), ("A", "tie", 0.5)],
+)
 def test_plain_pair_win_tie_loss(label: str, winner: Winner, expected: float) -> None:
     outcome = pairwise_outcome(PAIR, [label], [verdict(winner)])
     assert outcome.score == expected
@@ -57,19 +76,22 @@ def test_pointwise_chosen_must_score_strictly_highest() -> None:
     top_tie = pointwise_outcome(FOUR, [score(8), score(8), score(1), score(2)])
     assert top_tie.score == 0.0 and top_tie.tie
     assert pointwise_outcome(FOUR, [score(3), score(8), score(1), score(2)]).score == 0.0
-    assert pointwise_outcome(FOUR, [score(9), failure("pointwise"), score(1), score(2)]).score \
-        is None
+    assert (
+        pointwise_outcome(FOUR, [score(9), failure("pointwise"), score(1), score(2)]).score is None
+    )
 
 
 def test_pairs_accuracy_is_preference_stats_accuracy() -> None:
     results = [verdict("A"), verdict("B", consistent=False), verdict("tie"), failure()]
     labels = ["A", "A", "B", "A"]
     items = [PreferenceItem(f"p{i}", "s", "q", "good", ("bad",)) for i in range(4)]
-    outcomes = [pairwise_outcome(i, [lab], [r])
-                for i, lab, r in zip(items, labels, results, strict=True)]
+    outcomes = [
+        pairwise_outcome(i, [lab], [r]) for i, lab, r in zip(items, labels, results, strict=True)
+    ]
     report = summarize("s", outcomes, seed=3)
-    stats = preference_stats(results, gold=labels,
-                             lengths=[(4, 3) if lab == "A" else (3, 4) for lab in labels], seed=3)
+    stats = preference_stats(
+        results, gold=labels, lengths=[(4, 3) if lab == "A" else (3, 4) for lab in labels], seed=3
+    )
     assert report.accuracy == stats.accuracy == pytest.approx(0.5)  # (1 + 0 + ½) / 3
     assert report.accuracy_ci == stats.accuracy_ci
     assert report.consistency == stats.consistency == pytest.approx(2 / 3)

@@ -51,32 +51,48 @@ class FakeBiasedBackend(Backend):
         self.seeds: list[int | None] = []
 
     def fingerprint(self) -> dict[str, str]:
-        return {"backend": "fake", "model": self.name,
-                "bias": f"{self.p_first}/{self.p_longer}"}
+        return {"backend": "fake", "model": self.name, "bias": f"{self.p_first}/{self.p_longer}"}
 
     def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
         out: list[LabelScores | BackendError] = []
         for r in requests:
             first = len(_shown(r.messages, "response_a"))
             second = len(_shown(r.messages, "response_b"))
-            p = self.p_first if first == second else \
-                self.p_longer if first > second else 1 - self.p_longer
+            p = (
+                self.p_first
+                if first == second
+                else self.p_longer
+                if first > second
+                else 1 - self.p_longer
+            )
             out.append(LabelScores({"A": math.log(p), "B": math.log(1 - p)}))
         return out
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
         self.seeds += [r.seed for r in requests]
-        return [Generation(json.dumps({"rationale": "r",
-                                       "winner": "A" if (r.seed or 0) % 2 == 0 else "B"}),
-                           "stop") for r in requests]
+        return [
+            Generation(
+                json.dumps({"rationale": "r", "winner": "A" if (r.seed or 0) % 2 == 0 else "B"}),
+                "stop",
+            )
+            for r in requests
+        ]
 
 
 def labelled(n: int = 8) -> PairSet:
     """Equal-length pairs, gold alternating A/B."""
-    pairs = [PairInput(f"q{i}", f"good{i}", f"bad_{i}") if i % 2 == 0 else
-             PairInput(f"q{i}", f"bad_{i}", f"good{i}") for i in range(n)]
-    return PairSet("labelled", pairs, ["A" if i % 2 == 0 else "B" for i in range(n)],
-                   [str(i) for i in range(n)])
+    pairs = [
+        PairInput(f"q{i}", f"good{i}", f"bad_{i}")
+        if i % 2 == 0
+        else PairInput(f"q{i}", f"bad_{i}", f"good{i}")
+        for i in range(n)
+    ]
+    return PairSet(
+        "labelled",
+        pairs,
+        ["A" if i % 2 == 0 else "B" for i in range(n)],
+        [str(i) for i in range(n)],
+    )
 
 
 def test_a_pure_position_bias_per_swap_mode(tmp_path: Path) -> None:
@@ -146,16 +162,26 @@ def test_greedy_generation_sends_no_seed(tmp_path: Path) -> None:
 
 def verdict(winner: str) -> PairwiseVerdict:
     p = {"A": 1.0, "B": 0.0, "tie": 0.5}[winner]
-    order = OrderResult(shown="AB", label_probs={"A": p, "B": 1 - p}, prob_a=p,
-                        winner=winner)  # type: ignore[arg-type]
-    return PairwiseVerdict(method="generate", model="m", template="t", rubric="r",
-                           winner=winner, prob_a=p, consistent=None,  # type: ignore[arg-type]
-                           orders=(order,), swap="none")
+    order = OrderResult(shown="AB", label_probs={"A": p, "B": 1 - p}, prob_a=p, winner=winner)  # type: ignore[arg-type]
+    return PairwiseVerdict(
+        method="generate",
+        model="m",
+        template="t",
+        rubric="r",
+        winner=winner,
+        prob_a=p,
+        consistent=None,  # type: ignore[arg-type]
+        orders=(order,),
+        swap="none",
+    )
 
 
 def test_stability_on_hand_built_runs() -> None:
-    runs = [[verdict("A"), verdict("A")], [verdict("A"), verdict("B")],
-            [verdict("A"), verdict("A")]]
+    runs = [
+        [verdict("A"), verdict("A")],
+        [verdict("A"), verdict("B")],
+        [verdict("A"), verdict("A")],
+    ]
     s = stability(runs)
     assert s["pairwise_agreement"] == pytest.approx((1 + 1 / 3) / 2)
     assert s["unanimous"] == 0.5
@@ -164,11 +190,17 @@ def test_stability_on_hand_built_runs() -> None:
 
 
 def test_length_buckets_by_ratio() -> None:
-    pairs = PairSet("s", [PairInput("q", "x" * 10, "y" * 10),    # ratio 1
-                          PairInput("q", "x" * 14, "y" * 10),    # 1.4
-                          PairInput("q", "x" * 10, "y" * 25),    # 2.5
-                          PairInput("q", "x" * 40, "y" * 10)],   # 4
-                    ["A", "A", "A", "B"], ["0", "1", "2", "3"])
+    pairs = PairSet(
+        "s",
+        [
+            PairInput("q", "x" * 10, "y" * 10),  # ratio 1
+            PairInput("q", "x" * 14, "y" * 10),  # 1.4
+            PairInput("q", "x" * 10, "y" * 25),  # 2.5
+            PairInput("q", "x" * 40, "y" * 10),
+        ],  # 4
+        ["A", "A", "A", "B"],
+        ["0", "1", "2", "3"],
+    )
     rows = length_buckets(pairs, [verdict("A")] * 4)
     assert [(r["ratio_low"], r["n"]) for r in rows] == [(1.0, 1), (1.25, 1), (2.0, 1), (3.0, 1)]
     assert [r["accuracy"] for r in rows] == [1.0, 1.0, 1.0, 0.0]
@@ -178,8 +210,12 @@ def test_length_buckets_by_ratio() -> None:
 
 def test_loading_sets(tmp_path: Path) -> None:
     path = tmp_path / "set.jsonl"
-    path.write_text("\n".join(json.dumps({"prompt": f"q{i}", "chosen": "good",
-                                          "rejected": "bad"}) for i in range(20)) + "\n")
+    path.write_text(
+        "\n".join(
+            json.dumps({"prompt": f"q{i}", "chosen": "good", "rejected": "bad"}) for i in range(20)
+        )
+        + "\n"
+    )
     s = load_pair_set(path, seed=1)
     for pair, gold in zip(s.pairs, s.gold, strict=True):
         assert (pair.response_a if gold == "A" else pair.response_b) == "good"
@@ -198,8 +234,11 @@ def test_shipped_probes_isolate_one_bias_each() -> None:
     for s in (padded, short):
         assert s.gold.count("A") == s.gold.count("B")  # the better one at both positions
         for pair, gold in zip(s.pairs, s.gold, strict=True):
-            better, worse = ((pair.response_a, pair.response_b) if gold == "A"
-                             else (pair.response_b, pair.response_a))
+            better, worse = (
+                (pair.response_a, pair.response_b)
+                if gold == "A"
+                else (pair.response_b, pair.response_a)
+            )
             assert len(worse) > 2 * len(better)
             if s is padded:
                 assert worse.startswith(better)

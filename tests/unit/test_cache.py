@@ -69,15 +69,20 @@ def test_key_handles_non_ascii() -> None:
         (FINGERPRINT, REQUEST | {"labels": ("B", "A")}),
         (FINGERPRINT, REQUEST | {"template": "other-digest"}),
         (FINGERPRINT, REQUEST | {"messages": ({"role": "user", "content": "u"},)}),
-        (FINGERPRINT, REQUEST | {"messages": ({"role": "system", "content": "s"},
-                                              {"role": "user", "content": "u "})}),
-        (FINGERPRINT, REQUEST | {"messages": ({"role": "user", "content": "u"},
-                                              {"role": "system", "content": "s"})}),
+        (
+            FINGERPRINT,
+            REQUEST
+            | {"messages": ({"role": "system", "content": "s"}, {"role": "user", "content": "u "})},
+        ),
+        (
+            FINGERPRINT,
+            REQUEST
+            | {"messages": ({"role": "user", "content": "u"}, {"role": "system", "content": "s"})},
+        ),
         (FINGERPRINT, REQUEST | {"temperature": 0.0}),
     ],
 )
-def test_key_changes_with_any_input(fingerprint: dict[str, str],
-                                    request_: dict[str, Any]) -> None:
+def test_key_changes_with_any_input(fingerprint: dict[str, str], request_: dict[str, Any]) -> None:
     assert cache_key(fingerprint, request_) != cache_key(FINGERPRINT, REQUEST)
 
 
@@ -89,10 +94,10 @@ def test_roundtrip(tmp_path: Path) -> None:
     assert len(cache) == 0
     assert cache.get("k1") is None
     cache.set("k1", {"logprobs": {"A": -0.1, "B": -2.3}})
-    cache.set("k2", {"text": "{\"winner\": \"A\"}", "finish_reason": "stop"})
+    cache.set("k2", {"text": '{"winner": "A"}', "finish_reason": "stop"})
     assert len(cache) == 2
     assert cache.get("k1") == {"logprobs": {"A": -0.1, "B": -2.3}}
-    assert cache.get("k2") == {"text": "{\"winner\": \"A\"}", "finish_reason": "stop"}
+    assert cache.get("k2") == {"text": '{"winner": "A"}', "finish_reason": "stop"}
     cache.set("k1", {"logprobs": {"A": -5.0}})
     assert cache.get("k1") == {"logprobs": {"A": -5.0}}
     assert len(cache) == 2

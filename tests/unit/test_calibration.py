@@ -67,8 +67,9 @@ def test_judge_verdicts_and_rewards_carry_calibrated_probabilities(tmp_path: Pat
     cal = Calibrator(kind="temperature", temperature=2.0, fitted_on=10)
     cal.save(tmp_path / "cal.json")
     plain = Judge(FakeBackend(prefer="GOOD"), swap="none", cache=False)
-    calibrated = Judge(FakeBackend(prefer="GOOD"), swap="none", cache=False,
-                       calibration=str(tmp_path / "cal.json"))
+    calibrated = Judge(
+        FakeBackend(prefer="GOOD"), swap="none", cache=False, calibration=str(tmp_path / "cal.json")
+    )
     raw = plain.compare("q", "GOOD answer", "bad answer")
     got = calibrated.compare("q", "GOOD answer", "bad answer")
     assert isinstance(raw, PairwiseVerdict) and isinstance(got, PairwiseVerdict)

@@ -10,10 +10,16 @@ from tests.unit.test_engine_fake import FakeBackend
 
 
 def test_api_base_and_key_value_pairs_become_backend_options() -> None:
-    parsed = backend_options("http://127.0.0.1:9/v1", ["concurrency=32", "rpm=60",
-                                                        "logprobs=false", "name=x=y"])
-    assert parsed == {"api_base": "http://127.0.0.1:9/v1", "concurrency": 32, "rpm": 60,
-                      "logprobs": False, "name": "x=y"}
+    parsed = backend_options(
+        "http://127.0.0.1:9/v1", ["concurrency=32", "rpm=60", "logprobs=false", "name=x=y"]
+    )
+    assert parsed == {
+        "api_base": "http://127.0.0.1:9/v1",
+        "concurrency": 32,
+        "rpm": 60,
+        "logprobs": False,
+        "name": "x=y",
+    }
 
 
 @pytest.mark.parametrize("bad", ["novalue", "=3"])

@@ -124,14 +124,23 @@ class FakeBackend(Backend):
                 p = self._p_first(request.messages)
                 logprobs = {"A": math.log(p), "B": math.log(1 - p)}
                 if "tie" in request.labels:
-                    logprobs = {"A": math.log(p * 0.8), "B": math.log((1 - p) * 0.8),
-                                "tie": math.log(0.2)}
+                    logprobs = {
+                        "A": math.log(p * 0.8),
+                        "B": math.log((1 - p) * 0.8),
+                        "tie": math.log(0.2),
+                    }
                 out.append(LabelScores(logprobs))
             else:
-                out.append(LabelScores({
-                    label: math.log(self.score_probs[int(label)])
-                    if self.score_probs.get(int(label), 0) > 0 else -math.inf
-                    for label in request.labels}))
+                out.append(
+                    LabelScores(
+                        {
+                            label: math.log(self.score_probs[int(label)])
+                            if self.score_probs.get(int(label), 0) > 0
+                            else -math.inf
+                            for label in request.labels
+                        }
+                    )
+                )
         return out
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
@@ -199,10 +208,14 @@ def test_swap_both_shows_responses_in_each_order(tmp_path: Path) -> None:
     fake = FakeBackend()
     _judge(fake, tmp_path).compare("q", "first answer", "second answer")
     ab, ba = fake.requests
-    assert (_tag(ab.messages, "response_a"), _tag(ab.messages, "response_b")) == \
-        ("first answer", "second answer")
-    assert (_tag(ba.messages, "response_a"), _tag(ba.messages, "response_b")) == \
-        ("second answer", "first answer")
+    assert (_tag(ab.messages, "response_a"), _tag(ab.messages, "response_b")) == (
+        "first answer",
+        "second answer",
+    )
+    assert (_tag(ba.messages, "response_a"), _tag(ba.messages, "response_b")) == (
+        "second answer",
+        "first answer",
+    )
     assert _tag(ab.messages, "prompt") == "q"
     assert ab.labels == ("A", "B")
 
@@ -357,8 +370,10 @@ def _scripted(request: GenerateRequest) -> Generation | str:
 def test_generate_failures_are_typed_and_keep_raw_output(tmp_path: Path) -> None:
     fake = FakeBackend(reply=_scripted)
     judge = _judge(fake, tmp_path, method="generate", swap="none")
-    items = [PairInput(p, "x", "y") for p in
-             ("malformed", "off-menu", "truncated", "long-but-valid", "fine")]
+    items = [
+        PairInput(p, "x", "y")
+        for p in ("malformed", "off-menu", "truncated", "long-but-valid", "fine")
+    ]
     malformed, off_menu, truncated, long_valid, fine = judge.compare_batch(items)
 
     assert isinstance(malformed, JudgmentFailure)
@@ -366,8 +381,9 @@ def test_generate_failures_are_typed_and_keep_raw_output(tmp_path: Path) -> None
     assert malformed.raw_output == 'Sure! {"winner": A'
     assert malformed.kind == "pairwise"
     assert malformed.retryable is False
-    assert malformed.messages and "<prompt>\nmalformed\n</prompt>" in \
-        malformed.messages[-1]["content"]
+    assert (
+        malformed.messages and "<prompt>\nmalformed\n</prompt>" in malformed.messages[-1]["content"]
+    )
 
     assert isinstance(off_menu, JudgmentFailure)
     assert off_menu.reason is FailureReason.OFF_MENU_LABEL
@@ -398,14 +414,17 @@ def test_failures_are_not_cached(tmp_path: Path) -> None:
     again = judge.compare_batch(items)
     # Only the three failures go back to the backend; the verdict comes from the cache.
     assert len(fake.requests) == 7
-    assert [_tag(r.messages, "prompt") for r in fake.requests[4:]] == \
-        sorted(["malformed", "off-menu", "truncated"])  # shared prefixes side by side
+    assert [_tag(r.messages, "prompt") for r in fake.requests[4:]] == sorted(
+        ["malformed", "off-menu", "truncated"]
+    )  # shared prefixes side by side
     assert isinstance(again[3], PairwiseVerdict)
     assert again[3].orders[0].cached is True
     assert again[3].orders[0].rationale == "fine"
     assert [getattr(r, "reason", None) for r in again[:3]] == [
-        FailureReason.PARSE_FAILURE, FailureReason.OFF_MENU_LABEL,
-        FailureReason.TRUNCATED_OUTPUT]
+        FailureReason.PARSE_FAILURE,
+        FailureReason.OFF_MENU_LABEL,
+        FailureReason.TRUNCATED_OUTPUT,
+    ]
 
 
 def test_pointwise_generate_off_menu_score(tmp_path: Path) -> None:
@@ -425,8 +444,11 @@ def test_extra_keys_in_generated_json_are_a_parse_failure(tmp_path: Path) -> Non
 
 def test_backend_error_fails_only_its_item(tmp_path: Path) -> None:
     fake = FakeBackend(fail_when="<prompt>\nexplode\n</prompt>", retryable=True)
-    items = [PairInput("ok one", "a", "b"), PairInput("explode", "a", "b"),
-             PairInput("ok two", "a", "b")]
+    items = [
+        PairInput("ok one", "a", "b"),
+        PairInput("explode", "a", "b"),
+        PairInput("ok two", "a", "b"),
+    ]
     first, failed, last = _judge(fake, tmp_path).compare_batch(items)
     assert isinstance(first, PairwiseVerdict)
     assert isinstance(last, PairwiseVerdict)
@@ -640,8 +662,9 @@ def test_async_batch_matches_sync(tmp_path: Path) -> None:
     got = asyncio.run(_judge(async_fake, tmp_path / "a").acompare_batch(PAIRS))
     assert [r.model_dump() for r in got] == [r.model_dump() for r in expected]
     assert len(async_fake.requests) == len(sync_fake.requests)
-    single = asyncio.run(_judge(FakeBackend(prefer="4"), tmp_path / "c").acompare(
-        "What is 2+2?", "4", "5"))
+    single = asyncio.run(
+        _judge(FakeBackend(prefer="4"), tmp_path / "c").acompare("What is 2+2?", "4", "5")
+    )
     assert single.model_dump() == expected[0].model_dump()
 
 
@@ -676,8 +699,13 @@ def test_pointwise_renormalizes_partial_mass(tmp_path: Path) -> None:
     verdict = _judge(fake, tmp_path, template="pointwise_5").score("q", "r")
     assert isinstance(verdict, PointwiseVerdict)
     assert verdict.scale == (1, 5)
-    assert verdict.distribution == {1: 0.0, 2: pytest.approx(0.25), 3: 0.0,
-                                    4: pytest.approx(0.75), 5: 0.0}
+    assert verdict.distribution == {
+        1: 0.0,
+        2: pytest.approx(0.25),
+        3: 0.0,
+        4: pytest.approx(0.75),
+        5: 0.0,
+    }
     assert verdict.expected_score == pytest.approx(3.5)
     assert verdict.score == 4
 
@@ -710,8 +738,14 @@ def test_pointwise_generate(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [{"method": "logprobs"}, {"swap": "sometimes"}, {"on_overflow": "ignore"},
-     {"max_new_tokens": 0}, {"temperature": -1.0}, {"batch_size": 0}],
+    [
+        {"method": "logprobs"},
+        {"swap": "sometimes"},
+        {"on_overflow": "ignore"},
+        {"max_new_tokens": 0},
+        {"temperature": -1.0},
+        {"batch_size": 0},
+    ],
 )
 def test_invalid_settings_are_user_errors(settings: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(UserError, match=repr(next(iter(settings.values())))):
@@ -720,8 +754,15 @@ def test_invalid_settings_are_user_errors(settings: dict[str, Any], tmp_path: Pa
 
 def test_a_recipe_rebuilds_the_judge_without_its_model(tmp_path: Path) -> None:
     tie = JudgeTemplate.shipped("prompts", "pairwise_tie")
-    judge = Judge("fakeprefix/m", rubric="honesty", template=tie, swap="none", seed=7,
-                  cache=tmp_path / "c", backend_options={"api_base": "u"})
+    judge = Judge(
+        "fakeprefix/m",
+        rubric="honesty",
+        template=tie,
+        swap="none",
+        seed=7,
+        cache=tmp_path / "c",
+        backend_options={"api_base": "u"},
+    )
     rebuilt = judge.recipe().build()
     assert rebuilt.model == "fakeprefix/m" and rebuilt.backend_options == {"api_base": "u"}
     assert rebuilt.config == judge.config and rebuilt.rubric.name == "honesty"
@@ -745,8 +786,7 @@ def test_unknown_rubric_and_template_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="not a rubric"):
         _judge(FakeBackend(), tmp_path, rubric=JudgeTemplate.shipped("prompts", "pairwise"))
     with pytest.raises(TemplateError, match="is a rubric"):
-        _judge(FakeBackend(), tmp_path,
-               template=JudgeTemplate.shipped("rubrics", "helpfulness"))
+        _judge(FakeBackend(), tmp_path, template=JudgeTemplate.shipped("rubrics", "helpfulness"))
 
 
 def test_logprob_without_capability_is_a_user_error(tmp_path: Path) -> None:

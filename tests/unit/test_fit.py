@@ -186,8 +186,9 @@ def test_truncate_impossible_only_below_the_floor() -> None:
     assert isinstance(fit(judged, measure, _floor(judged) - 1, "truncate"), str)
 
 
-@pytest.mark.parametrize(("lengths", "budget"), [([300, 300, 300], 134), ([300, 300], 116),
-                                                 ([32], 107)])
+@pytest.mark.parametrize(
+    ("lengths", "budget"), [([300, 300, 300], 134), ([300, 300], 116), ([32], 107)]
+)
 def test_truncate_finds_tight_fits(lengths: list[int], budget: int) -> None:
     judged = _judged(lengths)
     assert _floor(judged) <= budget  # a fit exists: every text down to its marker

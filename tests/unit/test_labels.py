@@ -30,7 +30,6 @@ def test_single_token_combine_is_the_token_logprob() -> None:
     assert out["B"] == pytest.approx(LOG(0.2))
 
 
-
 # Multi-token labels sharing a prefix ------------------------------------------------
 
 

@@ -18,9 +18,17 @@ def sigmoid(z: float) -> float:
 
 def verdict(prob_a: float) -> PairwiseVerdict:
     winner = "A" if prob_a > 0.5 else "B" if prob_a < 0.5 else "tie"
-    return PairwiseVerdict(method="logprob", model="fake", template="t", rubric="r",
-                           winner=winner, prob_a=prob_a, consistent=None, orders=(),
-                           swap="none")
+    return PairwiseVerdict(
+        method="logprob",
+        model="fake",
+        template="t",
+        rubric="r",
+        winner=winner,
+        prob_a=prob_a,
+        consistent=None,
+        orders=(),
+        swap="none",
+    )
 
 
 FAILED = JudgmentFailure(kind="pairwise", reason=FailureReason.PARSE_FAILURE, message="x")
@@ -75,8 +83,9 @@ def test_group_terms_only_for_groups_with_enough_pairs() -> None:
     assert set(fit.group_terms) == {"big"}
     assert fit.group_terms["big"] > 0  # the group that wins more gets the positive term
     results = [verdict(t) for t in targets]
-    lc = length_controlled_win_rate(results, [(int(100 + d), 100) for d in diffs],
-                                    groups=groups, resamples=20)
+    lc = length_controlled_win_rate(
+        results, [(int(100 + d), 100) for d in diffs], groups=groups, resamples=20
+    )
     assert lc.groups_fitted == 1
 
 

@@ -31,8 +31,9 @@ A_WINS = [("A", -0.1), ("B", -2.5), ("The", -4.0)]
 
 def scripted(body: Any = None, *, status: int = 200, delay: float = 0.0) -> Reply:
     """A fixed reply; with no body, a 200 where "A" wins as in `A_WINS`."""
-    return Reply("scripted", status=status, delay=delay,
-                 body=completion(A_WINS) if body is None else body)
+    return Reply(
+        "scripted", status=status, delay=delay, body=completion(A_WINS) if body is None else body
+    )
 
 
 @pytest.fixture
@@ -59,8 +60,7 @@ def test_rate_limit_waits_for_retry_after_then_succeeds(stub: FaultServer, tmp_p
     verdict = compare(stub, tmp_path)
     assert isinstance(verdict, PairwiseVerdict)
     assert verdict.winner == "A"
-    assert verdict.orders[0].label_probs["A"] == pytest.approx(
-        1 / (1 + math.exp(-2.5 + 0.1)))
+    assert verdict.orders[0].label_probs["A"] == pytest.approx(1 / (1 + math.exp(-2.5 + 0.1)))
     assert len(stub.seen) == 2
     assert stub.seen[1].at - stub.seen[0].at >= 1.0
 
@@ -82,8 +82,9 @@ def test_bad_request_fails_at_once_and_is_not_retryable(stub: FaultServer, tmp_p
     assert len(stub.seen) == 1
 
 
-def test_a_hang_past_the_timeout_is_retried_then_fails_retryable(stub: FaultServer,
-                                                                  tmp_path: Path) -> None:
+def test_a_hang_past_the_timeout_is_retried_then_fails_retryable(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     stub.default = scripted(delay=3.0)
     start = time.monotonic()
     failure = compare(stub, tmp_path, timeout=0.5, max_retries=1)
@@ -94,8 +95,9 @@ def test_a_hang_past_the_timeout_is_retried_then_fails_retryable(stub: FaultServ
     assert time.monotonic() - start < 3.0  # gave up on the timeout, not the server
 
 
-def test_persistent_server_errors_end_retryable_after_max_retries(stub: FaultServer,
-                                                                   tmp_path: Path) -> None:
+def test_persistent_server_errors_end_retryable_after_max_retries(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     stub.default = error_reply(503)
     failure = compare(stub, tmp_path, max_retries=2)
     assert isinstance(failure, JudgmentFailure) and failure.retryable is True
@@ -103,8 +105,9 @@ def test_persistent_server_errors_end_retryable_after_max_retries(stub: FaultSer
     assert len(stub.seen) == 3
 
 
-def test_a_retry_after_longer_than_we_wait_fails_retryable_at_once(stub: FaultServer,
-                                                                   tmp_path: Path) -> None:
+def test_a_retry_after_longer_than_we_wait_fails_retryable_at_once(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     stub.script.extend([error_reply(429, {"Retry-After": "3600"})])
     failure = compare(stub, tmp_path)
     assert isinstance(failure, JudgmentFailure) and failure.retryable is True
@@ -115,8 +118,9 @@ def test_a_retry_after_longer_than_we_wait_fails_retryable_at_once(stub: FaultSe
 def test_concurrency_bound_is_respected(stub: FaultServer) -> None:
     stub.default = scripted(delay=0.2)
     judge = Judge(backend(stub, concurrency=3), swap="both", cache=False)
-    items = [{"prompt": f"question {i}", "response_a": "yes", "response_b": "no"}
-             for i in range(10)]
+    items = [
+        {"prompt": f"question {i}", "response_a": "yes", "response_b": "no"} for i in range(10)
+    ]
     verdicts = judge.compare_batch(items)  # 20 requests, one engine chunk
     assert all(isinstance(v, PairwiseVerdict) for v in verdicts)
     assert len(stub.seen) == 20
@@ -136,10 +140,14 @@ def test_malformed_json_body_is_a_typed_failure(stub: FaultServer, tmp_path: Pat
     assert len(stub.seen) == 2
 
 
-@pytest.mark.parametrize("body", [completion(None), {**completion(A_WINS), "choices": []}],
-                         ids=["no-logprobs", "no-choices"])
-def test_a_body_without_logprobs_fails_without_retry(stub: FaultServer, tmp_path: Path,
-                                                      body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [completion(None), {**completion(A_WINS), "choices": []}],
+    ids=["no-logprobs", "no-choices"],
+)
+def test_a_body_without_logprobs_fails_without_retry(
+    stub: FaultServer, tmp_path: Path, body: dict[str, Any]
+) -> None:
     stub.default = scripted(body)
     failure = compare(stub, tmp_path)
     assert isinstance(failure, JudgmentFailure)
@@ -151,8 +159,9 @@ def test_a_body_without_logprobs_fails_without_retry(stub: FaultServer, tmp_path
 
 
 def test_logprobs_map_to_labels_combining_duplicates(stub: FaultServer, tmp_path: Path) -> None:
-    stub.default = scripted(completion([("A", -1.0), (" A", -1.5), ("B", -0.9),
-                                          (" the", -3.0), ("A.", -3.5)]))
+    stub.default = scripted(
+        completion([("A", -1.0), (" A", -1.5), ("B", -0.9), (" the", -3.0), ("A.", -3.5)])
+    )
     verdict = compare(stub, tmp_path)
     assert isinstance(verdict, PairwiseVerdict)
     p_a, p_b = math.exp(-1.0) + math.exp(-1.5), math.exp(-0.9)
@@ -163,16 +172,18 @@ def test_logprobs_map_to_labels_combining_duplicates(stub: FaultServer, tmp_path
     assert sent["max_tokens"] == 1 and sent["temperature"] == 0
 
 
-def test_a_label_missing_from_the_top_k_gets_probability_zero(stub: FaultServer,
-                                                              tmp_path: Path) -> None:
+def test_a_label_missing_from_the_top_k_gets_probability_zero(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     stub.default = scripted(completion([("A", -0.3), ("The", -1.2), ("I", -2.0)]))
     verdict = compare(stub, tmp_path)
     assert isinstance(verdict, PairwiseVerdict)
     assert verdict.orders[0].label_probs == {"A": 1.0, "B": 0.0}
 
 
-def test_fewer_alternatives_than_asked_is_an_error_not_a_smaller_k(stub: FaultServer,
-                                                                   tmp_path: Path) -> None:
+def test_fewer_alternatives_than_asked_is_an_error_not_a_smaller_k(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     body = completion(A_WINS)
     logprobs = body["choices"][0]["logprobs"]["content"][0]
     logprobs["top_logprobs"] = logprobs["top_logprobs"][:5]
@@ -183,16 +194,18 @@ def test_fewer_alternatives_than_asked_is_an_error_not_a_smaller_k(stub: FaultSe
     assert isinstance(compare(stub, tmp_path, top_logprobs=5), PairwiseVerdict)
 
 
-def test_no_label_in_the_top_k_is_a_no_label_mass_failure(stub: FaultServer,
-                                                          tmp_path: Path) -> None:
+def test_no_label_in_the_top_k_is_a_no_label_mass_failure(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     stub.default = scripted(completion([("The", -0.3), ("I", -1.2)]))
     failure = compare(stub, tmp_path)
     assert isinstance(failure, JudgmentFailure)
     assert failure.reason is FailureReason.NO_LABEL_MASS
 
 
-def test_prefix_labels_fail_where_the_provider_cannot_continue(stub: FaultServer,
-                                                               tmp_path: Path) -> None:
+def test_prefix_labels_fail_where_the_provider_cannot_continue(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     judge = Judge(backend(stub), cache=tmp_path)  # pointwise_10: "1" is a prefix of "10"
     failure = judge.score("Rate this.", "A response.")
     assert isinstance(failure, JudgmentFailure)
@@ -201,10 +214,15 @@ def test_prefix_labels_fail_where_the_provider_cannot_continue(stub: FaultServer
     assert stub.seen == []  # decided before any request
 
 
-def test_hosted_vllm_resolves_prefix_labels_with_a_continuation(stub: FaultServer,
-                                                                tmp_path: Path) -> None:
-    first = [("1", math.log(0.5)), ("7", math.log(0.3)), ("8", math.log(0.1)),
-             ("The", math.log(0.05))]
+def test_hosted_vllm_resolves_prefix_labels_with_a_continuation(
+    stub: FaultServer, tmp_path: Path
+) -> None:
+    first = [
+        ("1", math.log(0.5)),
+        ("7", math.log(0.3)),
+        ("8", math.log(0.1)),
+        ("The", math.log(0.05)),
+    ]
     after_one = [("0", math.log(0.3)), ("\n", math.log(0.5)), (".", math.log(0.1))]
     stub.script.extend([scripted(completion(first)), scripted(completion(after_one))])
     judge = Judge(backend(stub, model="hosted_vllm/test-model"), cache=tmp_path)
@@ -261,8 +279,9 @@ def test_usage_is_recorded_per_order_and_summed(stub: FaultServer, tmp_path: Pat
     assert judge.usage.cost_usd is None  # litellm has no price for "test-model"
 
 
-def test_cost_comes_from_litellms_price_list_when_it_knows_the_model(stub: FaultServer,
-                                                                    tmp_path: Path) -> None:
+def test_cost_comes_from_litellms_price_list_when_it_knows_the_model(
+    stub: FaultServer, tmp_path: Path
+) -> None:
     import litellm
 
     body = completion(A_WINS)
@@ -352,6 +371,8 @@ def test_requests_per_minute_paces_requests(stub: FaultServer) -> None:
 def test_progress_moves_per_request_inside_one_chunk(stub: FaultServer, tmp_path: Path) -> None:
     judge = Judge(backend(stub, concurrency=1), swap="none", cache=tmp_path)
     seen: list[int] = []
-    judge.compare_batch([PairInput("Q?", f"a{i}", f"b{i}") for i in range(3)],
-                        progress=lambda done, total: seen.append(done))
+    judge.compare_batch(
+        [PairInput("Q?", f"a{i}", f"b{i}") for i in range(3)],
+        progress=lambda done, total: seen.append(done),
+    )
     assert seen == [0, 1, 2, 3, 3]  # the three requests form one chunk; each is counted

@@ -46,9 +46,16 @@ def _tag(text: str, name: str) -> str:
 class FakeReasoner(Backend):
     """A scripted fake model (see the module docstring); records every request."""
 
-    def __init__(self, *, truth: str = "4", rationale: Callable[[int], str] | None = None,
-                 finish: str = "stop", name: str = "fake/reasoner", first_prob: float = 0.9,
-                 answer: str = "4") -> None:
+    def __init__(
+        self,
+        *,
+        truth: str = "4",
+        rationale: Callable[[int], str] | None = None,
+        finish: str = "stop",
+        name: str = "fake/reasoner",
+        first_prob: float = 0.9,
+        answer: str = "4",
+    ) -> None:
         self.name = name
         self.capabilities = Capabilities(logprobs=True, structured=True)
         self.truth = truth
@@ -70,9 +77,9 @@ class FakeReasoner(Backend):
             elif self.finish == "length":
                 text = '{"rationale": "cut off mid'
             else:
-                text = (f'{{"rationale": "{self.rationale(r.seed or 0)}", '
-                        + ('"winner": "A"}' if "winner" in r.schema["properties"]
-                           else '"score": 9}'))
+                text = f'{{"rationale": "{self.rationale(r.seed or 0)}", ' + (
+                    '"winner": "A"}' if "winner" in r.schema["properties"] else '"score": 9}'
+                )
             out.append(Generation(text, "length" if self.finish == "length" else "stop"))
         return out
 
@@ -85,8 +92,10 @@ class FakeReasoner(Backend):
         after_reasoning = len(messages) > 2 and messages[-2]["role"] == "assistant"
         if "A" not in request.labels:  # a score: high when reasoning found the truth
             good = after_reasoning and self.truth in messages[-2]["content"]
-            return {label: math.log(0.7 if (label == "8") == good else 0.3 / 9)
-                    for label in request.labels}
+            return {
+                label: math.log(0.7 if (label == "8") == good else 0.3 / 9)
+                for label in request.labels
+            }
         if not after_reasoning:
             p = self.first_prob
         else:
@@ -136,8 +145,9 @@ def test_reason_then_read_is_cached_like_any_judgment(tmp_path: Path) -> None:
 
 
 def test_thinking_is_stripped_from_the_rationale_shown_again(tmp_path: Path) -> None:
-    fake = FakeReasoner(rationale=lambda seed: "<think>4? or 5? hmm</think>the response saying "
-                                               "4 is right")
+    fake = FakeReasoner(
+        rationale=lambda seed: "<think>4? or 5? hmm</think>the response saying 4 is right"
+    )
     verdict = ReasonThenRead(judge_on(fake, tmp_path)).compare("q", "4", "5")
     read = next(r for r in fake.requests if isinstance(r, LabelRequest))
     assert read.messages[-2]["content"] == "the response saying 4 is right"
@@ -166,23 +176,28 @@ def test_reason_then_read_scores_from_the_read_distribution(tmp_path: Path) -> N
 def test_a_think_block_before_the_json_verdict_is_not_parsed() -> None:
     assert strip_thinking("<think>a\nb</think>\n{}").visible == "{}"
     assert strip_thinking("reasoning only</think>{}").thinking == "reasoning only"
-    cut = strip_thinking('<think>still going')
+    cut = strip_thinking("<think>still going")
     assert cut.unclosed and cut.visible == ""
 
 
-@pytest.mark.parametrize(("text", "finish", "expected"), [
-    ('<think>A looks right</think>{"rationale": "r", "winner": "B"}', "stop", "B"),
-    ('<think>A looks right, but', "length", FailureReason.TRUNCATED_OUTPUT),
-    ('<think>A looks right, but', "stop", FailureReason.TRUNCATED_OUTPUT),
-])
+@pytest.mark.parametrize(
+    ("text", "finish", "expected"),
+    [
+        ('<think>A looks right</think>{"rationale": "r", "winner": "B"}', "stop", "B"),
+        ("<think>A looks right, but", "length", FailureReason.TRUNCATED_OUTPUT),
+        ("<think>A looks right, but", "stop", FailureReason.TRUNCATED_OUTPUT),
+    ],
+)
 def test_generate_method_strips_thinking_and_types_a_cut_verdict(
-        tmp_path: Path, text: str, finish: str, expected: Any) -> None:
+    tmp_path: Path, text: str, finish: str, expected: Any
+) -> None:
     class FakeThinker(FakeReasoner):
         def generate(self, requests: Sequence[GenerateRequest]) -> list[Any]:
             return [Generation(text, finish) for _ in requests]  # type: ignore[arg-type]
 
     result = judge_on(FakeThinker(), tmp_path, method="generate", swap="none").compare(
-        "q", "x", "y")
+        "q", "x", "y"
+    )
     if isinstance(expected, FailureReason):
         assert isinstance(result, JudgmentFailure) and result.reason == expected
     else:
@@ -219,10 +234,13 @@ def test_self_consistency_needs_sampling() -> None:
 def test_commit_first_judges_against_its_own_answer(tmp_path: Path) -> None:
     fake = FakeReasoner(answer="four")
     protocol = CommitFirst(judge_on(fake, tmp_path))
-    results = protocol.compare_batch([PairInput("What is 2+2?", "4", "5"),
-                                      PairInput("What is 2+2?", "5", "4"),
-                                      PairInput("Name a colour", "red", "7",
-                                                {"reference": "blue"})])
+    results = protocol.compare_batch(
+        [
+            PairInput("What is 2+2?", "4", "5"),
+            PairInput("What is 2+2?", "5", "4"),
+            PairInput("Name a colour", "red", "7", {"reference": "blue"}),
+        ]
+    )
     assert all(isinstance(r, PairwiseVerdict) for r in results)
     assert results[0].template == "pairwise_reference+commit-first"  # type: ignore[union-attr]
     answers = [r for r in fake.requests if isinstance(r, GenerateRequest)]
@@ -253,8 +271,12 @@ def test_commit_first_answer_failure_is_the_judgments_failure(tmp_path: Path) ->
 
 
 def _panel(tmp_path: Path, *first_probs: float) -> Panel:
-    return Panel([judge_on(FakeReasoner(name=f"fake/m{k}", first_prob=p), tmp_path / str(k),
-                           swap="none") for k, p in enumerate(first_probs)])
+    return Panel(
+        [
+            judge_on(FakeReasoner(name=f"fake/m{k}", first_prob=p), tmp_path / str(k), swap="none")
+            for k, p in enumerate(first_probs)
+        ]
+    )
 
 
 def test_panel_means_probabilities_and_reports_disagreement(tmp_path: Path) -> None:
@@ -268,8 +290,12 @@ def test_panel_means_probabilities_and_reports_disagreement(tmp_path: Path) -> N
 
 
 def test_panel_scores_and_fails_when_a_member_fails(tmp_path: Path) -> None:
-    panel = Panel([ReasonThenRead(judge_on(FakeReasoner(), tmp_path / "a")),
-                   ReasonThenRead(judge_on(FakeReasoner(finish="length"), tmp_path / "b"))])
+    panel = Panel(
+        [
+            ReasonThenRead(judge_on(FakeReasoner(), tmp_path / "a")),
+            ReasonThenRead(judge_on(FakeReasoner(finish="length"), tmp_path / "b")),
+        ]
+    )
     result = panel.compare("q", "4", "5")
     assert isinstance(result, JudgmentFailure)
     assert result.message.startswith("panel member 2 of 2 failed")
@@ -289,6 +315,7 @@ def test_panel_as_a_reward_with_a_disagreement_penalty(tmp_path: Path) -> None:
     assert isinstance(verdict, PanelPointwiseVerdict) and verdict.disagreement > 0.05
     free = JudgeReward(split)(["What is 2+2?"], ["4"])  # type: ignore[arg-type]
     penalized = JudgeReward(split, disagreement_penalty=2.0)(  # type: ignore[arg-type]
-        ["What is 2+2?"], ["4"])
+        ["What is 2+2?"], ["4"]
+    )
     assert free == [pytest.approx(verdict.expected_score)]
     assert penalized == [pytest.approx(verdict.expected_score - 2.0 * verdict.disagreement)]

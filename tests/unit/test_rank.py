@@ -36,8 +36,9 @@ class FakeNumberJudge(Backend):
             value = float(_tag(request.messages, "response").split()[-1])
             if value == 13:
                 return BackendError("scripted fake failure on 13")
-            return LabelScores({label: -abs(int(label) - min(10, value)) for label in
-                                request.labels})
+            return LabelScores(
+                {label: -abs(int(label) - min(10, value)) for label in request.labels}
+            )
         a, b = (float(_tag(request.messages, k).split()[-1]) for k in ("response_a", "response_b"))
         if 13 in (a, b):
             return BackendError("scripted fake failure on 13")
@@ -45,8 +46,7 @@ class FakeNumberJudge(Backend):
         return LabelScores({"A": math.log(p), "B": math.log(1 - p)})
 
 
-ITEMS = [RankItem("pick the largest", ("x 1", "x 7", "x 3")),
-         RankItem("again", ("y 9", "y 2"))]
+ITEMS = [RankItem("pick the largest", ("x 1", "x 7", "x 3")), RankItem("again", ("y 9", "y 2"))]
 
 
 @pytest.mark.parametrize("method", ["tournament", "pointwise"])
@@ -60,8 +60,9 @@ def test_rank_picks_the_candidate_the_judge_prefers(tmp_path: Path, method: str)
 
 def test_failed_comparisons_are_left_out_and_counted(tmp_path: Path) -> None:
     judge = Judge(FakeNumberJudge(), cache=tmp_path)
-    ranked = rank(judge, [RankItem("q", ("z 2", "z 13", "z 5")),
-                          RankItem("all fail", ("z 13", "z 13"))])
+    ranked = rank(
+        judge, [RankItem("q", ("z 2", "z 13", "z 5")), RankItem("all fail", ("z 13", "z 13"))]
+    )
     assert ranked[0].picked == 2 and ranked[0].failures == 2
     assert ranked[0].failure_reasons == ("backend_error", "backend_error")
     assert ranked[1].picked is None and ranked[1].scores == (None, None)  # no made-up pick
@@ -91,23 +92,36 @@ def test_pick_report_against_random_and_oracle(tmp_path: Path) -> None:
     assert report.n == 40 and report.no_pick == 0
     assert report.random == pytest.approx(sum(sum(v.correct) / 3 for v in items) / 40)
     assert report.oracle == pytest.approx(sum(any(v.correct) for v in items) / 40)
-    expected = sum(v.correct[r.picked] for v, r in zip(items, ranked, strict=True)
-                   if r.picked is not None) / 40
+    expected = (
+        sum(v.correct[r.picked] for v, r in zip(items, ranked, strict=True) if r.picked is not None)
+        / 40
+    )
     assert report.picked == pytest.approx(expected)
     assert report.picked_ci[0] <= report.picked <= report.picked_ci[1]
 
 
-def test_cli_reads_candidates_and_writes_picks(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reads_candidates_and_writes_picks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("judge.judge.load_backend", lambda *a, **k: FakeNumberJudge())
     rows = tmp_path / "in.jsonl"
-    rows.write_text("\n".join(json.dumps({"prompt": it.prompt, "candidates": list(it.candidates),
-                                          "correct": [c.endswith("7") or c.endswith("9")
-                                                      for c in it.candidates]})
-                              for it in ITEMS) + "\n")
+    rows.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "prompt": it.prompt,
+                    "candidates": list(it.candidates),
+                    "correct": [c.endswith("7") or c.endswith("9") for c in it.candidates],
+                }
+            )
+            for it in ITEMS
+        )
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(app, ["rank", str(rows), "--output", str(out), "--json",
-                                      "--no-cache"])
+    result = CliRunner().invoke(
+        app, ["rank", str(rows), "--output", str(out), "--json", "--no-cache"]
+    )
     assert result.exit_code == 0, result.output
     picks = [json.loads(line) for line in out.read_text().splitlines()]
     assert [p["best"] for p in picks] == ["x 7", "y 9"]

@@ -31,8 +31,7 @@ def _reward(**options: Any) -> JudgeReward:
 def _rank(rank: int, port: int, out: Any) -> None:
     import torch.distributed as dist
 
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=2)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
     try:
         got = {}
         for name, options in OPTIONS.items():
@@ -79,9 +78,11 @@ def two_ranks() -> dict[int, dict[str, Any]]:
 
 
 def test_gathered_groupwise_rewards_equal_the_one_process_run(
-        two_ranks: dict[int, dict[str, Any]]) -> None:
-    whole = _reward(mode="groupwise")(PROMPTS[0][:2] + PROMPTS[1][:2] + ["q2", "q2"],
-                                      [*GROUP, "good", "FAIL"])
+    two_ranks: dict[int, dict[str, Any]],
+) -> None:
+    whole = _reward(mode="groupwise")(
+        PROMPTS[0][:2] + PROMPTS[1][:2] + ["q2", "q2"], [*GROUP, "good", "FAIL"]
+    )
     assert whole[:4] == pytest.approx([1.62, 0.62, -0.37, -1.87], abs=0.01)
     gathered = two_ranks[0]["groupwise"][:2] + two_ranks[1]["groupwise"][:2]
     assert gathered == pytest.approx(whole[:4], abs=1e-9)
@@ -97,8 +98,9 @@ def test_local_judging_fits_partial_groups(two_ranks: dict[int, dict[str, Any]])
 
 
 def test_group_shaping_also_sees_whole_groups(two_ranks: dict[int, dict[str, Any]]) -> None:
-    whole = _reward(shaping=Shaping(normalize="group"))(
-        ["q1"] * 4, GROUP)
-    gathered = [*two_ranks[0]["pointwise_group_normalized"][:2],
-                *two_ranks[1]["pointwise_group_normalized"][:2]]
+    whole = _reward(shaping=Shaping(normalize="group"))(["q1"] * 4, GROUP)
+    gathered = [
+        *two_ranks[0]["pointwise_group_normalized"][:2],
+        *two_ranks[1]["pointwise_group_normalized"][:2],
+    ]
     assert gathered == pytest.approx(whole, abs=1e-9)

@@ -56,17 +56,26 @@ class FakeStrengthBackend(Backend):
             if "FAIL" in request.messages[-1]["content"]:
                 out.append(BackendError("scripted failure", retryable=True))
             elif "A" in request.labels:
-                d = STRENGTH[_tag(request.messages, "response_a")] - \
-                    STRENGTH[_tag(request.messages, "response_b")]
+                d = (
+                    STRENGTH[_tag(request.messages, "response_a")]
+                    - STRENGTH[_tag(request.messages, "response_b")]
+                )
                 p = 1 / (1 + math.exp(-d))
                 out.append(LabelScores({"A": math.log(p), "B": math.log(1 - p)}))
             else:
                 target = 5 + STRENGTH[_tag(request.messages, "response")]
                 low = math.floor(target)  # mass split so that E[score] = target
                 mass = {low: 1 - (target - low), low + 1: target - low}
-                out.append(LabelScores({label: math.log(mass[int(label)])
-                                        if mass.get(int(label), 0) > 0 else -math.inf
-                                        for label in request.labels}))
+                out.append(
+                    LabelScores(
+                        {
+                            label: math.log(mass[int(label)])
+                            if mass.get(int(label), 0) > 0
+                            else -math.inf
+                            for label in request.labels
+                        }
+                    )
+                )
         return out
 
 
@@ -92,8 +101,9 @@ def test_groupwise_recovers_centred_strengths_per_prompt(judge: Judge) -> None:
 
 def test_pointwise_expected_score_and_unit_scale(judge: Judge) -> None:
     assert JudgeReward(judge)(["q", "q"], ["good", "bad"]) == pytest.approx([6.0, 3.5])
-    unit = JudgeReward(judge, normalize_score=True)(["q"], [[{"role": "assistant",
-                                                             "content": "good"}]])
+    unit = JudgeReward(judge, normalize_score=True)(
+        ["q"], [[{"role": "assistant", "content": "good"}]]
+    )
     assert unit == pytest.approx([(6 - 1) / 9])
 
 
@@ -104,12 +114,16 @@ def test_one_bad_item_does_not_poison_the_batch(judge: Judge) -> None:
     assert got[0] == pytest.approx(1.0) and got[1:] == [None] * 4
     batch = reward.compute(["q"] * 5, ["great", "", "FAIL", long, 42], ["good"] * 5)
     assert [(f.index, f.reason) for f in batch.failures] == [
-        (1, "empty_completion"), (2, "backend_error"), (3, "context_overflow"),
-        (4, "invalid_input")]
+        (1, "empty_completion"),
+        (2, "backend_error"),
+        (3, "context_overflow"),
+        (4, "invalid_input"),
+    ]
 
 
 def test_failures_are_none_by_default_and_raise_on_request(
-        judge: Judge, caplog: pytest.LogCaptureFixture) -> None:
+    judge: Judge, caplog: pytest.LogCaptureFixture
+) -> None:
     assert JudgeReward(judge)(["q", "q"], ["good", ""]) == [pytest.approx(6.0), None]
     assert "1 of 2 rewards could not be judged (empty_completion)" in caplog.text
     with pytest.raises(RewardError, match=r"item 1: the completion is empty") as info:
@@ -131,11 +145,21 @@ def test_groupwise_item_whose_pairs_all_failed_has_no_reward(judge: Judge) -> No
 
 def test_trl_keyword_call_async_and_score(judge: Judge) -> None:
     reward = JudgeReward(judge, mode="reference", name="judge_ref")
-    kwargs = {"reference": ["good"] * 2, "completion_ids": [[1], [2]], "trainer_state": None,
-              "log_extra": print, "log_metric": print}
-    sync = reward(prompts=[[{"role": "user", "content": "q"}]] * 2,
-                  completions=[[{"role": "assistant", "content": "great"}],
-                               [{"role": "assistant", "content": "bad"}]], **kwargs)
+    kwargs = {
+        "reference": ["good"] * 2,
+        "completion_ids": [[1], [2]],
+        "trainer_state": None,
+        "log_extra": print,
+        "log_metric": print,
+    }
+    sync = reward(
+        prompts=[[{"role": "user", "content": "q"}]] * 2,
+        completions=[
+            [{"role": "assistant", "content": "great"}],
+            [{"role": "assistant", "content": "bad"}],
+        ],
+        **kwargs,
+    )
     fn = reward.as_async()
     again = asyncio.run(fn(prompts=["q", "q"], completions=["great", "bad"], **kwargs))
     assert sync == pytest.approx(again) and sync == pytest.approx([1.0, -2.5], abs=1e-6)

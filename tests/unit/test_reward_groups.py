@@ -26,35 +26,49 @@ GROUP = ["great", "good", "ok", "bad"]
 
 
 def reward(mode: str = "groupwise", **kw: Any) -> JudgeReward:
-    return JudgeReward(Judge(FakeStrengthBackend(), cache=False), mode=mode,  # type: ignore[arg-type]
-                       ridge=1e-9, **kw)
+    return JudgeReward(
+        Judge(FakeStrengthBackend(), cache=False),
+        mode=mode,  # type: ignore[arg-type]
+        ridge=1e-9,
+        **kw,
+    )
 
 
-def one_by_one(r: JudgeReward, prompts: list[str], responses: list[str], size: int | None,
-               timeout: float = 5.0) -> tuple[list[Outcome], GroupHolder, MicroBatcher]:
+def one_by_one(
+    r: JudgeReward, prompts: list[str], responses: list[str], size: int | None, timeout: float = 5.0
+) -> tuple[list[Outcome], GroupHolder, MicroBatcher]:
     """Every sample as its own concurrent call, as OpenRLHF sends them."""
+
     async def run() -> tuple[list[Outcome], GroupHolder, MicroBatcher]:
         batcher = MicroBatcher(r)
         batcher.start()
         holder = GroupHolder(r, batcher, group_size=size, timeout=timeout)
-        outs = await asyncio.gather(*[holder.judge([Sample(p, p, c, None)])
-                                      for p, c in zip(prompts, responses, strict=True)])
+        outs = await asyncio.gather(
+            *[
+                holder.judge([Sample(p, p, c, None)])
+                for p, c in zip(prompts, responses, strict=True)
+            ]
+        )
         await holder.stop()
         await batcher.stop()
         return [o[0] for o in outs], holder, batcher
+
     return asyncio.run(run())
 
 
-@pytest.mark.parametrize(("mode", "shaping"), [("groupwise", None),
-                                               ("pointwise", Shaping(normalize="group"))])
-def test_one_sample_calls_held_in_groups_equal_one_batched_call(mode: str,
-                                                                shaping: Shaping | None) -> None:
+@pytest.mark.parametrize(
+    ("mode", "shaping"), [("groupwise", None), ("pointwise", Shaping(normalize="group"))]
+)
+def test_one_sample_calls_held_in_groups_equal_one_batched_call(
+    mode: str, shaping: Shaping | None
+) -> None:
     r = reward(mode, shaping=shaping)
     prompts = ["q1"] * 4 + ["q2"] * 4
     responses = GROUP + GROUP[::-1]
     order = [0, 5, 1, 6, 2, 7, 3, 4]  # interleaved arrivals
-    outs, holder, batcher = one_by_one(r, [prompts[i] for i in order],
-                                       [responses[i] for i in order], size=4)
+    outs, holder, batcher = one_by_one(
+        r, [prompts[i] for i in order], [responses[i] for i in order], size=4
+    )
     batched = r.compute(prompts, responses).rewards
     got = {order[k]: o.reward for k, o in enumerate(outs)}
     assert [got[i] for i in range(8)] == pytest.approx(batched, abs=1e-9)
@@ -88,8 +102,13 @@ def test_mask_gives_a_failed_sample_its_groups_mean_and_flags_it(mode: str) -> N
 
 
 def test_mask_failures_fills_per_group_and_an_all_failed_group() -> None:
-    assert mask_failures([1.0, None, 3.0, None, None], ["a", "a", "a", "b", "b"]) == \
-        [1.0, 2.0, 3.0, 0.0, 0.0]
+    assert mask_failures([1.0, None, 3.0, None, None], ["a", "a", "a", "b", "b"]) == [
+        1.0,
+        2.0,
+        3.0,
+        0.0,
+        0.0,
+    ]
     with pytest.raises(UserError, match="'raise', 'none' or 'mask'"):
         reward(on_failure="zero")
 
@@ -109,13 +128,17 @@ def test_a_left_truncated_prompt_is_matched_by_its_tail() -> None:
     assert split_query(prompt[100:] + "Answer.<|im_end|>", prompt) == "Answer."
     assert split_query("\ufffd" + prompt[101:] + "Answer.", prompt) == "Answer."
     with pytest.raises(UserError, match="does not start with its prompt"):
-        split_query(prompt[-MIN_OVERLAP + 1:] + "Answer.", prompt)
+        split_query(prompt[-MIN_OVERLAP + 1 :] + "Answer.", prompt)
 
 
 def post(client: TestClient, prompts: list[str], responses: list[str]) -> Any:
-    return client.post("/get_reward", json={"query": [p + c for p, c in zip(prompts, responses,
-                                                                            strict=True)],
-                                            "prompts": prompts})
+    return client.post(
+        "/get_reward",
+        json={
+            "query": [p + c for p, c in zip(prompts, responses, strict=True)],
+            "prompts": prompts,
+        },
+    )
 
 
 def test_group_rewards_over_a_lone_sample_are_a_400_that_says_what_to_do() -> None:
@@ -134,8 +157,7 @@ def test_server_reports_flags_group_sizes_and_health() -> None:
     with TestClient(create_app(reward(on_failure="mask"), group_size=3)) as client:
         data = post(client, ["q"] * 3, ["great", "FAIL", "ok"]).json()
         health = client.get("/health").json()
-    assert data["extra_logs"] == {"judge_failed": [0.0, 1.0, 0.0],
-                                  "judge_group_size": [3.0] * 3}
+    assert data["extra_logs"] == {"judge_failed": [0.0, 1.0, 0.0], "judge_group_size": [3.0] * 3}
     assert data["rewards"][1] == pytest.approx(0.0) and data["failures"][0]["index"] == 1
     assert health["failed"] == 1 and health["groups"] == 1 and health["on_failure"] == "mask"
 
@@ -146,6 +168,8 @@ def test_reference_mode_without_labels_or_with_only_empty_ones_is_a_400() -> Non
             body = {"query": ["qgood"], "prompts": ["q"], "labels": labels}
             refused = client.post("/get_reward", json=body)
             assert refused.status_code == 400 and "--data.label_key" in refused.json()["detail"]
-        mixed = client.post("/get_reward", json={"query": ["qgreat", "qok"],
-                                                 "prompts": ["q", "q"], "labels": ["good", ""]})
+        mixed = client.post(
+            "/get_reward",
+            json={"query": ["qgreat", "qok"], "prompts": ["q", "q"], "labels": ["good", ""]},
+        )
     assert mixed.json()["extra_logs"]["judge_failed"] == [0.0, 1.0]  # that sample alone

@@ -24,8 +24,12 @@ def test_bt_two_items_recovers_the_logit_up_to_the_ridge() -> None:
 
 def test_bt_recovers_known_strengths_from_exact_probabilities() -> None:
     truth = np.array([1.5, 0.2, -0.3, -1.4])
-    comps = [(i, j, 1 / (1 + math.exp(-(truth[i] - truth[j]))))
-             for i in range(4) for j in range(4) if i < j]
+    comps = [
+        (i, j, 1 / (1 + math.exp(-(truth[i] - truth[j]))))
+        for i in range(4)
+        for j in range(4)
+        if i < j
+    ]
     fitted = fit_bradley_terry(4, comps, ridge=1e-9)
     assert fitted == pytest.approx(truth - truth.mean(), abs=1e-6)
 
@@ -58,8 +62,9 @@ def test_residualize_removes_a_linear_length_effect_and_keeps_the_mean() -> None
 
 def test_shaping_skips_none_and_works_per_group() -> None:
     rewards = [1.0, 3.0, None, 10.0, 30.0]
-    out = apply_shaping(Shaping(normalize="group"), rewards, lengths=[1] * 5,
-                        groups=[0, 0, 0, 1, 1])
+    out = apply_shaping(
+        Shaping(normalize="group"), rewards, lengths=[1] * 5, groups=[0, 0, 0, 1, 1]
+    )
     assert out[2] is None
     assert out[0] == pytest.approx(-1.0, abs=1e-5) and out[1] == pytest.approx(1.0, abs=1e-5)
     assert out[3] == pytest.approx(-1.0, abs=1e-5) and out[4] == pytest.approx(1.0, abs=1e-5)
@@ -69,8 +74,13 @@ def test_shaping_skips_none_and_works_per_group() -> None:
 
 
 def test_length_penalty_charges_only_the_excess_over_the_reference() -> None:
-    out = apply_shaping(Shaping(length_penalty=0.5), [1.0, 1.0, 1.0], lengths=[50, 100, 300],
-                        groups=[0, 0, 0], reference_lengths=[100, 100, 100])
+    out = apply_shaping(
+        Shaping(length_penalty=0.5),
+        [1.0, 1.0, 1.0],
+        lengths=[50, 100, 300],
+        groups=[0, 0, 0],
+        reference_lengths=[100, 100, 100],
+    )
     assert out == pytest.approx([1.0, 1.0, 0.0])
     with pytest.raises(UserError, match="reference"):
         apply_shaping(Shaping(length_penalty=0.5), [1.0], lengths=[1], groups=[0])
@@ -88,11 +98,18 @@ def test_logit_clips() -> None:
 def test_message_lists_become_text() -> None:
     assert message_text("hi", "prompt") == "hi"
     assert message_text([{"role": "user", "content": "Q?"}], "prompt") == "Q?"
-    assert message_text([{"role": "system", "content": "S"}, {"role": "user", "content": "Q?"}],
-                        "prompt") == "Q?"
+    assert (
+        message_text(
+            [{"role": "system", "content": "S"}, {"role": "user", "content": "Q?"}], "prompt"
+        )
+        == "Q?"
+    )
     assert message_text([{"role": "assistant", "content": "A."}], "completion") == "A."
-    multi = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"},
-             {"role": "user", "content": "Q2"}]
+    multi = [
+        {"role": "user", "content": "Q1"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "Q2"},
+    ]
     assert message_text(multi, "prompt") == "user: Q1\n\nassistant: A1\n\nuser: Q2"
     with pytest.raises(UserError, match="content"):
         message_text([{"role": "user", "content": 42}], "prompt")
@@ -122,8 +139,10 @@ def test_query_split_and_chat_formats() -> None:
     assert split_query(prompt + "Hello!<|im_end|>\n<|endoftext|>", prompt) == "Hello!"
     assert split_query(prompt + "x</s></s>", prompt) == "x"
     assert prompt_messages(prompt) == [{"role": "user", "content": "Hi?"}]
-    llama = ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi?<|eot_id|>"
-             "<|start_header_id|>assistant<|end_header_id|>\n\n")
+    llama = (
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi?<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
     assert prompt_messages(llama) == [{"role": "user", "content": "Hi?"}]
     assert prompt_messages("plain text") == "plain text"
     with pytest.raises(UserError, match="does not start"):

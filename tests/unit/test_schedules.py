@@ -28,8 +28,9 @@ def _connected(n: int, pairs: list[tuple[int, int]]) -> bool:
 
 @pytest.mark.parametrize("n", [4, 8, 16])
 @pytest.mark.parametrize(("text", "per_item"), [("ring", 2), ("regular:4", 4)])
-def test_sparse_schedules_are_connected_balanced_and_cheap(n: int, text: str,
-                                                           per_item: int) -> None:
+def test_sparse_schedules_are_connected_balanced_and_cheap(
+    n: int, text: str, per_item: int
+) -> None:
     pairs = Schedule.parse(text).pairs(n, key="prompt")
     assert len({frozenset(p) for p in pairs}) == len(pairs)  # no pair twice
     assert _connected(n, pairs)
@@ -71,11 +72,11 @@ def test_three_cycles_and_residual() -> None:
 
 
 def test_groupwise_ring_recovers_strengths_with_fewer_judgments(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     backend = FakeStrengthBackend()
     names = ["great", "good", "ok", "bad"]
-    reward = JudgeReward(Judge(backend, cache=False), mode="groupwise", schedule="ring",
-                         ridge=1e-9)
+    reward = JudgeReward(Judge(backend, cache=False), mode="groupwise", schedule="ring", ridge=1e-9)
     with caplog.at_level(logging.INFO, logger="judge.reward"):
         got = reward(["q"] * 4, names)
     assert backend.requests == 8  # 4 pairs, both orders (all pairs: 12)

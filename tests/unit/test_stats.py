@@ -14,15 +14,25 @@ def verdict(*orders: tuple[str, float]) -> PairwiseVerdict:
     for order, p_first in orders:
         probs = {"A": p_first, "B": 1.0 - p_first}
         p_a = p_first if order == "AB" else 1.0 - p_first
-        shown.append(OrderResult(shown=order, label_probs=probs, prob_a=p_a,
-                                 winner="A" if p_a > 0.5 else "B"))
+        shown.append(
+            OrderResult(
+                shown=order, label_probs=probs, prob_a=p_a, winner="A" if p_a > 0.5 else "B"
+            )
+        )
     prob_a = sum(o.prob_a for o in shown) / len(shown)
     winners = {o.winner for o in shown}
     winner = winners.pop() if len(winners) == 1 else "tie"
-    return PairwiseVerdict(method="logprob", model="fake", template="t", rubric="r",
-                           winner=winner, prob_a=prob_a,
-                           consistent=None if len(shown) == 1 else winner != "tie",
-                           orders=tuple(shown), swap="both" if len(shown) > 1 else "none")
+    return PairwiseVerdict(
+        method="logprob",
+        model="fake",
+        template="t",
+        rubric="r",
+        winner=winner,
+        prob_a=prob_a,
+        consistent=None if len(shown) == 1 else winner != "tie",
+        orders=tuple(shown),
+        swap="both" if len(shown) > 1 else "none",
+    )
 
 
 FAILED = JudgmentFailure(kind="pairwise", reason=FailureReason.PARSE_FAILURE, message="x")
@@ -40,9 +50,11 @@ def test_a_judge_that_always_prefers_the_first_shown() -> None:
 def test_length_and_accuracy_known_by_construction() -> None:
     prefers_a = verdict(("AB", 0.8), ("BA", 0.2))  # consistent: A, prob_a 0.8
     prefers_b = verdict(("AB", 0.3), ("BA", 0.7))  # consistent: B, prob_a 0.3
-    stats = preference_stats([prefers_a, prefers_b, FAILED],
-                             lengths=[(100, 10), (100, 10), (5, 50)],
-                             gold=["A", "A", "A"])
+    stats = preference_stats(
+        [prefers_a, prefers_b, FAILED],
+        lengths=[(100, 10), (100, 10), (5, 50)],
+        gold=["A", "A", "A"],
+    )
     assert (stats.n, stats.judged, stats.failures) == (3, 2, 1)
     assert stats.failure_reasons == {"parse_failure": 1}
     assert stats.consistency == 1.0

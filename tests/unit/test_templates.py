@@ -39,7 +39,8 @@ def test_shipped_names_match_files(kind: str) -> None:
 def test_expected_shipped_templates_exist() -> None:
     assert {"helpfulness", "reference_correctness"} <= set(shipped_names("rubrics"))
     assert {"pairwise", "pairwise_tie", "pointwise_10", "pointwise_5"} <= set(
-        shipped_names("prompts"))
+        shipped_names("prompts")
+    )
 
 
 @pytest.mark.parametrize("name", shipped_names("rubrics"))
@@ -129,8 +130,7 @@ def test_empty_system_block_is_dropped() -> None:
 def test_no_blocks_gives_one_user_message() -> None:
     template = JudgeTemplate.from_string("Hello {{ name }}!", verdict="rubric")
     assert template.spec.variables == ("name",)
-    assert template.render_messages({"name": "Ada"}) == [
-        {"role": "user", "content": "Hello Ada!"}]
+    assert template.render_messages({"name": "Ada"}) == [{"role": "user", "content": "Hello Ada!"}]
     assert template.render_text({"name": "Ada"}) == "Hello Ada!"
 
 
@@ -197,8 +197,7 @@ def test_missing_variables_all_named() -> None:
     ],
 )
 def test_sandbox_refuses_escape(source: str, variables: dict[str, object]) -> None:
-    template = JudgeTemplate.from_string(source, verdict="rubric",
-                                         variables=list(variables))
+    template = JudgeTemplate.from_string(source, verdict="rubric", variables=list(variables))
     with pytest.raises(TemplateError, match="sandbox"):
         template.render_messages(variables)
 

@@ -42,22 +42,22 @@ def test_a_number_is_a_text_reference_and_pointwise_needs_none() -> None:
 def test_scores_and_failures_carry_the_same_keys() -> None:
     ok = verl.compute_score("d", "great", "good", extra_info={"question": "q"})
     assert ok == {"score": pytest.approx(1.0), "judge_failed": 0.0, "judge_reason": ""}
-    failed = asyncio.run(verl.compute_score_async("d", "FAIL", "good",
-                                                  extra_info={"prompt": "q"}))
+    failed = asyncio.run(verl.compute_score_async("d", "FAIL", "good", extra_info={"prompt": "q"}))
     assert failed == {"score": 0.0, "judge_failed": 1.0, "judge_reason": "backend_error"}
     with pytest.raises(RewardError, match="backend_error"):
-        verl.compute_score("d", "FAIL", "good", extra_info={"prompt": "q"},
-                           on_failure="raise")
+        verl.compute_score("d", "FAIL", "good", extra_info={"prompt": "q"}, on_failure="raise")
     with pytest.raises(UserError, match="on_failure"):
-        verl.compute_score("d", "great", "good", extra_info={"prompt": "q"},
-                           on_failure="none")
+        verl.compute_score("d", "great", "good", extra_info={"prompt": "q"}, on_failure="none")
 
 
 def test_concurrent_async_samples_share_one_batch() -> None:
     async def many() -> list[dict[str, object]]:
-        return await asyncio.gather(*[verl.compute_score_async(
-            "d", answer, "good", extra_info={"prompt": "q"})
-            for answer in ("great", "ok", "bad", "good")])
+        return await asyncio.gather(
+            *[
+                verl.compute_score_async("d", answer, "good", extra_info={"prompt": "q"})
+                for answer in ("great", "ok", "bad", "good")
+            ]
+        )
 
     got = asyncio.run(many())
     assert [g["score"] for g in got] == pytest.approx([1.0, -1.0, -2.5, 0.0], abs=1e-6)
