@@ -13,14 +13,11 @@ from judge.annotate.pairing import Strategy
 from judge.cli import options as opt
 from judge.cli.output import fmt, print_json, progress_bar, stdout
 from judge.errors import UserError
-from judge.judge import Judge
 
 EXIT_FAILED_JUDGMENTS = 1
 
 
-@opt.with_judge()
 def annotate_command(
-    judge: Judge,
     source: Annotated[
         Path,
         typer.Argument(
@@ -91,6 +88,22 @@ def annotate_command(
     ray_cpus_per_actor: Annotated[float, typer.Option(help="CPUs per actor")] = 1.0,
     ray_gpus_per_actor: Annotated[float, typer.Option(help="GPUs per actor")] = 0.0,
     json_out: opt.Json = False,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    swap: opt.Swap = opt.DEFAULT.swap,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Judge candidate completions pairwise into TRL preference rows (resumable).
 
@@ -98,6 +111,24 @@ def annotate_command(
 
     Run the same command again after an interruption: it finishes only what is missing.
     """
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        swap=swap,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     columns = tuple(c.strip() for c in candidate_columns.split(",")) if candidate_columns else None
     fields = Fields(prompt_field, candidates_field, columns, gold_field, gold_column)
     if schedule is not None and pairing not in ("all", "schedule"):

@@ -70,9 +70,7 @@ PUBLISHED = {
 }
 
 
-@opt.with_judge()
 def bench(
-    judge: Judge,
     data: Annotated[
         list[Path],
         typer.Option(
@@ -120,6 +118,22 @@ def bench(
         Path | None, typer.Option(help="write every item's outcome and verdicts as JSONL here")
     ] = None,
     json_out: opt.Json = False,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    swap: opt.Swap = opt.DEFAULT.swap,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Measure a judge on benchmark files: accuracy, agreement with labels, calibration.
 
@@ -127,6 +141,24 @@ def bench(
     Several suites:         judge bench --data judgebench.jsonl --data rm-bench.json
     Fit a calibrator:       judge bench --data llmbar.jsonl --fit-calibration cal.json
     """
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        swap=swap,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     # Every file is read before any is judged: a bad record in the last costs no judging.
     loaded = [
         (path, *load_benchmark(path, format=format, subsets=subset, limit=limit)) for path in data

@@ -15,7 +15,6 @@ from judge.bias.figure import PURPOSE
 from judge.cli import options as opt
 from judge.cli.output import print_json, progress_bar, stderr, stdout
 from judge.errors import UserError
-from judge.judge import Judge
 from judge.verdicts import SwapMode
 
 
@@ -37,9 +36,7 @@ def _probes(text: str) -> list[str]:
     return list(names)
 
 
-@opt.with_judge(omit=("swap",))
 def bias(
-    judge: Judge,
     data: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -70,11 +67,43 @@ def bias(
         "bias-report"
     ),
     json_out: opt.Json = False,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Measure how much a judge's verdicts depend on position, length and sampling.
 
     Example: judge bias data.jsonl --probes all --out report/
     """
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     modes = _swaps(swaps)
     figure = figures.available()
     if not figure:

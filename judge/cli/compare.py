@@ -14,7 +14,6 @@ from judge.cli.output import bold, fmt, labelled, print_json, progress_bar, stdo
 from judge.errors import InputError, UserError
 from judge.inputs import PairInput
 from judge.io import read_jsonl, text_field
-from judge.judge import Judge
 from judge.length import length_controlled_win_rate
 from judge.stats import win_rate
 from judge.verdicts import PairwiseResult, PairwiseVerdict, to_jsonable
@@ -75,9 +74,7 @@ def _aligned(
     return pairs, [a[p][0] for p in a]
 
 
-@opt.with_judge()
 def compare(
-    judge: Judge,
     prompt: Text = None,
     prompt_file: File = None,
     a: Annotated[str | None, typer.Option("--a", help="response A text")] = None,
@@ -107,12 +104,46 @@ def compare(
         Path | None, typer.Option(help="write every verdict as JSONL here (batch mode)")
     ] = None,
     json_out: opt.Json = False,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    swap: opt.Swap = opt.DEFAULT.swap,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Judge which response is better: one pair, or two files of model outputs.
 
     One pair:   judge compare --prompt-file q.txt --a-file a.txt --b-file b.txt
     Two models: judge compare --outputs-a a.jsonl --outputs-b b.jsonl
     """
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        swap=swap,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     ref = _one(reference, reference_file, "reference", required=False)
     extra = {"reference": ref} if ref is not None else {}
     if outputs_a or outputs_b:

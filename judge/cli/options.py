@@ -1,14 +1,23 @@
-"""Options shared by the subcommands, and building a `Judge` from them."""
+"""Options shared by the judging commands, and building a `Judge` from them.
+
+Every judging command (compare, bench, bias, rank, annotate, serve) declares the
+shared options as its own parameters with the aliases below, defaults from `DEFAULT`
+(the `Judge`'s own), and passes their values to `JudgeOptions`, which builds the judge.
+The declarations repeat on purpose: typer reads a command's options from its plain
+signature and cannot expand one parameter into several (fastapi/typer#154), and the
+alternatives (rewriting ``__signature__``, a custom click command class) hide the
+options from readers and type checkers. Choices are `Literal` types, which typer
+checks and lists in ``--help``.
+"""
 
 from __future__ import annotations
 
-import functools
 import importlib.util
-import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
@@ -79,75 +88,69 @@ Temperature = Annotated[
     float, typer.Option(min=0.0, help="sampling temperature for --method generate (0 = greedy)")
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
-_DEFAULT = JudgeConfig()  # the defaults of `Judge`, so the two cannot differ
-
-# The options that choose and configure the judge, shared by every judging command.
-_JUDGE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
-    ("model", Model, None),
-    ("rubric", Rubric, "helpfulness"),
-    ("rubric_file", RubricFile, None),
-    ("template", Template, None),
-    ("template_file", TemplateFile, None),
-    ("method", Method, _DEFAULT.method),
-    ("swap", Swap, _DEFAULT.swap),
-    ("seed", Seed, _DEFAULT.seed),
-    ("temperature", Temperature, _DEFAULT.temperature),
-    ("max_new_tokens", MaxNewTokens, _DEFAULT.max_new_tokens),
-    ("no_cache", NoCache, False),
-    ("batch_size", BatchSize, _DEFAULT.batch_size),
-    ("on_overflow", OnOverflow, _DEFAULT.on_overflow),
-    ("calibration", Calibration, None),
-    ("api_base", ApiBase, None),
-    ("backend_option", BackendOption, None),
-)
+DEFAULT = JudgeConfig()  # the defaults of `Judge`, so the two cannot differ
+DEFAULT_RUBRIC = "helpfulness"
 
 
-def with_judge(*, omit: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Give a command the shared judge options; it receives the built `Judge` as ``judge``.
+@dataclass(frozen=True)
+class JudgeOptions:
+    """The shared judging options of one command line, as one typed value.
 
-    The command declares its own options and a ``judge`` parameter; the shared options
-    (all but ``omit``) are appended to its command-line signature and turned into one
-    `Judge`, so every judging command accepts and builds them the same way.
+    Each judging command declares these options itself (the aliases above, defaults
+    from `DEFAULT`) and hands their values here; `build` turns them into the `Judge`.
+    Field names are the options' parameter names (``--no-cache`` is ``no_cache``).
     """
 
-    def decorate(command: F) -> F:
-        own = [
-            p
-            for p in inspect.signature(command, eval_str=True).parameters.values()
-            if p.name != "judge"
-        ]
-        shared = [
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default
-            )
-            for name, kind, default in _JUDGE_OPTIONS
-            if name not in omit
-        ]
+    model: str | None = None
+    rubric: str = DEFAULT_RUBRIC
+    rubric_file: Path | None = None
+    template: str | None = None
+    template_file: Path | None = None
+    method: VerdictMethod = DEFAULT.method
+    swap: SwapMode = DEFAULT.swap
+    seed: int = DEFAULT.seed
+    temperature: float = DEFAULT.temperature
+    max_new_tokens: int = DEFAULT.max_new_tokens
+    no_cache: bool = False
+    batch_size: int | None = DEFAULT.batch_size
+    on_overflow: OverflowPolicy = DEFAULT.on_overflow
+    calibration: Path | None = None
+    api_base: str | None = None
+    backend_option: Sequence[str] | None = None
 
-        @functools.wraps(command)
-        def run(**kwargs: Any) -> Any:
-            options = {p.name: kwargs.pop(p.name) for p in shared}
-            return command(judge=_judge_from(options), **kwargs)
+    def build(self) -> Judge:
+        """The `Judge` these options describe; ``--rubric-file``/``--template-file`` win.
 
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
-        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        run.__annotations__ = {p.name: p.annotation for p in params}
-        return run  # type: ignore[return-value]
+        Raises:
+            UserError: a malformed ``-o`` pair, an unknown rubric or template, or an
+                invalid setting.
+        """
+        rubric: str | JudgeTemplate = (
+            JudgeTemplate.from_file(self.rubric_file) if self.rubric_file else self.rubric
+        )
+        template: str | JudgeTemplate | None = (
+            JudgeTemplate.from_file(self.template_file) if self.template_file else self.template
+        )
+        if self.model and _is_litellm(self.model):
+            quiet_litellm()
+        return Judge(
+            self.model,
+            rubric=rubric,
+            template=template,
+            cache=not self.no_cache,
+            backend_options=backend_options(self.api_base, self.backend_option),
+            method=self.method,
+            swap=self.swap,
+            seed=self.seed,
+            on_overflow=self.on_overflow,
+            max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature,
+            batch_size=self.batch_size,
+            calibration=self.calibration,
+        )
 
-    return decorate
 
-
-def _judge_from(options: dict[str, Any]) -> Judge:
-    backend = backend_options(options.pop("api_base"), options.pop("backend_option"))
-    files = {
-        k: options.pop(k) for k in ("model", "rubric", "rubric_file", "template", "template_file")
-    }
-    options["cache"] = not options.pop("no_cache")
-    return build_judge(**files, backend_options=backend, **options)
-
-
-def backend_options(api_base: str | None, pairs: list[str] | None) -> dict[str, Any]:
+def backend_options(api_base: str | None, pairs: Sequence[str] | None) -> dict[str, Any]:
     """``--api-base`` and ``-o KEY=VALUE`` options as backend keyword arguments.
 
     Values are read as JSON when they parse (numbers, booleans), else kept as text.
@@ -164,28 +167,10 @@ def backend_options(api_base: str | None, pairs: list[str] | None) -> dict[str, 
     return options
 
 
-def build_judge(
-    model: str | None,
-    rubric: str,
-    rubric_file: Path | None,
-    template: str | None,
-    template_file: Path | None,
-    **settings: Any,
-) -> Judge:
-    """A `Judge` from CLI options; file options win over names."""
-    chosen_rubric: str | JudgeTemplate = (
-        JudgeTemplate.from_file(rubric_file) if rubric_file else rubric
-    )
-    chosen_template: str | JudgeTemplate | None = (
-        JudgeTemplate.from_file(template_file) if template_file else template
-    )
-    if (
-        model
-        and model.partition("/")[0] in ("litellm", *LITELLM_PROVIDERS)
-        and (importlib.util.find_spec("litellm") is not None)
-    ):  # else the backend names the fix
-        quiet_litellm()
-    return Judge(model, rubric=chosen_rubric, template=chosen_template, **settings)
+def _is_litellm(model: str) -> bool:
+    # Without litellm installed the backend itself names the fix.
+    provider = model.partition("/")[0]
+    return provider in ("litellm", *LITELLM_PROVIDERS) and bool(importlib.util.find_spec("litellm"))
 
 
 def quiet_litellm() -> None:

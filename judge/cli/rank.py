@@ -47,7 +47,6 @@ Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self
 Output = Annotated[Path | None, typer.Option("--output", help="write picks as JSONL")]
 
 
-@opt.with_judge()
 def rank_command(
     input_file: Input = None,
     arithmetic: Arithmetic = None,
@@ -58,9 +57,42 @@ def rank_command(
     output: Output = None,
     json_out: opt.Json = False,
     *,
-    judge: Judge,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    swap: opt.Swap = opt.DEFAULT.swap,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Pick the best of N candidate responses per prompt (best-of-N reranking)."""
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        swap=swap,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     if (input_file is None) == (arithmetic is None):
         raise UserError("give an input JSONL file or --arithmetic N (not both)")
     verifiable = (

@@ -18,9 +18,7 @@ from judge.reward.shaping import Scope, Shaping
 TOKEN_ENV = "JUDGE_SERVE_TOKEN"
 
 
-@opt.with_judge()
 def serve(
-    judge: Judge,
     host: Annotated[
         str, typer.Option(help="address to bind; 127.0.0.1 keeps it local")
     ] = "127.0.0.1",
@@ -100,6 +98,22 @@ def serve(
             "through litellm's Router; needs --model <provider>/<name>"
         ),
     ] = None,
+    model: opt.Model = None,
+    rubric: opt.Rubric = opt.DEFAULT_RUBRIC,
+    rubric_file: opt.RubricFile = None,
+    template: opt.Template = None,
+    template_file: opt.TemplateFile = None,
+    method: opt.Method = opt.DEFAULT.method,
+    swap: opt.Swap = opt.DEFAULT.swap,
+    seed: opt.Seed = opt.DEFAULT.seed,
+    temperature: opt.Temperature = opt.DEFAULT.temperature,
+    max_new_tokens: opt.MaxNewTokens = opt.DEFAULT.max_new_tokens,
+    no_cache: opt.NoCache = False,
+    batch_size: opt.BatchSize = opt.DEFAULT.batch_size,
+    on_overflow: opt.OnOverflow = opt.DEFAULT.on_overflow,
+    calibration: opt.Calibration = None,
+    api_base: opt.ApiBase = None,
+    backend_option: opt.BackendOption = None,
 ) -> None:
     """Serve the judge as a reward model: POST /get_reward, GET /health.
 
@@ -107,6 +121,24 @@ def serve(
     --data.label_key <reference column> (reference mode); groupwise or group shaping
     need --group-size equal to its --rollout.n_samples_per_prompt.
     """
+    judge = opt.JudgeOptions(
+        model=model,
+        rubric=rubric,
+        rubric_file=rubric_file,
+        template=template,
+        template_file=template_file,
+        method=method,
+        swap=swap,
+        seed=seed,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        no_cache=no_cache,
+        batch_size=batch_size,
+        on_overflow=on_overflow,
+        calibration=calibration,
+        api_base=api_base,
+        backend_option=backend_option,
+    ).build()
     try:
         import uvicorn
 
