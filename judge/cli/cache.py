@@ -6,6 +6,7 @@ import typer
 
 from judge.cache import JudgmentCache
 from judge.cli import options as opt
+from judge.cli.exits import reporting_errors
 from judge.cli.output import print_json, stdout
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
 
 
 @app.command()
+@reporting_errors
 def info(json_out: opt.Json = False) -> None:
     """Show the cache directory and how many judgments it holds."""
     cache = JudgmentCache()
@@ -25,6 +27,7 @@ def info(json_out: opt.Json = False) -> None:
 
 
 @app.command()
+@reporting_errors
 def clear(yes: bool = typer.Option(False, "--yes", help="do not ask")) -> None:
     """Delete every cached judgment (converted models are kept)."""
     cache = JudgmentCache()
