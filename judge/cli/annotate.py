@@ -47,7 +47,8 @@ def annotate_command(
         typer.Option(help="the candidate column that is always the better one, e.g. chosen"),
     ] = None,
     pairing: Annotated[
-        str, typer.Option(help="all, adjacent, best-worst (pointwise scores), random or schedule")
+        Strategy,
+        typer.Option(help="all, adjacent, best-worst (pointwise scores), random or schedule"),
     ] = "all",
     pairs_per_prompt: Annotated[int, typer.Option(help="k for --pairing random")] = 1,
     schedule: Annotated[
@@ -133,12 +134,7 @@ def annotate_command(
     fields = Fields(prompt_field, candidates_field, columns, gold_field, gold_column)
     if schedule is not None and pairing not in ("all", "schedule"):
         raise UserError(f"--schedule {schedule} chooses the pairs; drop --pairing {pairing}")
-    pairing = "schedule" if schedule is not None else pairing
-    if pairing not in ("all", "adjacent", "best-worst", "random", "schedule"):
-        raise UserError(
-            f"unknown --pairing {pairing!r}; choose all, adjacent, best-worst, random or schedule"
-        )
-    strategy: Strategy = pairing  # type: ignore[assignment]
+    strategy: Strategy = "schedule" if schedule is not None else pairing
     with progress_bar("annotating", unit="pairs") as update:
         report = annotate(
             source,

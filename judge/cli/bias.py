@@ -17,16 +17,16 @@ from judge.cli.output import print_json, progress_bar, stderr, stdout
 from judge.errors import UserError
 from judge.verdicts import SwapMode
 
+_SWAP_MODES: dict[str, SwapMode] = {mode: mode for mode in get_args(SwapMode)}
+
 
 def _swaps(text: str) -> list[SwapMode]:
-    modes = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = get_args(SwapMode)
-    bad = [m for m in modes if m not in allowed]
-    if bad or not modes:
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    if not names or any(n not in _SWAP_MODES for n in names):
         raise UserError(
-            f"--swaps takes a comma-separated list of {', '.join(allowed)}; got {text!r}"
+            f"--swaps takes a comma-separated list of {', '.join(_SWAP_MODES)}; got {text!r}"
         )
-    return modes  # type: ignore[return-value]
+    return [_SWAP_MODES[n] for n in names]
 
 
 def _probes(text: str) -> list[str]:

@@ -38,10 +38,11 @@ Arithmetic = Annotated[
 ]
 Candidates = Annotated[int, typer.Option(min=2, help="candidates per --arithmetic question")]
 ByMethod = Annotated[
-    str, typer.Option("--by", help="tournament (every pair compared) or pointwise (one score each)")
+    RankMethod,
+    typer.Option("--by", help="tournament (every pair compared) or pointwise (one score each)"),
 ]
 Protocol = Annotated[
-    str, typer.Option(help="plain, reason-then-read, self-consistency or commit-first")
+    ProtocolName, typer.Option(help="plain, reason-then-read, self-consistency or commit-first")
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]
 Output = Annotated[Path | None, typer.Option("--output", help="write picks as JSONL")]
@@ -101,7 +102,7 @@ def rank_command(
         else _read(input_file)
     )
     items = [v.item if isinstance(v, VerifiableItem) else v for v in verifiable]
-    ranked = rank(_protocol(judge, protocol, samples), items, method=_method(by))
+    ranked = rank(_protocol(judge, protocol, samples), items, method=by)
     if output:
         _write(output, items, ranked)
     known = [v.correct for v in verifiable if isinstance(v, VerifiableItem)]
@@ -113,25 +114,14 @@ def rank_command(
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)
 
 
-def _method(by: str) -> RankMethod:
-    if by not in ("tournament", "pointwise"):
-        raise UserError(f"--by must be tournament or pointwise, got {by!r}")
-    return "tournament" if by == "tournament" else "pointwise"
-
-
-def _protocol(judge: Judge, name: str, samples: int) -> JudgeLike:
-    if name == "plain":
-        return judge
+def _protocol(judge: Judge, name: ProtocolName, samples: int) -> JudgeLike:
     if name == "reason-then-read":
         return ReasonThenRead(judge)
     if name == "self-consistency":
         return ReasonThenRead(judge, samples=samples)
     if name == "commit-first":
         return CommitFirst(judge)
-    raise UserError(
-        f"--protocol must be plain, reason-then-read, self-consistency or "
-        f"commit-first, got {name!r}"
-    )
+    return judge
 
 
 def _read(path: Path | None) -> list[RankItem | VerifiableItem]:

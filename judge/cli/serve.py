@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
 from judge.cli import options as opt
 from judge.cli.output import stderr
-from judge.errors import MissingDependencyError, UserError
+from judge.errors import MissingDependencyError
 from judge.judge import Judge
 from judge.paths import install_command
 from judge.reward.model import Mode, OnFailure
@@ -24,7 +24,7 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 5000,
     mode: Annotated[
-        str,
+        Mode,
         typer.Option(
             help="pointwise (expected score), reference (logit P(y ≻ label)) or groupwise "
             "(Bradley–Terry within each prompt's group)"
@@ -46,14 +46,14 @@ def serve(
         bool, typer.Option(help="pointwise: map the expected score to [0, 1]")
     ] = False,
     normalize: Annotated[
-        str | None,
+        Scope | None,
         typer.Option(help="standardize rewards per 'batch' (request) or per prompt 'group'"),
     ] = None,
     length_penalty: Annotated[
         float, typer.Option(help="α of the length penalty relative to the label (reference) length")
     ] = 0.0,
     residualize_length: Annotated[
-        str | None, typer.Option(help="remove the length-explained part per 'batch' or 'group'")
+        Scope | None, typer.Option(help="remove the length-explained part per 'batch' or 'group'")
     ] = None,
     group_size: Annotated[
         int | None,
@@ -70,7 +70,7 @@ def serve(
         ),
     ] = 30.0,
     on_failure: Annotated[
-        str,
+        OnFailure,
         typer.Option(
             help="a failed verdict: mask (its group's mean reward: zero advantage; flagged in "
             "extra_logs.judge_failed, counted in /health), none (null: OpenRLHF crashes "
@@ -148,23 +148,19 @@ def serve(
         raise MissingDependencyError(
             exc.name or "fastapi", install_command("serve"), "judge serve"
         ) from exc
-    if mode not in ("pointwise", "reference", "groupwise"):
-        raise UserError(f"--mode must be pointwise, reference or groupwise, got {mode!r}")
     shaping = Shaping(
         length_penalty=length_penalty,
-        normalize=cast(Scope | None, normalize),
-        residualize_length=cast(Scope | None, residualize_length),
+        normalize=normalize,
+        residualize_length=residualize_length,
     )
-    if on_failure not in ("mask", "none", "raise"):
-        raise UserError(f"--on-failure must be mask, none or raise, got {on_failure!r}")
     if engine:
         _route(judge, engine)
     reward = JudgeReward(
         judge,
-        mode=cast(Mode, mode),
+        mode=mode,
         normalize_score=normalize_score,
         shaping=shaping,
-        on_failure=cast(OnFailure, on_failure),
+        on_failure=on_failure,
         schedule=schedule,
     )
     token = token or os.environ.get(TOKEN_ENV) or None
