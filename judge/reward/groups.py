@@ -13,7 +13,6 @@ sample gets its own reward back. Without a group size, each request is its own b
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,14 +187,7 @@ class GroupHolder:
         P(y ≻ label) in reference mode and P(y ≻ an average member of its group) under
         the groupwise Bradley–Terry fit.
         """
-        if self.reward.mode != "pointwise":
-            return 1.0 / (1.0 + math.exp(-raw))
-        if self.reward.normalize_score:
-            return raw
-        scale = self.reward.judge.template("pointwise").spec.scale
-        assert scale is not None  # a pointwise template declares it
-        lo, hi = scale
-        return (raw - lo) / (hi - lo)
+        return self.reward.strategy.unit(raw, self.reward.judge)
 
     async def stop(self) -> None:
         """Judge what is still held, and wait for the groups in flight."""

@@ -14,6 +14,7 @@ r(y) − r(y′) = logit P(y ≻ y′) (Bradley–Terry). The modes read a judge
   ``swap="both"``), and r = the group's centred Bradley–Terry strengths
   (`judge.reward.bradley_terry`). A group of one gets 0.
 
+Each mode is a strategy object (`judge.reward.modes`) chosen once from ``mode``.
 Every judgment goes through `judge.Judge`. An item whose verdict failed (or whose input
 is malformed or empty) has no reward: with ``on_failure="none"`` (default) its reward
 is None, which TRL's trainers store as NaN and leave out (a logged warning names the
@@ -33,22 +34,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from judge.errors import JudgeError, UserError
-from judge.inputs import PairInput, PointInput
 from judge.judge import Judge
-from judge.reward.bradley_terry import DEFAULT_RIDGE, consistency, fit_bradley_terry
+from judge.reward.bradley_terry import DEFAULT_RIDGE
 from judge.reward.distributed import World, compute_across, current_world
 from judge.reward.items import Item, RewardFailure, check_lengths, message_text, read_item
 from judge.reward.mask import mask_failures
+from judge.reward.modes import MODE_NAMES, RewardMode, Rewards, reward_mode
+from judge.reward.modes import Mode as Mode  # re-exported: callers import these from here
+from judge.reward.modes import logit as logit
 from judge.reward.schedules import Schedule
 from judge.reward.shaping import Shaping, apply_shaping
-from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
+from judge.verdicts import PairwiseResult, PointwiseResult
 
 if TYPE_CHECKING:
     import torch
 
-Mode = Literal["pointwise", "reference", "groupwise"]
 OnFailure = Literal["raise", "none", "mask"]
-Rewards = list[float | None]
 # Keyword arguments trainers pass that are not dataset columns.
 TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
 logger = logging.getLogger("judge.reward")
@@ -96,15 +97,9 @@ class RewardPlan:
     """Items read, requests to send to the judge, and how to turn verdicts into rewards."""
 
     items: list[Item | RewardFailure]
-    requests: list[Any]  # PointInput (pointwise) or PairInput (the other modes)
+    requests: list[Any]  # what the mode plans: PointInput (pointwise) or PairInput
     owners: list[tuple[int, int]]  # per request: the item(s) it speaks for
     keys: list[str] = field(default_factory=list)  # per item: its group (prompt text)
-
-
-def logit(p: float, eps: float) -> float:
-    """log(p / (1 − p)) with p clipped to [eps, 1 − eps]."""
-    p = min(max(p, eps), 1.0 - eps)
-    return math.log(p / (1.0 - p))
 
 
 class JudgeReward:
@@ -153,7 +148,7 @@ class JudgeReward:
         across_processes: Literal["gather", "local"] = "gather",
         disagreement_penalty: float = 0.0,
     ) -> None:
-        if mode not in ("pointwise", "reference", "groupwise"):
+        if mode not in MODE_NAMES:
             raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
         if on_failure not in ("raise", "none", "mask"):
             raise UserError(f"on_failure must be 'raise', 'none' or 'mask', got {on_failure!r}")
@@ -169,6 +164,14 @@ class JudgeReward:
         self.ridge = ridge
         self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
         self.__name__ = name or f"judge_{mode}"
+        self.strategy: RewardMode = reward_mode(
+            mode,
+            normalize_score=normalize_score,
+            eps=eps,
+            ridge=ridge,
+            schedule=self.schedule,
+            disagreement_penalty=disagreement_penalty,
+        )
         if across_processes not in ("gather", "local"):
             raise UserError(
                 f"across_processes must be 'gather' or 'local', got {across_processes!r}"
@@ -228,7 +231,7 @@ class JudgeReward:
     def _world(self) -> World | None:
         """The process world when this call needs whole groups and there are several."""
         whole = (
-            self.mode == "groupwise" or self.shaping.normalize or self.shaping.residualize_length
+            self.strategy.whole_groups or self.shaping.normalize or self.shaping.residualize_length
         )
         return current_world() if whole and self.across_processes == "gather" else None
 
@@ -278,7 +281,7 @@ class JudgeReward:
 
     def _references(self, kwargs: Mapping[str, Any]) -> Sequence[Any] | None:
         refs = kwargs.get(self.reference_key)
-        if refs is None and self.mode == "reference":
+        if refs is None and self.strategy.needs_references:
             columns = ", ".join(k for k in kwargs if k not in TRAINER_KWARGS) or "none"
             raise UserError(
                 f"reference mode needs a {self.reference_key!r} column of reference "
@@ -306,86 +309,35 @@ class JudgeReward:
             ):
                 raise UserError(f"{name} must be a list, got {type(value).__name__}")
         n = check_lengths(prompts=prompts, completions=completions, references=references)
-        if self.mode == "reference" and references is None:
+        need = self.strategy.needs_references
+        if need and references is None:
             raise UserError("reference mode needs references, one per completion")
-        need = self.mode == "reference"
         items = [
             read_item(
                 i, prompts[i], completions[i], None if references is None else references[i], need
             )
             for i in range(n)
         ]
-        if self.mode == "groupwise":
-            requests, owners = self._pairs(items)
-        else:
-            ok = [(i, it) for i, it in enumerate(items) if isinstance(it, Item)]
-            requests = [self._request(it) for _, it in ok]
-            owners = [(i, i) for i, _ in ok]
-        return RewardPlan(items, requests, owners, [_prompt_key(p) for p in prompts])
-
-    def _extra(self, item: Item, task: Literal["pairwise", "pointwise"]) -> dict[str, str]:
-        template = self.judge.template(task).spec
-        wants = "reference" in template.variables + template.optional
-        return {"reference": item.reference} if wants and item.reference is not None else {}
-
-    def _request(self, item: Item) -> PairInput | PointInput:
-        if self.mode == "pointwise":
-            return PointInput(item.prompt, item.completion, self._extra(item, "pointwise"))
-        assert item.reference is not None  # read_item checked it in reference mode
-        return PairInput(
-            item.prompt, item.completion, item.reference, self._extra(item, "pairwise")
-        )
-
-    def _pairs(
-        self, items: Sequence[Item | RewardFailure]
-    ) -> tuple[list[PairInput | PointInput], list[tuple[int, int]]]:
-        requests: list[PairInput | PointInput] = []
-        owners: list[tuple[int, int]] = []
-        for members in _groups(items).values():
-            first = items[members[0]]
-            assert isinstance(first, Item)
-            for x, y in self.schedule.pairs(len(members), first.prompt):
-                i, j = members[x], members[y]
-                a, b = items[i], items[j]
-                assert isinstance(a, Item) and isinstance(b, Item)
-                requests.append(
-                    PairInput(a.prompt, a.completion, b.completion, self._extra(a, "pairwise"))
-                )
-                owners.append((i, j))
-        return requests, owners
+        requests, owners = self.strategy.requests(self.judge, items)
+        return RewardPlan(items, list(requests), owners, [_prompt_key(p) for p in prompts])
 
     def judge_requests(self, requests: list[Any]) -> Sequence[PairwiseResult | PointwiseResult]:
         """Send planned requests (of one or several plans) to the judge in one batch."""
-        if not requests:
-            return []
-        if self.mode == "pointwise":
-            return self.judge.score_batch(requests)
-        return self.judge.compare_batch(requests)
+        return self.strategy.judge(self.judge, requests) if requests else []
 
     async def ajudge_requests(
         self, requests: list[Any]
     ) -> Sequence[PairwiseResult | PointwiseResult]:
         """Async `judge_requests`."""
-        if not requests:
-            return []
-        if self.mode == "pointwise":
-            return await self.judge.ascore_batch(requests)
-        return await self.judge.acompare_batch(requests)
+        return await self.strategy.ajudge(self.judge, requests) if requests else []
 
     def finish(
         self, plan: RewardPlan, results: Sequence[PairwiseResult | PointwiseResult]
     ) -> RewardBatch:
         """Turn the judge's results for ``plan.requests`` into rewards, then shape them."""
         failures = {i: it for i, it in enumerate(plan.items) if isinstance(it, RewardFailure)}
-        raw: Rewards = [None] * len(plan.items)
-        if self.mode == "groupwise":
-            self._fit_groups(plan, results, raw, failures)
-        else:
-            for (i, _), result in zip(plan.owners, results, strict=True):
-                if isinstance(result, JudgmentFailure):
-                    failures[i] = _failed(i, result)
-                else:
-                    raw[i] = self._value(result)
+        raw, lost = self.strategy.rewards(plan.items, plan.owners, results)
+        failures |= lost
         items = plan.items
         lengths = [len(it.completion) if isinstance(it, Item) else 0 for it in items]
         refs = [len(it.reference or "") if isinstance(it, Item) else 0 for it in items]
@@ -406,59 +358,6 @@ class JudgeReward:
             shaped = list(mask_failures(shaped, plan.keys or groups))
         return RewardBatch(shaped, raw, [failures[i] for i in sorted(failures)])
 
-    def _value(self, verdict: PairwiseResult | PointwiseResult) -> float:
-        penalty = self.disagreement_penalty * getattr(verdict, "disagreement", 0.0)
-        return self._judged_value(verdict) - penalty
-
-    def _judged_value(self, verdict: PairwiseResult | PointwiseResult) -> float:
-        if isinstance(verdict, PointwiseVerdict):
-            if not self.normalize_score:
-                return verdict.expected_score
-            lo, hi = verdict.scale
-            return (verdict.expected_score - lo) / (hi - lo)
-        assert not isinstance(verdict, JudgmentFailure)
-        return logit(verdict.prob_a, self.eps)
-
-    def _fit_groups(
-        self,
-        plan: RewardPlan,
-        results: Sequence[PairwiseResult | PointwiseResult],
-        raw: Rewards,
-        failures: dict[int, RewardFailure],
-    ) -> None:
-        """Fit each group on the comparisons that succeeded.
-
-        An item none of whose comparisons succeeded has no reward (the reason of one of
-        its failed comparisons is kept); a group of one gets 0, its centred strength.
-        """
-        won: dict[int, list[tuple[int, int, float]]] = {}
-        lost: dict[int, JudgmentFailure] = {}
-        for (i, j), result in zip(plan.owners, results, strict=True):
-            if isinstance(result, JudgmentFailure):
-                lost.setdefault(i, result)
-                lost.setdefault(j, result)
-            else:
-                won.setdefault(i, []).append((i, j, result.prob_a))  # type: ignore[union-attr]
-        for members in _groups(plan.items).values():
-            comparisons = [c for k in members for c in won.get(k, [])]
-            fitted = sorted({k for c in comparisons for k in c[:2]}) or members[:1]
-            if len(members) > 1 and not comparisons:
-                fitted = []
-            where = {k: n for n, k in enumerate(fitted)}
-            strengths = fit_bradley_terry(
-                max(len(fitted), 1),
-                [(where[i], where[j], p) for i, j, p in comparisons],
-                ridge=self.ridge,
-            )
-            _log_consistency(
-                len(fitted), [(where[i], where[j], p) for i, j, p in comparisons], strengths
-            )
-            for k in members:
-                if k in where:
-                    raw[k] = float(strengths[where[k]])
-                else:
-                    failures[k] = _failed(k, lost[k])
-
     def _settle(self, batch: RewardBatch) -> Rewards:
         if batch.failures and self.on_failure == "raise":
             raise RewardError(batch.failures, len(batch.rewards))
@@ -474,37 +373,6 @@ class JudgeReward:
                 shown,
             )
         return batch.rewards
-
-
-def _log_consistency(n: int, comparisons: list[tuple[int, int, float]], strengths: Any) -> None:
-    """Log a group's 3-cycles and fit residual: a self-contradicting judge shows here."""
-    if n < 2:
-        return
-    found = consistency(n, comparisons, strengths)
-    share = "n/a" if found.cycle_share is None else f"{found.cycle_share:.2f}"
-    logger.info(
-        "groupwise: %d completions, %d comparisons, 3-cycles %d of %d judged "
-        "triads (%s), Bradley-Terry residual %.3f",
-        n,
-        len(comparisons),
-        found.cycles,
-        found.triads,
-        share,
-        found.residual,
-    )
-
-
-def _failed(index: int, failure: JudgmentFailure) -> RewardFailure:
-    return RewardFailure(index, failure.reason.value, failure.message)
-
-
-def _groups(items: Sequence[Item | RewardFailure]) -> dict[str, list[int]]:
-    """Indices of the readable items, grouped by prompt text (a GRPO group)."""
-    groups: dict[str, list[int]] = {}
-    for i, item in enumerate(items):
-        if isinstance(item, Item):
-            groups.setdefault(item.prompt, []).append(i)
-    return groups
 
 
 def _prompt_key(prompt: Any) -> str:

@@ -83,7 +83,7 @@ def group_scope(reward: JudgeReward) -> Scope | None:
     scopes = {shaping.normalize, shaping.residualize_length}
     if "batch" in scopes:
         return "batch"
-    return "group" if reward.mode == "groupwise" or "group" in scopes else None
+    return "group" if reward.strategy.whole_groups or "group" in scopes else None
 
 
 def check_grouping(reward: JudgeReward, group_size: int | None) -> None:
@@ -119,7 +119,7 @@ def _lone(reward: JudgeReward, samples: list[Sample]) -> str | None:
     elif scope == "group" and 1 in counts.values():
         what = (
             f"{reward.mode} mode compares"
-            if reward.mode == "groupwise"
+            if reward.strategy.whole_groups
             else "group shaping standardizes"
         ) + " the samples of one prompt"
     else:
@@ -224,7 +224,7 @@ def create_app(
     @app.post("/", dependencies=[Depends(authorize)], include_in_schema=False)
     async def get_reward(body: RewardRequest) -> RewardResponse:
         _check_lengths(body)
-        if reward.mode == "reference" and not any(body.labels or ()):
+        if reward.strategy.needs_references and not any(body.labels or ()):
             raise HTTPException(
                 400,
                 "reference mode needs labels (the reference answers), "
