@@ -284,14 +284,31 @@ class Judge:
         Raises:
             UserError: an invalid setting.
         """
+        other = self.with_backend(self.backend, **settings)
+        other._model = self._model  # still pickles from the model string
+        return other
+
+    def with_backend(self, backend: Backend, **settings: Any) -> Judge:
+        """A judge like this one (rubric, templates, cache, settings) judging through ``backend``.
+
+        For a backend built around the same model by other means, e.g. a
+        `judge.backends.router.RoutedBackend` over several endpoints. Like any judge
+        given a built `Backend`, the new one does not pickle.
+
+        Args:
+            backend: the backend to judge through.
+            **settings: settings to change, as `Judge` takes them.
+
+        Raises:
+            UserError: an invalid setting.
+        """
         other = Judge(
-            self.backend,
+            backend,
             rubric=self.rubric,
             cache=self.cache,
             **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings),
         )
         other._templates = dict(self._templates)
-        other._model = self._model  # still pickles from the model string
         return other
 
     def setup(self, task: TaskName) -> Setup:

@@ -7,7 +7,7 @@ endpoint, all serving the same model, chosen per request by the Router's strateg
 retried (and classified) once, by the litellm backend. No litellm global is assigned.
 
 The reward server holds each prompt's group whole and fits it in one place; only its
-judge requests are spread over the engines (`route_judge`).
+judge requests are spread over the engines (`route_judge`, through `Judge.with_backend`).
 """
 
 from __future__ import annotations
@@ -103,14 +103,17 @@ class RoutedBackend(LiteLLMBackend):
         return await super()._with_retries(_Routed(litellm, self.router()), kwargs, tokens)
 
 
-def route_judge(judge: Judge, model: str, api_bases: Sequence[str], **options: Any) -> None:
-    """Make ``judge`` judge through a `RoutedBackend` over ``api_bases`` (before its first use).
+def route_judge(judge: Judge, model: str, api_bases: Sequence[str], **options: Any) -> Judge:
+    """``judge`` judging through a `RoutedBackend` over ``api_bases`` (`Judge.with_backend`).
 
     Args:
-        judge: a judge whose backend has not been loaded yet.
+        judge: the judge whose rubric, templates, cache and settings to keep.
         model: the litellm model string every endpoint serves.
         api_bases: the endpoints.
         **options: `LiteLLMBackend` options (the CLI's ``-o KEY=VALUE``).
+
+    Returns:
+        A new judge; ``judge`` itself is unchanged.
 
     Raises:
         UserError: ``model`` is not a litellm model string.
@@ -122,4 +125,4 @@ def route_judge(judge: Judge, model: str, api_bases: Sequence[str], **options: A
         )
     if model.startswith("litellm/"):
         model = model.removeprefix("litellm/")
-    judge._backend = RoutedBackend(model, api_bases, **options)  # set before its first load
+    return judge.with_backend(RoutedBackend(model, api_bases, **options))

@@ -154,7 +154,7 @@ def serve(
         residualize_length=residualize_length,
     )
     if engine:
-        _route(judge, engine)
+        judge = _route(judge, engine)
     reward = JudgeReward(
         judge,
         mode=mode,
@@ -184,10 +184,10 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def _route(judge: Judge, engines: list[str]) -> None:
-    """Judge through litellm's Router over ``engines`` (the --model and -o options kept)."""
+def _route(judge: Judge, engines: list[str]) -> Judge:
+    """``judge`` through litellm's Router over ``engines`` (the --model and -o options kept)."""
     from judge.backends.router import route_judge
 
     options = judge.backend_options
     options.pop("api_base", None)
-    route_judge(judge, str(judge.model), engines, **options)
+    return route_judge(judge, str(judge.model), engines, **options)
