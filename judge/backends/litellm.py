@@ -61,7 +61,7 @@ _CONTINUE = {"continue_final_message": True, "add_generation_prompt": False}
 _LOGGING_FLUSH_S = 5.0
 
 
-def _litellm() -> Any:
+def import_litellm() -> Any:
     """The litellm module, imported on first use without network access or .env loading."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
@@ -207,7 +207,7 @@ class LiteLLMBackend(Backend):
         self.capabilities = self._capabilities(logprobs, structured)
 
     def _capabilities(self, logprobs: bool | None, structured: bool | None) -> Capabilities:
-        litellm = _litellm()
+        litellm = import_litellm()
         try:
             litellm.get_llm_provider(model=self.name, api_base=self.api_base)
         except litellm.BadRequestError as exc:
@@ -247,7 +247,7 @@ class LiteLLMBackend(Backend):
         """
         if self.context_length is None:
             return None
-        return int(_litellm().token_counter(model=self.name, messages=list(messages)))
+        return int(import_litellm().token_counter(model=self.name, messages=list(messages)))
 
     # Sync entry points --------------------------------------------------------
 
@@ -393,7 +393,7 @@ class LiteLLMBackend(Backend):
 
     async def _complete(self, messages: Sequence[Message], **params: Any) -> tuple[Any, Usage]:
         """One chat completion with retries; returns the response and what it spent."""
-        litellm = _litellm()
+        litellm = import_litellm()
         kwargs = {
             "model": self.name,
             "messages": [dict(m) for m in messages],
@@ -428,7 +428,7 @@ class LiteLLMBackend(Backend):
         code = f" (HTTP {status})" if status else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         # litellm maps each provider's "prompt too long" answer to this one type.
-        overflow = isinstance(exc, _litellm().ContextWindowExceededError)
+        overflow = isinstance(exc, import_litellm().ContextWindowExceededError)
         return BackendError(
             f"{self.name}: {type(exc).__name__}{code}{tries}: {detail}{note}",
             retryable=retryable,

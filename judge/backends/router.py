@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from judge.backends.litellm import LiteLLMBackend, _litellm
+from judge.backends.litellm import LiteLLMBackend, import_litellm
 from judge.errors import UserError
 from judge.judge import Judge
 
@@ -91,7 +91,7 @@ class RoutedBackend(LiteLLMBackend):
                 }
                 for base in self.api_bases
             ]
-            self._router = _litellm().Router(
+            self._router = import_litellm().Router(
                 model_list=deployments,
                 routing_strategy=self.routing_strategy,
                 num_retries=0,

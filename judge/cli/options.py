@@ -178,6 +178,6 @@ def quiet_litellm() -> None:
 
     Only the CLI does this: it owns its process. The library never sets litellm globals.
     """
-    from judge.backends.litellm import _litellm
+    from judge.backends.litellm import import_litellm
 
-    _litellm().suppress_debug_info = True
+    import_litellm().suppress_debug_info = True
