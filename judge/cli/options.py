@@ -6,8 +6,10 @@ shared options as its own parameters with the aliases below, defaults from `DEFA
 The declarations repeat on purpose: typer reads a command's options from its plain
 signature and cannot expand one parameter into several (fastapi/typer#154), and the
 alternatives (rewriting ``__signature__``, a custom click command class) hide the
-options from readers and type checkers. Choices are `Literal` types, which typer
-checks and lists in ``--help``.
+options from readers and type checkers; mypy checks each command's values against
+`JudgeOptions`, and ``tests/unit/test_cli_options.py`` that every command declares
+every option with the same default. Choices are `Literal` types, which typer checks
+and lists in ``--help``.
 """
 
 from __future__ import annotations
