@@ -46,7 +46,8 @@ class Pairing:
             resume.
         schedule: for ``"schedule"``: a `judge.reward.schedules` schedule, ``"ring"``
             (n pairs for n candidates) or ``"regular:K"`` (about K·n/2 pairs), the
-            sparse comparison graphs of the groupwise reward.
+            sparse comparison graphs of the groupwise reward. The adaptive ``swiss:R``
+            is refused: it needs verdicts to name its later pairs.
     """
 
     strategy: Strategy = "all"
@@ -61,8 +62,13 @@ class Pairing:
             )
         if self.k < 1:
             raise UserError(f"pairs per prompt must be at least 1, got {self.k}")
-        if self.strategy == "schedule":
-            Schedule.parse(self.schedule)  # a bad schedule fails here, before any work
+        # A bad schedule fails here, before any work; so does an adaptive one.
+        if self.strategy == "schedule" and Schedule.parse(self.schedule).rounds > 1:
+            raise UserError(
+                f"--schedule {self.schedule}: a swiss schedule picks each round from the "
+                "verdicts of the last one, but an annotation job names every pair before "
+                "judging (so a resumed job knows what is done); use ring or regular:K"
+            )
 
     def slots(self, record: Record) -> list[str]:
         """The record's pairs as slot names, in a fixed order; nothing is judged."""

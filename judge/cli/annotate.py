@@ -55,7 +55,8 @@ def annotate_command(
         str | None,
         typer.Option(
             help="compare the pairs of a sparse schedule: ring (n pairs for n candidates) or "
-            "regular:K (about K·n/2 pairs); implies --pairing schedule"
+            "regular:K (about K·n/2 pairs); implies --pairing schedule (the adaptive swiss:R "
+            "needs verdicts to pick its pairs: rewards only)"
         ),
     ] = None,
     min_margin: Annotated[

@@ -87,8 +87,8 @@ def serve(
     schedule: Annotated[
         str,
         typer.Option(
-            help="groupwise: the pairs of a group to judge: all, ring (G pairs) or regular:K "
-            "(about K·G/2 pairs)"
+            help="groupwise: the pairs of a group to judge: all, ring (G pairs), regular:K "
+            "(about K·G/2 pairs) or swiss:R (R adaptive rounds of G/2 pairs each)"
         ),
     ] = "all",
     engine: Annotated[

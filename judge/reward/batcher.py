@@ -5,6 +5,8 @@ queued. One worker takes every job waiting (up to ``max_batch`` judge requests),
 all their judge requests to the engine in one batch call in a worker thread (so the
 event loop keeps answering), and hands each job its own rewards. Rewards never mix
 across requests: grouping and shaping are per request; only the engine call is shared.
+A job of an adaptive schedule (``swiss:R``) goes back to the front of the queue with its
+next round's requests (`judge.reward.rounds.next_round`) until its last round is judged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from judge.errors import JudgeError
 from judge.reward.model import JudgeReward, RewardBatch, RewardPlan
+from judge.reward.rounds import next_round
 
 
 class QueueFullError(JudgeError):
@@ -36,6 +39,12 @@ class QueueFullError(JudgeError):
 class _Job:
     plan: RewardPlan
     done: asyncio.Future[RewardBatch] = field(repr=False)
+    results: list[Any] = field(default_factory=list)  # of the rounds judged so far
+
+    @property
+    def todo(self) -> list[Any]:
+        """The requests of its current round (every request, for a static schedule)."""
+        return self.plan.requests[len(self.results) :]
 
 
 class MicroBatcher:
@@ -57,6 +66,7 @@ class MicroBatcher:
         self.max_batch = max_batch
         self.wait = wait
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=capacity)
+        self._again: list[_Job] = []  # jobs with another round to judge: served first
         self._worker: asyncio.Task[None] | None = None
         self._seconds_per_request = 1.0  # running estimate, for Retry-After
         self.batches = 0
@@ -96,22 +106,24 @@ class MicroBatcher:
     async def _run(self) -> None:
         carry: _Job | None = None  # taken from the queue but did not fit the last batch
         while True:
-            jobs = [carry if carry is not None else await self._queue.get()]
-            carry = None
-            if self.wait > 0:
-                await asyncio.sleep(self.wait)
-            size = len(jobs[0].plan.requests)
-            while not self._queue.empty():
+            jobs, self._again = self._again, []
+            if not jobs:
+                jobs = [carry if carry is not None else await self._queue.get()]
+                carry = None
+                if self.wait > 0:
+                    await asyncio.sleep(self.wait)
+            size = sum(len(job.todo) for job in jobs)
+            while carry is None and not self._queue.empty():
                 nxt = self._queue.get_nowait()
-                if size + len(nxt.plan.requests) > self.max_batch:
+                if size + len(nxt.todo) > self.max_batch:
                     carry = nxt
                     break
                 jobs.append(nxt)
-                size += len(nxt.plan.requests)
+                size += len(nxt.todo)
             await self._serve(jobs)
 
     async def _serve(self, jobs: list[_Job]) -> None:
-        requests: list[Any] = [r for job in jobs for r in job.plan.requests]
+        requests: list[Any] = [r for job in jobs for r in job.todo]
         start = time.perf_counter()
         try:
             results = await asyncio.to_thread(self.reward.judge_requests, requests)
@@ -126,7 +138,12 @@ class MicroBatcher:
         self.judged += len(requests)
         offset = 0
         for job in jobs:
-            n = len(job.plan.requests)
-            if not job.done.done():
-                job.done.set_result(self.reward.finish(job.plan, results[offset : offset + n]))
+            n = len(job.todo)
+            job.results.extend(results[offset : offset + n])
             offset += n
+            if job.done.done():
+                continue
+            if next_round(self.reward, job.plan, job.results):
+                self._again.append(job)
+            else:
+                job.done.set_result(self.reward.finish(job.plan, job.results))

@@ -10,7 +10,8 @@ with more than one process, a reward that needs whole groups:
 1. gathers every process's prompts, completions and references (``all_gather_object``);
 2. plans the judge requests of the whole batch, identically on every process;
 3. judges every ``world_size``-th request (process ``r`` takes requests r, r + W, …), so
-   the work is divided, not repeated;
+   the work is divided, not repeated (an adaptive schedule: round by round, each round
+   planned alike on every process from the gathered verdicts);
 4. gathers the verdicts, fits and shapes the whole batch on every process, and returns
    this process's slice.
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from judge.errors import UserError
 from judge.reward.items import RewardFailure
+from judge.reward.rounds import judge_rounds
 
 if TYPE_CHECKING:
     from judge.reward.model import JudgeReward, RewardBatch
@@ -87,19 +89,25 @@ def compute_across(
     joined = [list(itertools.chain.from_iterable(p[k] for p in parts)) for k in (0, 1)]
     refs = None if parts[0][2] is None else list(itertools.chain.from_iterable(p[2] for p in parts))
     plan = reward.plan(joined[0], joined[1], refs)
+    results = judge_rounds(reward, plan, lambda requests: _judge_shared(reward, requests, world))
+    start = sum(len(p[0]) for p in parts[: world.rank])
+    return _slice(reward.finish(plan, results), start, start + len(prompts), world)
+
+
+def _judge_shared(reward: JudgeReward, requests: list[Any], world: World) -> list[Any]:
+    """Every process judges every ``world.size``-th request; all results, on every process."""
     try:
-        mine: Any = list(reward.judge_requests(plan.requests[world.rank :: world.size]))
+        mine: Any = list(reward.judge_requests(requests[world.rank :: world.size]))
     except Exception as exc:  # sent to every process, raised below on all of them
         mine = exc
     gathered = all_gather(mine, world)
     for outcome in gathered:
         if isinstance(outcome, BaseException):
             raise outcome
-    results: list[Any] = [None] * len(plan.requests)
+    results: list[Any] = [None] * len(requests)
     for rank, outcome in enumerate(gathered):
         results[rank :: world.size] = outcome
-    start = sum(len(p[0]) for p in parts[: world.rank])
-    return _slice(reward.finish(plan, results), start, start + len(prompts), world)
+    return results
 
 
 def _slice(batch: RewardBatch, start: int, stop: int, world: World) -> RewardBatch:

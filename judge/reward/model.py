@@ -42,6 +42,7 @@ from judge.reward.mask import mask_failures
 from judge.reward.modes import MODE_NAMES, RewardMode, Rewards, reward_mode
 from judge.reward.modes import Mode as Mode  # re-exported: callers import these from here
 from judge.reward.modes import logit as logit
+from judge.reward.rounds import judge_rounds, next_round
 from judge.reward.schedules import Schedule
 from judge.reward.shaping import Shaping, apply_shaping
 from judge.verdicts import PairwiseResult, PointwiseResult
@@ -100,6 +101,7 @@ class RewardPlan:
     requests: list[Any]  # what the mode plans: PointInput (pointwise) or PairInput
     owners: list[tuple[int, int]]  # per request: the item(s) it speaks for
     keys: list[str] = field(default_factory=list)  # per item: its group (prompt text)
+    rounds: int = 1  # rounds of an adaptive schedule planned so far (`judge.reward.rounds`)
 
 
 class JudgeReward:
@@ -117,8 +119,9 @@ class JudgeReward:
         eps: probability clip of the reference mode's logit.
         ridge: the Bradley–Terry prior of the groupwise mode.
         schedule: which pairs of a group the groupwise mode compares: a `Schedule`, or
-            ``"all"`` (default), ``"ring"`` (G pairs) or ``"regular:K"`` (about K·G/2
-            pairs); see `judge.reward.schedules` for what each costs.
+            ``"all"`` (default), ``"ring"`` (G pairs), ``"regular:K"`` (about K·G/2
+            pairs) or ``"swiss:R"`` (R adaptive rounds of ⌊G/2⌋ pairs, judged one after
+            another: `judge.reward.rounds`); see `judge.reward.schedules` for costs.
         name: the ``__name__`` trainers log this reward under (default ``judge_<mode>``).
         across_processes: ``"gather"`` (default): under ``torch.distributed`` with several
             processes, a call that needs whole groups (groupwise, or group/batch shaping)
@@ -264,8 +267,7 @@ class JudgeReward:
             UserError: list lengths differ, or reference mode without references.
         """
         plan = self.plan(prompts, completions, references)
-        results = self.judge_requests(plan.requests)
-        return self.finish(plan, results)
+        return self.finish(plan, judge_rounds(self, plan, self.judge_requests))
 
     async def acompute(
         self,
@@ -275,7 +277,10 @@ class JudgeReward:
     ) -> RewardBatch:
         """Async `compute`."""
         plan = self.plan(prompts, completions, references)
-        return self.finish(plan, await self.ajudge_requests(plan.requests))
+        results = list(await self.ajudge_requests(plan.requests))
+        while extra := next_round(self, plan, results):  # an adaptive schedule's rounds
+            results.extend(await self.ajudge_requests(extra))
+        return self.finish(plan, results)
 
     # Steps ---------------------------------------------------------------------------
 

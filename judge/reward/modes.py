@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from judge.inputs import PairInput, PointInput
 from judge.reward.bradley_terry import consistency, fit_bradley_terry
 from judge.reward.items import Item, RewardFailure
-from judge.reward.schedules import Schedule
+from judge.reward.schedules import Comparisons, Pairs, Schedule
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
 if TYPE_CHECKING:
@@ -189,13 +189,43 @@ class GroupwiseMode(RewardMode):
     def requests(
         self, judge: Judge, items: Sequence[Item | RewardFailure]
     ) -> tuple[list[Request], Owners]:
-        """The pairs the schedule picks in each group; a request speaks for both."""
+        """The pairs the schedule picks in each group; a request speaks for both.
+
+        An adaptive schedule gives its first round here, the rest in `next_requests`.
+        """
+        return self._pair_requests(judge, items, lambda n, key, _: self.schedule.pairs(n, key))
+
+    def next_requests(
+        self, judge: Judge, items: Sequence[Item | RewardFailure], judged: Comparisons, done: int
+    ) -> tuple[list[Request], Owners]:
+        """Round ``done + 1`` of an adaptive schedule; nothing when it is finished.
+
+        Args:
+            judge: the judge whose templates build the requests.
+            items: the plan's items.
+            judged: every successful comparison so far, ``(i, j, P(i ≻ j))`` by item index.
+            done: rounds judged already.
+        """
+
+        def pick(n: int, key: str, members: list[int]) -> Pairs:
+            local = {k: x for x, k in enumerate(members)}
+            mine = [(local[i], local[j], p) for i, j, p in judged if i in local]
+            return self.schedule.next_pairs(n, key, mine, done)
+
+        return self._pair_requests(judge, items, pick)
+
+    def _pair_requests(
+        self,
+        judge: Judge,
+        items: Sequence[Item | RewardFailure],
+        pick: Callable[[int, str, list[int]], Pairs],
+    ) -> tuple[list[Request], Owners]:
         requests: list[Request] = []
         owners: Owners = []
         for members in _groups(items).values():
             first = items[members[0]]
             assert isinstance(first, Item)
-            for x, y in self.schedule.pairs(len(members), first.prompt):
+            for x, y in pick(len(members), first.prompt, members):
                 i, j = members[x], members[y]
                 a, b = items[i], items[j]
                 assert isinstance(a, Item) and isinstance(b, Item)

@@ -28,7 +28,7 @@ def test_schedule_pairing_is_sparse_stable_and_named() -> None:
     assert len(Pairing("schedule", schedule="regular:4").slots(record)) == 16
     assert ring.describe() == {"strategy": "schedule", "schedule": "ring", "seed": 1}
     with pytest.raises(UserError, match="unknown schedule"):
-        Pairing("schedule", schedule="swiss")
+        Pairing("schedule", schedule="knockout")
 
 
 def test_report_counts_three_cycles(tmp_path: Path) -> None:

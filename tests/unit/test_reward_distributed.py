@@ -52,6 +52,7 @@ def _rank(rank: int, port: int, out: Any) -> None:
 OPTIONS: dict[str, dict[str, Any]] = {
     "groupwise": {"mode": "groupwise"},
     "local": {"mode": "groupwise", "across_processes": "local"},
+    "swiss": {"mode": "groupwise", "schedule": "swiss:2"},  # judged in two rounds
     "pointwise_group_normalized": {"shaping": Shaping(normalize="group")},
 }
 
@@ -90,6 +91,17 @@ def test_gathered_groupwise_rewards_equal_the_one_process_run(
     assert two_ranks[0]["groupwise"][2] is two_ranks[1]["groupwise"][2] is None
     assert whole[4:] == [None, None]
     assert two_ranks[1]["failures"] == [(2, "backend_error")]  # local index, typed reason
+
+
+def test_gathered_swiss_rounds_equal_the_one_process_run(
+    two_ranks: dict[int, dict[str, Any]],
+) -> None:
+    whole = _reward(mode="groupwise", schedule="swiss:2")(
+        PROMPTS[0][:2] + PROMPTS[1][:2] + ["q2", "q2"], [*GROUP, "good", "FAIL"]
+    )
+    gathered = two_ranks[0]["swiss"][:2] + two_ranks[1]["swiss"][:2]
+    assert gathered == pytest.approx(whole[:4], abs=1e-9)
+    assert sorted(whole[:4], reverse=True) == whole[:4]  # the order of the strengths
 
 
 def test_local_judging_fits_partial_groups(two_ranks: dict[int, dict[str, Any]]) -> None:

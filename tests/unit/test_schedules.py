@@ -51,7 +51,7 @@ def test_draw_depends_on_seed_and_key_only() -> None:
     assert str(Schedule.parse("regular:6")) == "regular:6"
 
 
-@pytest.mark.parametrize("text", ["swiss", "ring:3", "regular:x", "regular:1"])
+@pytest.mark.parametrize("text", ["knockout", "ring:3", "regular:x", "regular:1"])
 def test_bad_schedules_say_what_is_wrong(text: str) -> None:
     with pytest.raises(UserError, match=r"schedule|regular|degree"):
         Schedule.parse(text)
