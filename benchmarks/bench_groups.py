@@ -7,16 +7,20 @@ One run, embedded SmolLM2-135M on the transformers backend, cache off:
    prompts: off-topic candidates a judge should rank low). Every pair of a group is
    judged once, both orders; each schedule's comparisons are then *taken from those
    same judge outputs* (``swap="both"``: the mean of both orders; ``swap="none"``: the
-   order that shows the schedule's first member as A), so Kendall τ and top-1
+   order that shows the schedule's first member as A; the adaptive ``swiss:R`` picks
+   each round from the outputs of its earlier rounds), so Kendall τ and top-1
    agreement against all pairs measure the schedule, not judge noise. Each sparse
    schedule is also run for real (`JudgeReward(schedule=...)`, swap both) for its
-   seconds and forward passes per group.
+   seconds and forward passes per group. The same τ and top-1, without the real runs,
+   on a second judge with more signal (``--second-judge``, default the packaged
+   Qwen2.5-Coder-0.5B-Instruct) for ``--second-sizes`` with ``--second-groups``
+   prompts each.
 2. Swap and batching. ``--pairs`` LLMBar Natural pairs whose shared part (system,
    rubric, prompt: the common prefix of both orders) is at least half their tokens;
    ``swap="none"`` and ``"both"`` at batch sizes 1, 4, 16, with and without prefix
    reuse, in ``--rounds`` interleaved rounds (the fastest kept: the machine is shared).
 
-    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 2 --pairs 8 --rounds 3
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 3
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from judge.reward import JudgeReward
 from judge.reward.bradley_terry import consistency, fit_bradley_terry
 from judge.reward.schedules import Schedule
 
-SCHEDULES = ("all", "ring", "regular:4")
+SCHEDULES = ("all", "ring", "regular:4", "swiss:2", "swiss:4")
 Outputs = dict[tuple[int, int], tuple[float, float]]  # (i<j) -> P(i ≻ j): i first, j first
 
 
@@ -94,6 +98,19 @@ def comparisons(
     return out
 
 
+def schedule_comparisons(
+    outputs: Outputs, text: str, n: int, key: str, swap: str
+) -> list[tuple[int, int, float]]:
+    """A schedule's comparisons read off the all-pairs outputs, round by round for swiss."""
+    schedule = Schedule.parse(text)
+    comps = comparisons(outputs, schedule.pairs(n, key), swap)
+    done = 1
+    while nxt := schedule.next_pairs(n, key, comps, done):
+        comps += comparisons(outputs, nxt, swap)
+        done += 1
+    return comps
+
+
 def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     """Kendall's τ-b of two score vectors (ties count in neither direction)."""
     concordant = discordant = ties_x = ties_y = 0
@@ -121,13 +138,16 @@ def agreement(
     return tau, int(np.argmax(s)) == int(np.argmax(reference))
 
 
-def schedule_rows(backend: TransformersBackend, args: argparse.Namespace) -> list[dict[str, Any]]:
+def schedule_rows(
+    backend: TransformersBackend, sizes: list[int], count: int, real: bool = True
+) -> list[dict[str, Any]]:
+    """τ and top-1 of each schedule against all pairs; with ``real``, each run for real."""
     rows = natural()
     results: list[dict[str, Any]] = []
-    for size in args.sizes:
+    for size in sizes:
         stats: dict[tuple[str, str], list[Any]] = {}
         timing: dict[str, list[tuple[float, int]]] = {}
-        for prompt, answers in groups(size, args.groups, rows):
+        for prompt, answers in groups(size, count, rows):
             judge = Judge(backend, cache=False, swap="both")
             before = backend.forward_passes
             outputs, seconds = judge_all(judge, prompt, answers)
@@ -136,12 +156,13 @@ def schedule_rows(backend: TransformersBackend, args: argparse.Namespace) -> lis
             reference = fit_bradley_terry(size, comparisons(outputs, every, "both"))
             cons = consistency(size, comparisons(outputs, every, "both"), reference)
             stats.setdefault(("all", "cycles"), []).append(cons.cycle_share)
+            stats.setdefault(("all", "signal"), []).append(signal(outputs))
             for text in SCHEDULES:
-                pairs = Schedule.parse(text).pairs(size, prompt)
                 for swap in ("both", "none"):
-                    tau, top = agreement(size, reference, comparisons(outputs, pairs, swap))
-                    stats.setdefault((text, swap), []).append((tau, top, len(pairs)))
-                if text != "all" and len(pairs) < len(every):
+                    comps = schedule_comparisons(outputs, text, size, prompt, swap)
+                    tau, top = agreement(size, reference, comps)
+                    stats.setdefault((text, swap), []).append((tau, top, len(comps)))
+                if real and text != "all" and Schedule.parse(text).cost(size) < len(every):
                     timing.setdefault(text, []).append(run_schedule(backend, text, prompt, answers))
         results.append({"G": size, "stats": stats, "timing": timing})
     return results
@@ -212,7 +233,12 @@ def mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def _fmt(value: float, digits: int) -> str:
+    return "—" if np.isnan(value) else f"{value:.{digits}f}"
+
+
 def schedule_table(results: list[dict[str, Any]]) -> str:
+    """One row per (G, schedule); pairs and orders are means over the groups (swiss varies)."""
     lines = [
         "| G | schedule | pairs | judged orders (both / none) | τ both | top-1 both "
         "| τ none | top-1 none | s/group (both, run) | forward passes/group | "
@@ -224,17 +250,48 @@ def schedule_table(results: list[dict[str, Any]]) -> str:
         all_s = mean([t[0] for t in timing["all"]])
         for text in SCHEDULES:
             both, none = stats[(text, "both")], stats[(text, "none")]
-            pairs = both[0][2]
+            pairs, pairs_none = mean([b[2] for b in both]), mean([b[2] for b in none])
             run = timing.get(text) or (timing["all"] if pairs == g * (g - 1) // 2 else [])
             secs = mean([t[0] for t in run])
             fwd = mean([t[1] for t in run])
             lines.append(
-                f"| {g} | {text} | {pairs} | {2 * pairs} / {pairs} "
+                f"| {g} | {text} | {pairs:g} | {2 * pairs:g} / {pairs_none:g} "
                 f"| {mean([b[0] for b in both]):.3f} | {mean([b[1] for b in both]):.2f} "
                 f"| {mean([b[0] for b in none]):.3f} | {mean([b[1] for b in none]):.2f} "
-                f"| {secs:.1f} | {fwd:.0f} | {secs / all_s:.2f} |"
+                f"| {_fmt(secs, 1)} | {_fmt(fwd, 0)} | {_fmt(secs / all_s, 2)} |"
             )
     return "\n".join(lines)
+
+
+def signal(outputs: Outputs) -> tuple[float, float]:
+    """Mean |P(i ≻ j) − ½| after the swap, and the share of pairs both orders agree on."""
+    means = [abs((a + b) / 2 - 0.5) for a, b in outputs.values()]
+    agree = [(a > 0.5) == (b > 0.5) for a, b in outputs.values()]
+    return float(np.mean(means)), float(np.mean(agree))
+
+
+def target_line(results: list[dict[str, Any]], g: int = 8) -> str:
+    """The issue's target: the best τ at ≤ 2G judged orders for G = ``g``, met or not."""
+    res = next((r for r in results if r["G"] == g), None)
+    if res is None:
+        return f"(G = {g} not measured.)"
+    best = (-2.0, "", "")
+    for text in SCHEDULES:
+        for swap, per_pair in (("both", 2), ("none", 1)):
+            runs = res["stats"][(text, swap)]
+            orders = per_pair * mean([r[2] for r in runs])
+            tau = mean([r[0] for r in runs])
+            if orders <= 2 * g and tau > best[0]:
+                best = (tau, text, f"swap {swap}, {orders:g} orders")
+    verdict = "met" if best[0] >= 0.9 else f"missed by {0.9 - best[0]:.3f}"
+    cycles = [c for c in res["stats"][("all", "cycles")] if c is not None]
+    margin, agree = (mean(list(x)) for x in zip(*res["stats"][("all", "signal")], strict=True))
+    return (
+        f"Target τ ≥ 0.9 at ≤ {2 * g} judged orders (G = {g}): best {best[1]} "
+        f"({best[2]}) τ {best[0]:.3f}, {verdict}. The judge's all-pairs outputs at G = {g}: "
+        f"mean |P(i ≻ j) − ½| after the swap {margin:.3f}, both orders pick the same "
+        f"winner in {agree:.0%} of pairs, 3-cycles in {mean(cycles):.0%} of judged triads."
+    )
 
 
 def batching_table(
@@ -266,6 +323,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="batch size of part 1")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--rounds", type=int, default=3, help="part 2 rounds (fastest kept)")
+    parser.add_argument("--second-judge", default="qwen2.5-coder-0.5b", help="embedded key")
+    parser.add_argument("--second-sizes", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--second-groups", type=int, default=6)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     backend = TransformersBackend.embedded(batch_size=args.batch)
@@ -273,8 +333,11 @@ def main() -> None:
     warm_up(backend, args.batch_sizes)
     backend.batch_size = args.batch
     start = time.perf_counter()
-    results = schedule_rows(backend, args)
+    results = schedule_rows(backend, args.sizes, args.groups)
     batching, share = batching_rows(backend, args)
+    second = TransformersBackend.embedded(args.second_judge, batch_size=args.batch)
+    warm_up(second, [args.batch])
+    second_results = schedule_rows(second, args.second_sizes, args.second_groups, real=False)
     took = time.perf_counter() - start
     body = (
         "## Groupwise schedules and prefix reuse (issue 15; embedded SmolLM2-135M, CPU)\n\n"
@@ -284,8 +347,16 @@ def main() -> None:
         f"{args.batch}); each schedule's comparisons are taken from those outputs, so τ "
         "and top-1 compare strengths on the same judge outputs. Seconds and forward "
         "passes: each sparse schedule run for real through `JudgeReward(schedule=)` "
-        "(swap both); `all` is the all-pairs run. Seed 0.\n\n"
+        "(swap both); `all` is the all-pairs run. Seed 0. `swiss:R` judges R rounds (round "
+        "1 a seeded random matching, then neighbours in the current Bradley–Terry order "
+        "that have not met), so its pairs can vary by group (means shown).\n\n"
         f"{schedule_table(results)}\n\n"
+        f"{target_line(results)}\n\n"
+        f"The same on a second judge, {second.name} (float32), {args.second_groups} "
+        "prompts per G; seconds: its all-pairs run only (sparse schedules not run "
+        "for real).\n\n"
+        f"{schedule_table(second_results)}\n\n"
+        f"{target_line(second_results)}\n\n"
         f"Part 2: {args.pairs} LLMBar Natural pairs whose two orders share ≥ half their "
         f"tokens (mean shared part {share:.2f} of a prompt); seconds: the fastest of "
         f"{args.rounds} interleaved rounds.\n\n"
