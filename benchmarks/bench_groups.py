@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DATA, timed
 from benchmarks.report import write_section
 from judge import Judge, PairwiseVerdict
+from judge.backends.base import Backend
 from judge.backends.prefix import common_prefix
 from judge.backends.transformers import TransformersBackend
 from judge.inputs import PairInput
@@ -138,20 +139,33 @@ def agreement(
     return tau, int(np.argmax(s)) == int(np.argmax(reference))
 
 
+def passes(backend: Backend) -> float:
+    """Forward passes so far (transformers counts them; other engines: NaN, shown "—")."""
+    return float(getattr(backend, "forward_passes", float("nan")))
+
+
+def cold(backend: Backend) -> None:
+    """Empty an in-process vLLM engine's prefix cache, so no timed run reuses another's."""
+    llm = getattr(backend, "llm", None)
+    if llm is not None:
+        llm.reset_prefix_cache()
+
+
 def schedule_rows(
-    backend: TransformersBackend, sizes: list[int], count: int, real: bool = True
+    backend: Backend, sizes: list[int], count: int, real: bool = True
 ) -> list[dict[str, Any]]:
     """τ and top-1 of each schedule against all pairs; with ``real``, each run for real."""
     rows = natural()
     results: list[dict[str, Any]] = []
     for size in sizes:
         stats: dict[tuple[str, str], list[Any]] = {}
-        timing: dict[str, list[tuple[float, int]]] = {}
+        timing: dict[str, list[tuple[float, float]]] = {}
         for prompt, answers in groups(size, count, rows):
             judge = Judge(backend, cache=False, swap="both")
-            before = backend.forward_passes
+            cold(backend)
+            before = passes(backend)
             outputs, seconds = judge_all(judge, prompt, answers)
-            timing.setdefault("all", []).append((seconds, backend.forward_passes - before))
+            timing.setdefault("all", []).append((seconds, passes(backend) - before))
             every = [(i, j) for i in range(size) for j in range(i + 1, size)]
             reference = fit_bradley_terry(size, comparisons(outputs, every, "both"))
             cons = consistency(size, comparisons(outputs, every, "both"), reference)
@@ -169,12 +183,13 @@ def schedule_rows(
 
 
 def run_schedule(
-    backend: TransformersBackend, text: str, prompt: str, answers: list[str]
-) -> tuple[float, int]:
+    backend: Backend, text: str, prompt: str, answers: list[str]
+) -> tuple[float, float]:
     reward = JudgeReward(Judge(backend, cache=False), mode="groupwise", schedule=text)
-    before = backend.forward_passes
+    cold(backend)
+    before = passes(backend)
     seconds, _ = timed(lambda: reward([prompt] * len(answers), answers))
-    return seconds, backend.forward_passes - before
+    return seconds, passes(backend) - before
 
 
 def shared_pairs(
