@@ -22,6 +22,7 @@ from judge import Judge
 from judge.bias import PROBES, bias_report, load_pair_set, probe_set, to_markdown, write_figure
 from judge.bias.data import PairSet
 from judge.bias.run import BiasReport
+from judge.jsonable import to_jsonable
 
 OUT = Path(__file__).resolve().parent / "results" / "bias"
 
@@ -90,7 +91,7 @@ def _stability(seeds: int, limit: int, temperature: float) -> None:
     pairs = probe_set("short_correct").head(limit)
     report = bias_report(judge, [pairs], swaps=("none",), stability_seeds=range(seeds))
     (OUT / "stability.json").write_text(
-        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        json.dumps(to_jsonable(report), indent=2, ensure_ascii=False) + "\n"
     )
     s = report.stability
     body = "\n".join(
@@ -140,7 +141,7 @@ def main() -> None:
     report = bias_report(default, _sets(args.llmbar_limit, args.probe_limit))
     (OUT / "bias.md").write_text(to_markdown(report) + "\n")
     (OUT / "bias.json").write_text(
-        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        json.dumps(to_jsonable(report), indent=2, ensure_ascii=False) + "\n"
     )
     write_figure(report, OUT / "bias.png")
     variant_sets = _sets(args.concise_llmbar_limit, args.concise_probe_limit)
@@ -148,7 +149,9 @@ def main() -> None:
     same = bias_report(default, variant_sets, swaps=("both",))
     (OUT / "concise.json").write_text(
         json.dumps(
-            {"default": same.as_dict(), "concise": concise.as_dict()}, indent=2, ensure_ascii=False
+            {"default": to_jsonable(same), "concise": to_jsonable(concise)},
+            indent=2,
+            ensure_ascii=False,
         )
         + "\n"
     )

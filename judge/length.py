@@ -28,8 +28,8 @@ Failed judgments are excluded, as everywhere. Pure numpy: a few Newton steps.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -91,10 +91,6 @@ class LengthControlled:
     length_scale: float | None
     groups_fitted: int
     mean_length_diff: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

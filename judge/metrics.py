@@ -7,8 +7,7 @@ when B was, and may be fractional (a tie, or the share of annotators who preferr
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,10 +61,6 @@ class Bin:
     count: int
     mean_prob: float | None
     mean_outcome: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def reliability(

@@ -6,8 +6,7 @@ Failed judgments are counted and excluded — never scored as a loss, a win or a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,10 +38,6 @@ class WinRate:
     tie_rate: float | None
     mean_prob_a: float | None
     consistency: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def bootstrap_interval(
@@ -115,10 +110,6 @@ class PreferenceStats:
     longer_is_better: float | None = None
     accuracy: float | None = None
     accuracy_ci: tuple[float, float] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -8,7 +8,7 @@ records the method that produced it and, for pairwise judgments, each order show
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -182,8 +182,3 @@ class JudgmentFailure(_Frozen):
 
 PairwiseResult = Annotated[PairwiseVerdict | JudgmentFailure, Field(discriminator="ok")]
 PointwiseResult = Annotated[PointwiseVerdict | JudgmentFailure, Field(discriminator="ok")]
-
-
-def to_jsonable(result: BaseModel) -> dict[str, Any]:
-    """Serialize a verdict or failure to plain JSON types."""
-    return result.model_dump(mode="json")

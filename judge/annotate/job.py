@@ -13,7 +13,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from judge.annotate.sources import Fields, Record, Source
 from judge.annotate.store import OutputStore
 from judge.backends.base import Backend
 from judge.errors import UserError
+from judge.jsonable import to_jsonable
 from judge.judge import Judge
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ def job_config(
     config = {
         "format": ROW_FORMAT,
         "source": str(source.path.resolve()),
-        "fields": asdict(source.fields),
+        "fields": to_jsonable(source.fields),
         "judge": judge_identity(judge),
         "pairing": pairing.describe(),
-        "filters": asdict(filters),
+        "filters": to_jsonable(filters),
         "conversational": conversational,
     }
     blob = json.dumps(config, sort_keys=True, ensure_ascii=False).encode()
@@ -172,7 +172,7 @@ def annotate(
         seed=judge.config.seed,
     )
     store.report_path.write_text(
-        json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        json.dumps(to_jsonable(report), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return report
 

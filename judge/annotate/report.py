@@ -12,11 +12,12 @@ rebuilt from the output files, so a resumed job reports on all its rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from judge.annotate.rows import lengths_of, verdict_of
 from judge.annotate.store import OutputStore
+from judge.jsonable import JsonKeys
 from judge.reward.bradley_terry import consistency, fit_bradley_terry
 from judge.stats import PreferenceStats, preference_stats
 from judge.verdicts import FailureReason, JudgmentFailure, PairwiseResult
@@ -56,15 +57,12 @@ class AnnotationReport:
     elapsed_s: float
     stats: PreferenceStats
     consistency: dict[str, float | int | None] = field(default_factory=dict)
+    json_keys: ClassVar[JsonKeys] = (..., "pairs_per_s")  # `judge.jsonable`
 
     @property
     def pairs_per_s(self) -> float | None:
         """Pairs judged by this run per second of wall time."""
         return self.judged / self.elapsed_s if self.judged and self.elapsed_s > 0 else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return {**asdict(self), "pairs_per_s": self.pairs_per_s}
 
 
 def build_report(

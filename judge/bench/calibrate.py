@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 from judge.bench.scoring import ItemOutcome, calibration_points
 from judge.calibration import CalibrationKind, Calibrator, fit
 from judge.errors import UserError
+from judge.jsonable import JsonKeys
 from judge.metrics import brier, expected_calibration_error
 
 
@@ -44,17 +45,25 @@ class CalibrationFit:
     before: dict[str, float | None]
     after: dict[str, float | None]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return {
-            "kind": self.calibrator.kind,
-            "temperature": self.calibrator.temperature,
-            "fit_items": self.fit_items,
-            "held_items": self.held_items,
-            "held_comparisons": self.held_comparisons,
-            "before": self.before,
-            "after": self.after,
-        }
+    json_keys: ClassVar[JsonKeys] = (  # `judge.jsonable`: the calibrator's file holds the rest
+        "kind",
+        "temperature",
+        "fit_items",
+        "held_items",
+        "held_comparisons",
+        "before",
+        "after",
+    )
+
+    @property
+    def kind(self) -> CalibrationKind:
+        """The calibrator's kind."""
+        return self.calibrator.kind
+
+    @property
+    def temperature(self) -> float | None:
+        """The calibrator's temperature (temperature kind only)."""
+        return self.calibrator.temperature
 
 
 def fit_held_apart(

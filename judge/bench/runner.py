@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from judge.bench.human import HumanPair
 from judge.bench.scoring import (
@@ -28,8 +28,8 @@ from judge.bench.scoring import (
     summarize,
 )
 from judge.inputs import PairInput, PointInput
+from judge.jsonable import JsonKeys, to_jsonable
 from judge.judge import Judge
-from judge.verdicts import to_jsonable
 
 Progress = Callable[[int, int], None]
 
@@ -52,14 +52,8 @@ class BenchReport:
     overall: GroupReport
     outcomes: list[ItemOutcome]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Summary as plain JSON types (without the per-item outcomes)."""
-        return {
-            "strategy": self.strategy,
-            "judge": self.judge,
-            "overall": self.overall.as_dict(),
-            "subsets": [s.as_dict() for s in self.subsets],
-        }
+    # `judge.jsonable`: the summary; the per-item outcomes go to ``--output`` records.
+    json_keys: ClassVar[JsonKeys] = ("strategy", "judge", "overall", "subsets")
 
 
 def describe(judge: Judge) -> dict[str, Any]:

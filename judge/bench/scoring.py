@@ -21,7 +21,7 @@ An item with any failed judgment is a failure: counted, never scored.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -212,10 +212,6 @@ class GroupReport:
     raw_brier: float | None = None
     raw_ece: float | None = None
     published: dict[str, float | None] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def summarize(

@@ -2,7 +2,7 @@
 
 `bias_report` runs a `judge.Judge` over pairwise sets (yours, and the shipped probe
 sets from `probe_set`) in every ``swap`` mode; `to_markdown` and `write_figure` render
-the result, and `BiasReport.as_dict` gives the JSON.
+the result, and `judge.jsonable.to_jsonable` gives its JSON.
 """
 
 from judge.bias.data import PROBES, PairSet, load_pair_set, probe_set

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from judge.bias.data import PairSet
+from judge.jsonable import to_jsonable
 from judge.length import fit_length_model
 from judge.stats import preference_stats
 from judge.verdicts import PairwiseResult, PairwiseVerdict
@@ -43,9 +44,9 @@ def mode_stats(
     ``tie_deviation`` is mean |P(A≻B) − ½| over pairs whose gold is a tie (the
     identical-answer probe): 0 for a fair judge.
     """
-    stats = preference_stats(
-        results, lengths=pairs.lengths(), gold=_ab_gold(pairs), seed=seed
-    ).as_dict()
+    stats: dict[str, Any] = to_jsonable(
+        preference_stats(results, lengths=pairs.lengths(), gold=_ab_gold(pairs), seed=seed)
+    )
     verdicts = [r for r in results if isinstance(r, PairwiseVerdict)]
     stats["mean_prob_a"] = float(np.mean([v.prob_a for v in verdicts])) if verdicts else None
     ties = [

@@ -8,7 +8,7 @@ and ``"random"`` free (they show orders that ``"both"`` already judged).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from judge.bias.data import PROBE_DESCRIPTIONS, PairSet
@@ -36,10 +36,6 @@ class BiasReport:
     judge: dict[str, Any]
     sets: list[dict[str, Any]] = field(default_factory=list)
     stability: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return asdict(self)
 
 
 def variant(judge: Judge, **changes: Any) -> Judge:

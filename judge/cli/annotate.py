@@ -154,7 +154,7 @@ def annotate_command(
             else None,
         )
     if json_out:
-        print_json(report.as_dict())
+        print_json(report)
     else:
         stdout.print(report_table(report))
         stdout.print(

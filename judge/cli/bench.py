@@ -21,6 +21,7 @@ from judge.bench.runner import outcome_record
 from judge.bench.scoring import calibration_points, summarize
 from judge.cli import options as opt
 from judge.cli.output import bold, fmt, print_json, progress_bar, stdout
+from judge.jsonable import to_jsonable
 from judge.judge import Judge
 
 EXIT_FAILED_JUDGMENTS = 1
@@ -241,15 +242,15 @@ def _summary(
 ) -> dict[str, Any]:
     strategy = runs[0][2].strategy
     files = [
-        {"data": str(data), "format": found, **report.as_dict()} for data, found, report in runs
+        {"data": str(data), "format": found, **to_jsonable(report)} for data, found, report in runs
     ]
     return {
         "command": command_line(),
         "strategy": strategy,
         "judge": runs[0][2].judge,
         "files": files,
-        "overall": overall.as_dict(),
-        "calibration_fit": fitted.as_dict() if fitted else None,
+        "overall": to_jsonable(overall),
+        "calibration_fit": to_jsonable(fitted),
     }
 
 

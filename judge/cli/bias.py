@@ -15,6 +15,7 @@ from judge.bias.figure import PURPOSE
 from judge.cli import options as opt
 from judge.cli.output import print_json, progress_bar, stderr, stdout
 from judge.errors import UserError
+from judge.jsonable import to_jsonable
 from judge.verdicts import SwapMode
 
 _SWAP_MODES: dict[str, SwapMode] = {mode: mode for mode in get_args(SwapMode)}
@@ -131,10 +132,10 @@ def bias(
     markdown = to_markdown(report)
     (out / "bias.md").write_text(markdown + "\n", encoding="utf-8")
     (out / "bias.json").write_text(
-        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(to_jsonable(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if json_out:
-        print_json(report.as_dict())
+        print_json(report)
     else:
         stdout.print(markdown, soft_wrap=True)
     written = [out / "bias.md", out / "bias.json"]

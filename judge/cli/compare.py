@@ -14,9 +14,10 @@ from judge.cli.output import bold, fmt, labelled, print_json, progress_bar, stdo
 from judge.errors import InputError, UserError
 from judge.inputs import PairInput
 from judge.io import read_jsonl, text_field
+from judge.jsonable import to_jsonable
 from judge.length import length_controlled_win_rate
 from judge.stats import win_rate
-from judge.verdicts import PairwiseResult, PairwiseVerdict, to_jsonable
+from judge.verdicts import PairwiseResult, PairwiseVerdict
 
 EXIT_FAILED_JUDGMENTS = 1
 
@@ -180,7 +181,7 @@ def _write(
 
 def _report_one(result: PairwiseResult, json_out: bool) -> None:
     if json_out:
-        print_json(to_jsonable(result))
+        print_json(result)
         return
     if not isinstance(result, PairwiseVerdict):
         stdout.print(labelled("no verdict", f"{result.reason.value}: {result.message}"))
@@ -213,8 +214,8 @@ def _report_batch(
             {
                 "a": str(path_a),
                 "b": str(path_b),
-                **summary.as_dict(),
-                "length_controlled": controlled.as_dict(),
+                **to_jsonable(summary),
+                "length_controlled": controlled,
             }
         )
         return

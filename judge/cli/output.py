@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from judge.jsonable import to_jsonable
+
 # Markup is off: messages carry paths and judged text, in which "[serve]" or
 # "run[test].jsonl" must print as written. Styling goes through `rich.text.Text`.
 LOG_EVERY_SECONDS = 10.0
@@ -39,8 +41,8 @@ def labelled(label: str, message: str, style: str = "red") -> Text:
 
 
 def print_json(value: Any) -> None:
-    """Print ``value`` as JSON on stdout (no rich markup)."""
-    print(json.dumps(value, ensure_ascii=False, indent=2))
+    """Print ``value`` (anything `judge.jsonable.to_jsonable` takes) as JSON on stdout."""
+    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
 
 
 def fmt(value: float | None, digits: int = 3) -> str:

@@ -20,6 +20,7 @@ from judge.cli import options as opt
 from judge.cli.output import fmt, print_json, stdout
 from judge.errors import InputError, UserError
 from judge.io import read_jsonl, text_field
+from judge.jsonable import to_jsonable
 from judge.judge import Judge
 from judge.protocols import CommitFirst, JudgeLike, ReasonThenRead
 from judge.rank import Ranked, RankItem, RankMethod, rank
@@ -155,7 +156,7 @@ def _write(path: Path, items: list[RankItem], ranked: list[Ranked]) -> None:
             row: dict[str, Any] = {
                 "prompt": item.prompt,
                 "candidates": list(item.candidates),
-                **result.as_dict(),
+                **to_jsonable(result),
             }
             row["best"] = None if result.picked is None else item.candidates[result.picked]
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -170,7 +171,7 @@ def _report(ranked: list[Ranked], report: Any, json_out: bool) -> None:
                 "prompts": len(ranked),
                 "judgments": judgments,
                 "failed_judgments": failures,
-                "accuracy": report.as_dict() if report else None,
+                "accuracy": report,
             }
         )
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from rich.table import Table
 
@@ -47,7 +47,7 @@ def rubrics(json_out: opt.Json = False) -> None:
     """List the shipped rubrics and task templates with their variables."""
     rows = [describe(kind, name) for kind in KINDS for name in shipped_names(kind)]
     if json_out:
-        print_json([asdict(row) for row in rows])
+        print_json(rows)
         return
     rubric_table = Table(title="rubrics (--rubric)")
     task_table = Table(title="task templates (--template)")

@@ -52,16 +52,6 @@ class Ranked:
     failures: int
     failure_reasons: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return {
-            "picked": self.picked,
-            "scores": list(self.scores),
-            "judgments": self.judgments,
-            "failures": self.failures,
-            "failure_reasons": list(self.failure_reasons),
-        }
-
 
 def rank(
     judge: JudgeLike, items: Sequence[RankItem], *, method: RankMethod = "tournament"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -90,10 +89,6 @@ class PickReport:
     random_ci: tuple[float, float]
     oracle: float
     oracle_ci: tuple[float, float]
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form for JSON output."""
-        return dict(self.__dict__)
 
 
 def pick_report(

@@ -27,13 +27,14 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
 from judge.errors import BackendError, UserError
+from judge.jsonable import to_jsonable
 from judge.reward.batcher import MicroBatcher, QueueFullError
 from judge.reward.groups import GroupHolder, Outcome, Sample
 from judge.reward.items import RewardFailure
@@ -134,7 +135,9 @@ def _lone(reward: JudgeReward, samples: list[Sample]) -> str | None:
 
 def _respond(outcomes: list[Outcome]) -> RewardResponse:
     failures = [
-        asdict(replace(o.failure, index=i)) for i, o in enumerate(outcomes) if o.failure is not None
+        to_jsonable(replace(o.failure, index=i))
+        for i, o in enumerate(outcomes)
+        if o.failure is not None
     ]
     return RewardResponse(
         rewards=[o.reward for o in outcomes],
@@ -240,7 +243,7 @@ def create_app(
             raise HTTPException(
                 502,
                 f"{len(failed)} of {len(outcomes)} rewards could not be "
-                f"judged: {[asdict(f) for f in failed]}",
+                f"judged: {to_jsonable(failed)}",
             )
         return _respond(outcomes)
 

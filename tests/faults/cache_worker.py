@@ -22,7 +22,7 @@ from judge import Judge
 from judge.backends.base import Backend, GenerateRequest
 from judge.cache import JudgmentCache
 from judge.inputs import PairInput
-from judge.verdicts import to_jsonable
+from judge.jsonable import to_jsonable
 from tests.faults.cases import oracle_winner, pair
 from tests.faults.server import MARK
 

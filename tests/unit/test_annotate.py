@@ -19,6 +19,7 @@ from judge.annotate.rows import preference_row, verdict_of
 from judge.annotate.sources import Record
 from judge.backends.base import Backend, Capabilities, LabelRequest, LabelScores, Message
 from judge.errors import BackendError, UserError
+from judge.jsonable import to_jsonable
 from judge.stats import preference_stats
 
 
@@ -190,8 +191,8 @@ def test_relabelled_row_gives_the_same_preference_stats() -> None:
     original = preference_stats([verdict], lengths=[(2, 1)], gold=["A"])
     assert (row["chosen"], row["gold"]) == ("y", "rejected")
     relabelled = preference_stats([verdict_of(row)], lengths=[(1, 2)], gold=["B"])
-    for name, value in original.as_dict().items():
-        assert relabelled.as_dict()[name] == pytest.approx(value), name
+    for name, value in to_jsonable(original).items():
+        assert to_jsonable(relabelled)[name] == pytest.approx(value), name
 
 
 # Filters ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from judge.backends.base import LabelRequest, LabelScores
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.runner import chosen_label, outcome_record
 from judge.errors import BackendError
+from judge.jsonable import to_jsonable
 from tests.conftest import REPO
 from tests.unit.test_engine_fake import FakeBackend, _tag
 
@@ -60,7 +61,7 @@ def test_content_judge_with_swap_is_right_and_consistent() -> None:
     assert sum(s.items for s in report.subsets) == report.overall.items == 40
     assert report.overall.judgments == 40 and report.overall.failures == 0
     assert report.judge["swap"] == "both" and report.strategy == "pairwise"
-    json.dumps(report.as_dict())
+    json.dumps(to_jsonable(report))
 
 
 def test_best_of_four_both_strategies() -> None:

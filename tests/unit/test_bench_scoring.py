@@ -10,6 +10,7 @@ from judge import FailureReason, JudgmentFailure, OrderResult, PairwiseVerdict, 
 from judge.bench import PreferenceItem
 from judge.bench.runner import chosen_label
 from judge.bench.scoring import pairwise_outcome, pointwise_outcome, summarize
+from judge.jsonable import to_jsonable
 from judge.stats import preference_stats
 from judge.verdicts import Winner
 
@@ -99,7 +100,7 @@ def test_pairs_accuracy_is_preference_stats_accuracy() -> None:
     assert (report.items, report.judged, report.failures) == (4, 3, 1)
     assert report.failure_reasons == {"parse_failure": 1}
     assert report.tie_rate == pytest.approx(1 / 3)
-    json.dumps(report.as_dict())
+    json.dumps(to_jsonable(report))
 
 
 def test_best_of_n_accuracy_is_mean_of_all_win_items() -> None:

@@ -26,6 +26,7 @@ from judge.bias.data import PairSet
 from judge.bias.measures import length_buckets, stability
 from judge.errors import BackendError, InputError, UnknownNameError
 from judge.inputs import PairInput
+from judge.jsonable import to_jsonable
 from judge.verdicts import OrderResult, PairwiseVerdict
 
 
@@ -134,7 +135,7 @@ def test_markdown_json_and_figure(tmp_path: Path) -> None:
     text = to_markdown(report)
     assert "## labelled (8 pairs)" in text and "| none | 8 | 0 | 0.900 |" in text
     assert "P(prefers the padded answer)" in text
-    json.loads(json.dumps(report.as_dict()))
+    json.loads(json.dumps(to_jsonable(report)))
     png = write_figure(report, tmp_path / "bias.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
