@@ -1,4 +1,4 @@
-"""The code base stays ruff-clean, ruff-formatted and mypy-clean (part of the suite, so CI enforces it)."""
+"""The code base stays ruff-clean, ruff-formatted and mypy-clean (CI enforces it)."""
 
 from __future__ import annotations
 
