@@ -20,7 +20,8 @@ One run, embedded SmolLM2-135M on the transformers backend, cache off:
    ``swap="none"`` and ``"both"`` at batch sizes 1, 4, 16, with and without prefix
    reuse, in ``--rounds`` interleaved rounds (the fastest kept: the machine is shared).
 
-    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 3 --second-groups 8
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 3 \\
+        --second-groups 8
 """
 
 from __future__ import annotations
