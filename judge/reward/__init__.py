@@ -6,8 +6,8 @@ extra; nothing heavy is imported here.
 """
 
 from judge.reward.bradley_terry import fit_bradley_terry
-from judge.reward.items import RewardFailure
-from judge.reward.model import AsyncJudgeReward, JudgeReward, RewardBatch, RewardError
+from judge.reward.items import RewardBatch, RewardFailure
+from judge.reward.model import AsyncJudgeReward, JudgeReward, RewardError
 from judge.reward.shaping import Shaping
 
 __all__ = [

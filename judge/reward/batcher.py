@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judge.errors import JudgeError
-from judge.reward.model import JudgeReward, RewardBatch, RewardPlan
+from judge.reward.items import RewardBatch
+from judge.reward.model import JudgeReward, RewardPlan
 from judge.reward.rounds import next_round
 
 

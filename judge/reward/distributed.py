@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from judge.errors import UserError
-from judge.reward.items import RewardFailure
+from judge.reward.items import RewardBatch, RewardFailure
 from judge.reward.rounds import judge_rounds
 
 if TYPE_CHECKING:
-    from judge.reward.model import JudgeReward, RewardBatch
+    from judge.reward.model import JudgeReward
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,6 @@ def _judge_shared(reward: JudgeReward, requests: list[Any], world: World) -> lis
 
 
 def _slice(batch: RewardBatch, start: int, stop: int, world: World) -> RewardBatch:
-    from judge.reward.model import RewardBatch
-
     failures = [
         RewardFailure(
             f.index - start,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judge.reward.batcher import MicroBatcher
-from judge.reward.items import RewardFailure
+from judge.reward.items import RewardBatch, RewardFailure
 from judge.reward.mask import mask_failures
-from judge.reward.model import JudgeReward, RewardBatch
+from judge.reward.model import JudgeReward
 
 
 @dataclass

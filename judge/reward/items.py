@@ -53,6 +53,24 @@ class RewardFailure:
     message: str
 
 
+Rewards = list[float | None]
+
+
+@dataclass(frozen=True)
+class RewardBatch:
+    """Rewards for one call, with what went wrong.
+
+    Attributes:
+        rewards: one reward per item after shaping (None where there is none).
+        raw: the rewards before shaping.
+        failures: the items without a reward, and why.
+    """
+
+    rewards: Rewards
+    raw: Rewards
+    failures: list[RewardFailure]
+
+
 def message_text(value: object, what: str) -> str:
     """A prompt, completion or reference as the text the judge reads.
 

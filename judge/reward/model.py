@@ -37,9 +37,17 @@ from judge.errors import JudgeError, UserError
 from judge.judge import Judge
 from judge.reward.bradley_terry import DEFAULT_RIDGE
 from judge.reward.distributed import World, compute_across, current_world
-from judge.reward.items import Item, RewardFailure, check_lengths, message_text, read_item
+from judge.reward.items import (
+    Item,
+    RewardBatch,
+    RewardFailure,
+    Rewards,
+    check_lengths,
+    message_text,
+    read_item,
+)
 from judge.reward.mask import mask_failures
-from judge.reward.modes import MODE_NAMES, RewardMode, Rewards, reward_mode
+from judge.reward.modes import MODE_NAMES, RewardMode, reward_mode
 from judge.reward.modes import Mode as Mode  # re-exported: callers import these from here
 from judge.reward.modes import logit as logit
 from judge.reward.rounds import judge_rounds, next_round
@@ -76,21 +84,6 @@ class RewardError(JudgeError):
             f"{len(failures)} of {total} rewards could not be judged: {shown}{more}. "
             "Pass on_failure='none' to get None for them instead"
         )
-
-
-@dataclass(frozen=True)
-class RewardBatch:
-    """Rewards for one call, with what went wrong.
-
-    Attributes:
-        rewards: one reward per item after shaping (None where there is none).
-        raw: the rewards before shaping.
-        failures: the items without a reward, and why.
-    """
-
-    rewards: Rewards
-    raw: Rewards
-    failures: list[RewardFailure]
 
 
 @dataclass

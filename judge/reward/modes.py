@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from judge.inputs import PairInput, PointInput
 from judge.reward.bradley_terry import consistency, fit_bradley_terry
-from judge.reward.items import Item, RewardFailure
+from judge.reward.items import Item, RewardFailure, Rewards
 from judge.reward.schedules import Comparisons, Pairs, Schedule
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from judge.judge import Judge
 
 Mode = Literal["pointwise", "reference", "groupwise"]
-Rewards = list[float | None]
 Request = PairInput | PointInput
 Owners = list[tuple[int, int]]  # per request: the item(s) it speaks for
 Results = Sequence[PairwiseResult | PointwiseResult]

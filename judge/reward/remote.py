@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from judge.reward.client import AsyncRewardClient, RewardClient, RewardReply
-from judge.reward.items import RewardFailure, message_text
-from judge.reward.model import RewardBatch
+from judge.reward.items import RewardBatch, RewardFailure, message_text
 
 _sync: dict[str, RewardClient] = {}
 _async: dict[tuple[str, int], AsyncRewardClient] = {}

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from judge.errors import UserError
+from judge.reward.items import Rewards
 
 Scope = Literal["batch", "group"]
 EPS = 1e-6
@@ -59,9 +60,6 @@ class Shaping:
     def active(self) -> bool:
         """Whether any step is on."""
         return bool(self.length_penalty or self.residualize_length or self.normalize)
-
-
-Rewards = list[float | None]
 
 
 def length_penalty(

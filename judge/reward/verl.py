@@ -43,7 +43,8 @@ from typing import Any, Literal
 from judge.errors import UserError
 from judge.judge import Judge
 from judge.reward.batcher import MicroBatcher
-from judge.reward.model import JudgeReward, RewardBatch, RewardError
+from judge.reward.items import RewardBatch
+from judge.reward.model import JudgeReward, RewardError
 
 PROMPT_KEYS = ("prompt", "question", "query")
 OnFailure = Literal["flag", "raise"]
