@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from judge.errors import UserError
 from judge.paths import judgments_dir
 
 CACHE_FORMAT = 1
@@ -48,8 +49,15 @@ class JudgmentCache:
         if self._store is None:
             import diskcache
 
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._store = diskcache.Cache(str(self.directory))
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._store = diskcache.Cache(str(self.directory))
+            except OSError as exc:
+                raise UserError(
+                    f"cannot open the judgment cache at {self.directory}: "
+                    f"{exc.strerror or exc}; point JUDGE_CACHE_DIR at a writable directory, "
+                    "or run without the cache (--no-cache, Judge(cache=False))"
+                ) from exc
         return self._store
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 import typer.core
@@ -108,3 +109,15 @@ def test_cache_commands_report_our_errors_with_the_user_error_exit_code(
     monkeypatch.setattr("judge.cli.cache.JudgmentCache", unusable)
     result = CliRunner().invoke(app, ["cache", "info"])
     assert result.exit_code == 2 and "the cache directory is unusable" in result.output
+
+
+def test_a_cache_directory_below_a_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("JUDGE_CACHE_DIR", str(blocker / "cache"))
+    result = CliRunner().invoke(app, ["cache", "info"])
+    assert result.exit_code == 2, result.output
+    assert "cannot open the judgment cache at" in result.output
+    assert "JUDGE_CACHE_DIR" in result.output and "Traceback" not in result.output
