@@ -156,11 +156,18 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
+    short = (args.rows != "generate" and args.logprob_n < 100) or (
+        args.rows != "logprob" and args.generate_n < 30
+    )
+    note = (
+        " (the issue asks 100/100 for logprob rows and 30/30 for rows that generate; this "
+        "run is what fit the session's CPU share, the script runs the full size with "
+        "`--logprob-n 100 --generate-n 30`)"
+        if short
+        else ""
+    )
     lines = [
-        f"Items: {sizes[args.rows]} (the issue asks 100/100 for logprob rows and 30/30 "
-        "for rows that generate; this run is what fit the "
-        "session's CPU share, the script runs the full size with `--logprob-n 100 "
-        f"--generate-n 30`). Load before the run: {load}.",
+        f"Items: {sizes[args.rows]}{note}. Load before the run: {load}.",
         "",
         "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
         "| failed | consistency | P(first) | pairs/s |",
