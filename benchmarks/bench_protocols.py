@@ -40,7 +40,7 @@ from judge.protocols import CommitFirst, Panel, ReasonThenRead
 from judge.stats import bootstrap_interval
 
 MODELS = {"SmolLM2-135M": "embedded", "Qwen2.5-Coder-0.5B": "embedded/qwen2.5-coder-0.5b"}
-RESULTS_JSON = Path(__file__).resolve().parent / "results" / "protocols.json"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 class Measured:
@@ -208,6 +208,7 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
+    raw = RESULTS_DIR / ("protocols.json" if args.rows == "all" else f"protocols-{args.rows}.json")
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     started, skipped = time.perf_counter(), []
@@ -227,8 +228,8 @@ def main() -> None:
                 continue
             build, _ = configurations(MODELS[label])[name]
             rows += [{"model": label, **r} for r in row(name, build(), generate_items, args.seed)]
-            RESULTS_JSON.write_text(json.dumps(rows, indent=1))
-    RESULTS_JSON.write_text(json.dumps(rows, indent=1))
+            raw.write_text(json.dumps(rows, indent=1))
+    raw.write_text(json.dumps(rows, indent=1))
     table = markdown(rows, args, load_text)
     if skipped:
         table += "\n\nNot run (the --budget-s of this run was spent): " + "; ".join(skipped) + "."
