@@ -11,10 +11,9 @@ from rich.table import Table
 from judge.annotate import AnnotationReport, Fields, Filters, Pairing, RayOptions, annotate
 from judge.annotate.pairing import Strategy
 from judge.cli import options as opt
+from judge.cli.exits import EXIT_FAILED_JUDGMENTS
 from judge.cli.output import fmt, print_json, progress_bar, stdout
 from judge.errors import UserError
-
-EXIT_FAILED_JUDGMENTS = 1
 
 
 def annotate_command(

@@ -20,11 +20,11 @@ from judge.bench.formats import FORMATS, load_benchmark
 from judge.bench.runner import outcome_record
 from judge.bench.scoring import calibration_points, summarize
 from judge.cli import options as opt
+from judge.cli.exits import EXIT_FAILED_JUDGMENTS
 from judge.cli.output import bold, fmt, print_json, progress_bar, stdout
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
 
-EXIT_FAILED_JUDGMENTS = 1
 LEGEND = (
     "n items · fail items with a failed judgment · acc accuracy (95% CI) · cons "
     "position consistency · ties tie rate · κ Cohen's kappa vs the labels · Brier, "

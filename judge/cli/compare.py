@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from judge.cli import options as opt
+from judge.cli.exits import EXIT_FAILED_JUDGMENTS
 from judge.cli.output import bold, fmt, labelled, print_json, progress_bar, stdout
 from judge.errors import InputError, UserError
 from judge.inputs import PairInput
@@ -18,8 +19,6 @@ from judge.jsonable import to_jsonable
 from judge.length import length_controlled_win_rate
 from judge.stats import win_rate
 from judge.verdicts import PairwiseResult, PairwiseVerdict
-
-EXIT_FAILED_JUDGMENTS = 1
 
 Text = Annotated[str | None, typer.Option(help="text given directly")]
 File = Annotated[

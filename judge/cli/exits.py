@@ -15,6 +15,7 @@ import typer
 from judge.cli.output import labelled, stderr
 from judge.errors import BackendError, JudgeError
 
+EXIT_FAILED_JUDGMENTS = 1
 EXIT_USER_ERROR = 2
 EXIT_BACKEND_ERROR = 3
 

@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from judge.cli import options as opt
+from judge.cli.exits import EXIT_FAILED_JUDGMENTS
 from judge.cli.output import fmt, print_json, stdout
 from judge.errors import InputError, UserError
 from judge.io import read_jsonl, text_field
@@ -26,7 +27,6 @@ from judge.protocols import CommitFirst, JudgeLike, ReasonThenRead
 from judge.rank import Ranked, RankItem, RankMethod, rank
 from judge.rank.arithmetic import VerifiableItem, arithmetic_items, pick_report
 
-EXIT_FAILED_JUDGMENTS = 1
 ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
 
 Input = Annotated[
