@@ -1,7 +1,8 @@
 """Speed and agreement side by side with the peers: same pairs, same model, same machine.
 
-One run starts the embedded SmolLM2-135M model behind vLLM's OpenAI-compatible server
-on 127.0.0.1 and judges the same LLMBar Natural pairs (chosen response as A) with:
+One run starts an embedded judge model (``--model``: SmolLM2-135M by default, or a
+packaged Qwen2.5-Coder judge) behind vLLM's OpenAI-compatible server on 127.0.0.1
+(float32) and judges the same LLMBar Natural pairs (chosen response as A) with:
 
   * ours, default config (logprob, swap both), embedded (transformers) and through
     the same vLLM server via litellm (``hosted_vllm/<name>``);
@@ -20,6 +21,7 @@ consistency in the side-by-side table are taken on the common first pairs).
 
     bash benchmarks/peers/setup.sh      # the peers' venvs, from PyPI
     python benchmarks/bench_peers.py --pairs 100 --generative-pairs 20 --max-tokens 256
+    python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --generative-pairs 30
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,7 +225,33 @@ def table(rows: list[Row], common: int) -> str:
     return "\n".join(lines)
 
 
-def figure(rows: list[Row], path: Path) -> None:
+@dataclass(frozen=True)
+class Target:
+    """The judge model a run serves, and where its results go."""
+
+    model: str  # "embedded" or "embedded/<key>", as `Judge` takes it
+    key: str | None  # its `judge.backends.embedded.MODELS` key (None: the default)
+    label: str  # the upstream model's name
+    section: str  # its RESULTS.md section
+    raw: Path
+    figure: Path
+
+
+def target(model: str) -> Target:
+    """Section, raw file and figure of ``model``; SmolLM2 keeps the original names."""
+    key = None if model == "embedded" else model.removeprefix("embedded/")
+    suffix = "" if key is None else f"-{key}"
+    return Target(
+        model,
+        key,
+        embedded.model_info(key).model_id.removesuffix("-Instruct"),
+        f"peers{suffix}",
+        RAW.with_name(f"peers_runs{suffix}.json"),
+        FIGURE.with_name(f"peers{suffix}.png"),
+    )
+
+
+def figure(rows: list[Row], path: Path, label: str) -> None:
     """Accuracy (with its interval) and judgments/s per tool, side by side."""
     import matplotlib
 
@@ -248,7 +277,7 @@ def figure(rows: list[Row], path: Path) -> None:
     right.barh(names, [r.judgments_per_s for r in done], color="#DD8452")
     right.set_xscale("log")
     right.set_xlabel("judgments/s (one pair in one order; log scale)")
-    fig.suptitle("SmolLM2-135M as a judge, same pairs and machine (2 CPU cores)")
+    fig.suptitle(f"{label} as a judge, same pairs and machine (2 CPU cores)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -278,7 +307,20 @@ def main() -> None:
         default=None,
         help="torch threads for our embedded rows (default: torch's)",
     )
+    parser.add_argument(
+        "--model",
+        choices=["embedded", *(f"embedded/{k}" for k in embedded.MODELS if k != embedded.DEFAULT)],
+        default="embedded",
+        help="the embedded judge every tool runs on (default: SmolLM2-135M)",
+    )
     parser.add_argument("--eager", action="store_true", help="server with --enforce-eager")
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=[name for name in SETUPS if name != "ours: default"],
+        help="rows not to run (the table's ratios are to 'ours: default', always run)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
         "--from-raw",
@@ -301,7 +343,7 @@ def main() -> None:
     few = pairs[: args.generative_pairs]
     work = Path(tempfile.mkdtemp(prefix="bench-peers-"))
     server = VLLMServer(
-        embedded.ensure_converted(),
+        embedded.ensure_converted(target(args.model).key),
         work / "server.log",
         extra=["--enforce-eager"] if args.eager else [],
         env={"VLLM_SERVER_DEV_MODE": "1"},
@@ -310,9 +352,11 @@ def main() -> None:
     hosted = f"hosted_vllm/{SERVED_NAME}"
     gen = {"method": "generate", "max_new_tokens": args.max_tokens}
     try:
-        runs = [
-            ours("ours: default", SETUPS["ours: default"], pairs, None, None, server),
-            ours(
+        plan: dict[str, Callable[[], Run]] = {
+            "ours: default": lambda: ours(
+                "ours: default", SETUPS["ours: default"], pairs, args.model, None, server
+            ),
+            "ours: default via vLLM": lambda: ours(
                 "ours: default via vLLM",
                 SETUPS["ours: default via vLLM"],
                 pairs,
@@ -320,8 +364,10 @@ def main() -> None:
                 server.api_base,
                 server,
             ),
-            ours("ours: generate", SETUPS["ours: generate"], few, None, None, server, **gen),
-            ours(
+            "ours: generate": lambda: ours(
+                "ours: generate", SETUPS["ours: generate"], few, args.model, None, server, **gen
+            ),
+            "ours: generate via vLLM": lambda: ours(
                 "ours: generate via vLLM",
                 SETUPS["ours: generate via vLLM"],
                 few,
@@ -330,7 +376,7 @@ def main() -> None:
                 server,
                 **gen,
             ),
-            peer(
+            "prometheus-eval": lambda: peer(
                 "prometheus-eval",
                 SETUPS["prometheus-eval"],
                 PEERS / "prometheus-eval",
@@ -341,7 +387,7 @@ def main() -> None:
                 work,
                 args.prometheus_retries,
             ),
-            peer(
+            "vllm-judge": lambda: peer(
                 "vllm-judge",
                 SETUPS["vllm-judge"],
                 PEERS / "vllm-judge",
@@ -352,7 +398,7 @@ def main() -> None:
                 work,
                 0,
             ),
-            peer(
+            "FastChat-style": lambda: peer(
                 "FastChat-style",
                 SETUPS["FastChat-style"],
                 Path(sys.prefix),
@@ -363,7 +409,8 @@ def main() -> None:
                 work,
                 0,
             ),
-        ]
+        }
+        runs = [run() for name, run in plan.items() if name not in args.skip]
     finally:
         server.stop()
     report(runs, args, start_s, work)
@@ -375,27 +422,30 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
     rows = [row(r, common) for r in runs]
     text = table(rows, common)
     print(text)
-    raw = work if args.from_raw else (work / "runs.json" if args.no_write else RAW)
+    where = target(args.model)
+    raw = work if args.from_raw else (work / "runs.json" if args.no_write else where.raw)
     if not args.from_raw:
         save_raw(raw, runs, start_s)
         print(f"raw results: {raw}")
     if args.no_write:
         return
-    figure(rows, FIGURE)
+    figure(rows, where.figure, where.label)
     notes = "\n".join(
         [f"- **{r.tool}** did not run: `{r.error}`" for r in runs if r.error]
         + [failure_note(r) for r in runs if not r.error and failed_orders(r.results)]
+        + [f"- Not run in this table (`--skip`): {', '.join(args.skip)}." for _ in args.skip[:1]]
     )
     rebuilt = (
-        f"Rebuilt from the measuring run's raw results (`benchmarks/results/{RAW.name}`); "
+        f"Rebuilt from the measuring run's raw results (`benchmarks/results/{where.raw.name}`); "
         "the measuring command is the one below without `--from-raw`. "
     )
     started = f"vLLM server start: {start_s:.0f} s (not timed). " if start_s else ""
     write_section(
-        "peers",
+        where.section,
         "\n".join(
             [
-                "## Speed and agreement side by side with the peers (LLMBar Natural, SmolLM2-135M)",
+                "## Speed and agreement side by side with the peers (LLMBar Natural, "
+                f"{where.label})",
                 "",
                 f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
                 f"every generative tool on the first {common} of them, capped at "
@@ -412,8 +462,8 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
                 "",
                 notes,
                 "",
-                f"Figure: `benchmarks/results/{FIGURE.name}`. Raw verdicts: "
-                f"`benchmarks/results/{RAW.name}`.",
+                f"Figure: `benchmarks/results/{where.figure.name}`. Raw verdicts: "
+                f"`benchmarks/results/{where.raw.name}`.",
             ]
         ),
     )

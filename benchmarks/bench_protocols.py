@@ -247,9 +247,9 @@ def main() -> None:
     suffix = ("" if args.rows == "all" else f"-{args.rows}") + (
         "-vllm" if args.engine == "vllm" else ""
     )
-    raw = RESULTS_DIR / f"protocols{suffix}.json"
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
+    raw = (cache if args.no_write else RESULTS_DIR) / f"protocols{suffix}.json"
     started, skipped = time.perf_counter(), []
     backends = {label: open_backend(label, args.engine) for label in args.models}
     load_text += f"; engines started in {time.perf_counter() - started:.0f} s"

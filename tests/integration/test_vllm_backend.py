@@ -189,6 +189,23 @@ def test_a_request_vllm_refuses_fails_alone(vllm_backend: Any) -> None:
         assert json.loads(ok.text)["winner"] in ("A", "B")
 
 
+def test_seeded_samples_in_a_batch_bigger_than_one_step(vllm_backend: Any) -> None:
+    # Self-consistency sends many seeded, sampled requests at once. With chunked
+    # prefill, vLLM rewinds the seeded generator of a prompt split across steps, which
+    # a CPU generator cannot do ("CPU Generator does not use offset"): every request
+    # of the batch failed. from_model builds CPU engines with whole prefills.
+    budget = vllm_backend.llm.llm_engine.vllm_config.scheduler_config.max_num_batched_tokens
+    filler = " ".join(["the judge reads every word of this long prompt"] * 60)
+    schema = {"type": "object", "properties": {"winner": {"enum": ["A", "B"]}}}
+    requests = [
+        GenerateRequest(({"role": "user", "content": f"{i}. {filler}"},), schema, 8, 0.7, i)
+        for i in range(12)
+    ]
+    assert sum(vllm_backend.count_tokens(r.messages) for r in requests) > 1.2 * budget
+    out = vllm_backend.generate(requests)
+    assert [type(g).__name__ for g in out] == ["Generation"] * len(requests)
+
+
 def test_registry_builds_it_and_prefix_caching_changes_nothing(
     vllm_backend: Any, model_home: Any
 ) -> None:
