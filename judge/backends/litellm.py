@@ -447,10 +447,18 @@ class LiteLLMBackend(Backend):
 
     def _usage(self, litellm: Any, response: Any) -> Usage:
         usage = _field(response, "usage")
+        # A local server answers with its served name ("my-judge"), which litellm's
+        # price lookup cannot place: it printed a red "Provider List" line to stdout on
+        # every call before raising. The lookup is synchronous, so muting litellm's
+        # debug prints around it touches nothing else on the event loop.
+        shown = litellm.suppress_debug_info
+        litellm.suppress_debug_info = True
         try:
             cost: float | None = float(litellm.completion_cost(completion_response=response))
         except Exception:  # litellm raises for models whose price it does not know
             cost = None
+        finally:
+            litellm.suppress_debug_info = shown
         return Usage(
             prompt_tokens=int(_field(usage, "prompt_tokens") or 0),
             completion_tokens=int(_field(usage, "completion_tokens") or 0),

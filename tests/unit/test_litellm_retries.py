@@ -376,3 +376,14 @@ def test_progress_moves_per_request_inside_one_chunk(stub: FaultServer, tmp_path
         progress=lambda done, total: seen.append(done),
     )
     assert seen == [0, 1, 2, 3, 3]  # the three requests form one chunk; each is counted
+
+
+def test_a_local_server_s_reply_prints_nothing(
+    stub: FaultServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The stub answers with its served name ("test-model"), as `vllm serve` does; the
+    # cost lookup must not make litellm print its provider list for every call.
+    judge = Judge(backend(stub, "hosted_vllm/my-judge"), swap="none", cache=tmp_path)
+    assert isinstance(judge.compare("What is 2+2?", "4", "5"), PairwiseVerdict)
+    out = capsys.readouterr()
+    assert "Provider List" not in out.out + out.err
