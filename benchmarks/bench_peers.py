@@ -43,6 +43,7 @@ from benchmarks.peers.results import failed_orders, peer_results
 from benchmarks.report import write_section
 from judge import Judge
 from judge.backends import embedded
+from judge.backends.vllm import embedded_key
 from judge.inputs import PairInput
 from judge.stats import PreferenceStats, preference_stats
 from judge.verdicts import PairwiseResult, PairwiseVerdict
@@ -229,7 +230,6 @@ def table(rows: list[Row], common: int) -> str:
 class Target:
     """The judge model a run serves, and where its results go."""
 
-    model: str  # "embedded" or "embedded/<key>", as `Judge` takes it
     key: str | None  # its `judge.backends.embedded.MODELS` key (None: the default)
     label: str  # the upstream model's name
     section: str  # its RESULTS.md section
@@ -239,10 +239,10 @@ class Target:
 
 def target(model: str) -> Target:
     """Section, raw file and figure of ``model``; SmolLM2 keeps the original names."""
-    key = None if model == "embedded" else model.removeprefix("embedded/")
+    key = embedded_key(model)
+    assert key is not False, model  # --model's choices are embedded judges only
     suffix = "" if key is None else f"-{key}"
     return Target(
-        model,
         key,
         embedded.model_info(key).model_id.removesuffix("-Instruct"),
         f"peers{suffix}",

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.protocols import CommitFirst, Panel, ReasonThenRead
 from judge.stats import bootstrap_interval
+from tests.integration.conftest import VLLM_TEST_ENGINE, vllm_test_environment
 
 MODELS = {
     "SmolLM2-135M": "embedded",
@@ -54,13 +54,6 @@ MODELS = {
     "Qwen2.5-Coder-1.5B": "embedded/qwen2.5-coder-1.5b",
 }
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
-# vLLM on a 2-core CPU (as the integration tests run it): a bounded CPU KV cache and
-# model length, eager mode (torch.compile costs ~50 s per start and changes only speed).
-VLLM_ENGINE: dict[str, Any] = {
-    "gpu_memory_utilization": 0.3,
-    "max_model_len": 4096,
-    "enforce_eager": True,
-}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -134,10 +127,9 @@ def row(name: str, judge: Any, chosen: list[PreferenceItem], seed: int) -> list[
 
 def open_backend(label: str, engine: str) -> Backend:
     """One model's backend on the chosen engine, shared by all of its rows."""
-    if engine == "vllm":
-        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB
-        return load_backend(f"vllm/{MODELS[label]}", **VLLM_ENGINE)
+    if engine == "vllm":  # as the integration tests run it on a 2-core CPU
+        vllm_test_environment()
+        return load_backend(f"vllm/{MODELS[label]}", **VLLM_TEST_ENGINE)
     return load_backend(MODELS[label])
 
 
@@ -260,7 +252,7 @@ def main() -> None:
             {"model": label, **r}
             for r in row("default (logprob, both orders)", members[-1], logprob_items, args.seed)
         ]
-    if len(members) >= 2:
+    if len(members) == 2:  # the panel's rows are labelled for two members
         rows += panel_rows(members, rows, logprob_items, args.seed)
     names = list(configurations(backends[args.models[0]])) if args.rows != "logprob" else []
     for name in names:
