@@ -11,17 +11,17 @@ One run, embedded SmolLM2-135M on the transformers backend, cache off:
    each round from the outputs of its earlier rounds), so Kendall τ and top-1
    agreement against all pairs measure the schedule, not judge noise. Each sparse
    schedule is also run for real (`JudgeReward(schedule=...)`, swap both) for its
-   seconds and forward passes per group. The same τ and top-1, without the real runs,
-   on a second judge with more signal (``--second-judge``, default the packaged
-   Qwen2.5-Coder-0.5B-Instruct) for ``--second-sizes`` with ``--second-groups``
-   prompts each.
+   seconds and forward passes per group. The same on a second judge with more signal
+   (``--second-judge``, default the packaged Qwen2.5-Coder-0.5B-Instruct) for
+   ``--second-sizes`` with ``--second-groups`` prompts each.
 2. Swap and batching. ``--pairs`` LLMBar Natural pairs whose shared part (system,
    rubric, prompt: the common prefix of both orders) is at least half their tokens;
-   ``swap="none"`` and ``"both"`` at batch sizes 1, 4, 16, with and without prefix
+   ``swap="none"`` and ``"both"`` at batch sizes 1, 4, 16 and the CPU default (1 for
+   unshared rows, 16 for suffixes after a shared prefix), with and without prefix
    reuse, in ``--rounds`` interleaved rounds (the fastest kept: the machine is shared).
+3. The same batch settings on one G = 8 group (all pairs, both orders, reuse on).
 
-    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 3 \\
-        --second-groups 8
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 5
 """
 
 from __future__ import annotations
@@ -211,38 +211,77 @@ def shared_pairs(
     return chosen, float(np.mean(shares))
 
 
-def batching_rows(
-    backend: TransformersBackend, args: argparse.Namespace
-) -> tuple[dict[tuple[str, int, bool], tuple[float, int, int]], float]:
-    """Each (swap, batch size, reuse) setting in ``--rounds`` interleaved rounds: the
-    fastest round's seconds (the machine is shared), and its passes and tokens."""
+Setting = tuple[int, int]  # (batch size of unshared rows, of suffixes after a shared prefix)
+Runs = dict[Any, list[tuple[float, int, int]]]  # setting -> every round's (s, passes, tokens)
+
+
+def settings(sizes: list[int]) -> list[Setting]:
+    """Each batch size for both kinds of rows, then the CPU default (1 alone, 16 shared)."""
+    return [(b, b) for b in sizes] + [(1, 16)]
+
+
+def use(backend: TransformersBackend, setting: Setting, reuse: bool) -> None:
+    backend.batch_size, backend.shared_batch_size = setting
+    backend.prefix_reuse = reuse
+
+
+def measured(backend: TransformersBackend, run: Any) -> tuple[float, int, int]:
+    """Seconds, forward passes and tokens computed by ``run()``."""
+    passes, tokens = backend.forward_passes, backend.computed_tokens
+    seconds, _ = timed(run)
+    return seconds, backend.forward_passes - passes, backend.computed_tokens - tokens
+
+
+def batching_rows(backend: TransformersBackend, args: argparse.Namespace) -> tuple[Runs, float]:
+    """Each (swap, batch setting, reuse) in ``--rounds`` interleaved rounds."""
     pairs, share = shared_pairs(backend, Judge(backend, cache=False), args.pairs)
-    out: dict[tuple[str, int, bool], tuple[float, int, int]] = {}
+    out: Runs = {}
     for _ in range(args.rounds):
-        for batch in args.batch_sizes:
-            for reuse in (False, True):
+        for setting in settings(args.batch_sizes):
+            for reuse in (False, True) if setting[0] == setting[1] else (True,):
                 for swap in ("none", "both"):
-                    backend.batch_size, backend.prefix_reuse = batch, reuse
-                    passes, tokens = backend.forward_passes, backend.computed_tokens
+                    use(backend, setting, reuse)
                     judge = Judge(backend, cache=False, swap=swap)
-                    seconds, _ = timed(partial(judge.compare_batch, pairs))
-                    run = (
-                        seconds,
-                        backend.forward_passes - passes,
-                        backend.computed_tokens - tokens,
-                    )
-                    key = (swap, batch, reuse)
-                    out[key] = min(out.get(key, run), run)
-    backend.batch_size, backend.prefix_reuse = args.batch, True
+                    run = measured(backend, partial(judge.compare_batch, pairs))
+                    out.setdefault((swap, setting, reuse), []).append(run)
     return out, share
 
 
+def group_batching_rows(backend: TransformersBackend, args: argparse.Namespace) -> Runs:
+    """One G = 8 group, all pairs, swap both, prefix reused, at each batch setting."""
+    ((prompt, answers),) = groups(8, 1, natural())
+    judge = Judge(backend, cache=False, swap="both")
+    out: Runs = {}
+    for _ in range(args.rounds):
+        for setting in settings(args.batch_sizes):
+            use(backend, setting, True)
+            run = measured(backend, partial(judge_all, judge, prompt, answers))
+            out.setdefault(setting, []).append(run)
+    return out
+
+
+def fastest(runs: list[tuple[float, int, int]]) -> tuple[float, int, int]:
+    return min(runs)
+
+
+def spread(runs: list[tuple[float, int, int]]) -> float:
+    """How far the slowest round is above the fastest, as a fraction."""
+    seconds = [r[0] for r in runs]
+    return max(seconds) / min(seconds) - 1.0
+
+
+def label(setting: Setting) -> str:
+    alone, shared = setting
+    return f"{alone}" if alone == shared else f"{alone} / {shared} (CPU default)"
+
+
 def warm_up(backend: TransformersBackend, sizes: list[int]) -> None:
-    """One real pair at every batch size, before any timing (first calls are slow)."""
+    """One real pair at every batch setting, before any timing (first calls are slow)."""
     row = natural()[0]
-    for batch in sizes:
-        backend.batch_size = batch
-        Judge(backend, cache=False).compare(row["prompt"], row["chosen"], row["rejected"])
+    judge = Judge(backend, cache=False)
+    for setting in settings(sizes):
+        use(backend, setting, True)
+        judge.compare(row["prompt"], row["chosen"], row["rejected"])
 
 
 def mean(values: list[float]) -> float:
@@ -310,24 +349,43 @@ def target_line(results: list[dict[str, Any]], g: int = 8) -> str:
     )
 
 
-def batching_table(
-    out: dict[tuple[str, int, bool], tuple[float, int, int]], sizes: list[int]
-) -> str:
-    base = out[("none", 1, False)][0]
+def batching_table(out: Runs, sizes: list[int]) -> str:
+    base = fastest(out[("none", (1, 1), False)])[0]
+    base_both = fastest(out[("both", (1, 1), False)])[0]
     lines = [
-        "| batch size | prefix reuse | s none | s both | both / none | forward passes "
-        "(none / both) | tokens computed (none / both) | s vs batch 1 plain (none / both) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| batch size (alone / shared) | prefix reuse | s none | s both | both / none "
+        "| forward passes (none / both) | tokens computed (none / both) "
+        "| s vs batch 1 plain (none / both) | rounds' spread (none / both) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    base_both = out[("both", 1, False)][0]
-    for batch in sizes:
+    for setting in settings(sizes):
         for reuse in (False, True):
-            n, b = out[("none", batch, reuse)], out[("both", batch, reuse)]
+            if ("none", setting, reuse) not in out:
+                continue
+            runs_n, runs_b = out[("none", setting, reuse)], out[("both", setting, reuse)]
+            n, b = fastest(runs_n), fastest(runs_b)
             lines.append(
-                f"| {batch} | {'yes' if reuse else 'no'} | {n[0]:.1f} | {b[0]:.1f} "
+                f"| {label(setting)} | {'yes' if reuse else 'no'} | {n[0]:.1f} | {b[0]:.1f} "
                 f"| {b[0] / n[0]:.2f} | {n[1]} / {b[1]} | {n[2]} / {b[2]} "
-                f"| {n[0] / base:.2f} / {b[0] / base_both:.2f} |"
+                f"| {n[0] / base:.2f} / {b[0] / base_both:.2f} "
+                f"| {spread(runs_n):.0%} / {spread(runs_b):.0%} |"
             )
+    return "\n".join(lines)
+
+
+def group_batching_table(out: Runs) -> str:
+    base = fastest(out[(1, 1)])[0]
+    lines = [
+        "| batch size (alone / shared) | s/group | forward passes | tokens computed "
+        "| s vs batch 1 | rounds' spread |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for setting, runs in out.items():
+        s, fwd, tokens = fastest(runs)
+        lines.append(
+            f"| {label(setting)} | {s:.1f} | {fwd} | {tokens} | {s / base:.2f} "
+            f"| {spread(runs):.0%} |"
+        )
     return "\n".join(lines)
 
 
@@ -336,31 +394,34 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--groups", type=int, default=2, help="prompts per group size")
     parser.add_argument("--pairs", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=4, help="batch size of part 1")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--rounds", type=int, default=3, help="part 2 rounds (fastest kept)")
+    parser.add_argument("--rounds", type=int, default=3, help="part 2/3 rounds (fastest kept)")
     parser.add_argument("--second-judge", default="qwen2.5-coder-0.5b", help="embedded key")
-    parser.add_argument("--second-sizes", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--second-groups", type=int, default=6)
+    parser.add_argument("--second-sizes", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--second-groups", type=int, default=4)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    backend = TransformersBackend.embedded(batch_size=args.batch)
+    backend = TransformersBackend.embedded()
+    default = (backend.batch_size, backend.shared_batch_size)
     load = os.getloadavg()
     warm_up(backend, args.batch_sizes)
-    backend.batch_size = args.batch
     start = time.perf_counter()
+    use(backend, default, True)
     results = schedule_rows(backend, args.sizes, args.groups)
     batching, share = batching_rows(backend, args)
-    second = TransformersBackend.embedded(args.second_judge, batch_size=args.batch)
-    warm_up(second, [args.batch])
-    second_results = schedule_rows(second, args.second_sizes, args.second_groups, real=False)
+    group_batching = group_batching_rows(backend, args)
+    del backend
+    second = TransformersBackend.embedded(args.second_judge)
+    warm_up(second, [])
+    second_results = schedule_rows(second, args.second_sizes, args.second_groups)
     took = time.perf_counter() - start
     body = (
         "## Groupwise schedules and prefix reuse (issue 15; embedded SmolLM2-135M, CPU)\n\n"
         f"Part 1: {args.groups} LLMBar Natural prompts per G, each with G completions (its "
         "own chosen and rejected answers, then the next prompts' answers). All pairs judged "
-        "once (both orders, prefix reuse on, batch size "
-        f"{args.batch}); each schedule's comparisons are taken from those outputs, so τ "
+        "once (both orders, prefix reuse on, the CPU default batch sizes: "
+        f"{default[0]} for unshared rows, {default[1]} for suffixes after a shared prefix); "
+        "each schedule's comparisons are taken from those outputs, so τ "
         "and top-1 compare strengths on the same judge outputs. Seconds and forward "
         "passes: each sparse schedule run for real through `JudgeReward(schedule=)` "
         "(swap both); `all` is the all-pairs run. Seed 0. `swiss:R` judges R rounds (round "
@@ -369,14 +430,18 @@ def main() -> None:
         f"{schedule_table(results)}\n\n"
         f"{target_line(results)}\n\n"
         f"The same on a second judge, {second.name} (float32), {args.second_groups} "
-        "prompts per G; seconds: its all-pairs run only (sparse schedules not run "
-        "for real).\n\n"
+        "prompts per G, every sparse schedule run for real too.\n\n"
         f"{schedule_table(second_results)}\n\n"
         f"{target_line(second_results)}\n\n"
         f"Part 2: {args.pairs} LLMBar Natural pairs whose two orders share ≥ half their "
         f"tokens (mean shared part {share:.2f} of a prompt); seconds: the fastest of "
-        f"{args.rounds} interleaved rounds.\n\n"
+        f"{args.rounds} interleaved rounds; spread: the slowest round over the fastest "
+        "(the machine's noise on that row). A batch size applies to unshared rows and to "
+        "suffixes after a shared prefix alike, except in the CPU default's row.\n\n"
         f"{batching_table(batching, args.batch_sizes)}\n\n"
+        "Part 3: one G = 8 group (28 pairs, 56 orders, swap both, prefix reused), "
+        f"fastest of {args.rounds} interleaved rounds.\n\n"
+        f"{group_batching_table(group_batching)}\n\n"
         f"Load average before the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
         f"(1 / 5 / 15 min); after: {os.getloadavg()[0]:.2f}; run took {took:.0f} s."
     )

@@ -60,7 +60,10 @@ class TransformersBackend(Backend):
     SmolLM2 model), or hand in a model and tokenizer you loaded yourself.
 
     Args:
-        batch_size: rows per forward pass (default 1 on a CPU, 8 on an accelerator).
+        batch_size: rows per forward pass among rows that share no prefix (default 1 on
+            a CPU, 8 on an accelerator).
+        shared_batch_size: suffixes per forward pass after a reused prefix (default: the
+            larger of ``batch_size`` and 16 on a CPU, ``batch_size`` on an accelerator).
         context_length: the model's context (default: its ``max_position_embeddings``).
         prefix_reuse: compute a prefix shared by several requests once and reuse its
             key/value cache (same results to float tolerance, fewer tokens computed).
@@ -78,6 +81,7 @@ class TransformersBackend(Backend):
         name: str,
         revision: str = "",
         batch_size: int | None = None,
+        shared_batch_size: int | None = None,
         context_length: int | None = None,
         prefix_reuse: bool = True,
         min_share: float = 0.5,
@@ -90,12 +94,18 @@ class TransformersBackend(Backend):
         tokenizer.padding_side = "left"
         self.name = name
         self.revision = revision
-        # Measured on a 2-core CPU (benchmarks/RESULTS.md): padding costs more than
-        # batching saves, so one prompt at a time is fastest there; GPUs batch well.
-        self.batch_size = batch_size or (1 if model.device.type == "cpu" else 8)
+        # Measured on a 2-core CPU (benchmarks/RESULTS.md, "Groupwise schedules"): whole
+        # prompts batch no faster than one at a time there (padding, and a long row is
+        # already a wide matrix), but the short suffixes after a shared prefix do, since
+        # each pass carries a fixed cost; GPUs batch both well.
+        cpu = model.device.type == "cpu"
+        self.batch_size = batch_size or (1 if cpu else 8)
+        self.shared_batch_size = shared_batch_size or (
+            max(self.batch_size, 16) if cpu else self.batch_size
+        )
         # Requests per engine chunk: enough to hold every order of a few GRPO groups,
         # so their shared prefixes are computed once (`score_labels`).
-        self.chunk_size = max(self.batch_size, 64)
+        self.chunk_size = max(self.batch_size, self.shared_batch_size, 64)
         self.context_length = context_length or getattr(
             model.config, "max_position_embeddings", None
         )
@@ -120,8 +130,8 @@ class TransformersBackend(Backend):
         Args:
             model_id: a local directory or a Hugging Face model id.
             revision: the hub revision; recorded in the cache key.
-            **options: `batch_size`, `context_length`, `prefix_reuse`, `min_share` and
-                `slack` for the backend (see the class).
+            **options: `batch_size`, `shared_batch_size`, `context_length`,
+                `prefix_reuse`, `min_share` and `slack` for the backend (see the class).
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -228,7 +238,8 @@ class TransformersBackend(Backend):
     ) -> None:
         prefix = self._prefix_cache(members[0][2][:prefix_len]) if prefix_len else None
         lengths = [len(ids) - prefix_len for _, _, ids in members]
-        for bucket in length_buckets(lengths, self.batch_size, slack=self.slack):
+        size = self.shared_batch_size if prefix else self.batch_size
+        for bucket in length_buckets(lengths, size, slack=self.slack):
             chunk = [members[k] for k in bucket]
             self._measure(chunk, tries, measured, prefix)
             settle(chunk)

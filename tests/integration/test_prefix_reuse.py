@@ -32,19 +32,23 @@ def test_reused_prefix_scores_equal_the_plain_path(smollm: Any) -> None:
             tuple(setup.render(PairInput(rows[2]["prompt"], "x", "y").judged("AB"))), ("A", "B")
         )
     )
-    saved = (smollm.prefix_reuse, smollm.batch_size)
+    saved = (smollm.prefix_reuse, smollm.batch_size, smollm.shared_batch_size)
     try:
         smollm.prefix_reuse, smollm.batch_size = False, 1
         plain = smollm.score_labels(requests)
-        smollm.prefix_reuse, smollm.batch_size = True, 4
-        before = smollm.computed_tokens
+        # Suffixes after the shared prefix batched (padded between prefix and suffix),
+        # and the unshared rows batched too.
+        smollm.prefix_reuse, smollm.batch_size, smollm.shared_batch_size = True, 4, 16
+        before = (smollm.computed_tokens, smollm.forward_passes)
         reused = smollm.score_labels(requests)
-        computed = smollm.computed_tokens - before
+        computed = smollm.computed_tokens - before[0]
+        passes = smollm.forward_passes - before[1]
     finally:
-        smollm.prefix_reuse, smollm.batch_size = saved
+        smollm.prefix_reuse, smollm.batch_size, smollm.shared_batch_size = saved
     assert all(isinstance(r, LabelScores) for r in plain + reused)
     for p, r in zip(plain, reused, strict=True):
         assert p.logprobs.keys() == r.logprobs.keys()
         assert all(abs(p.logprobs[k] - r.logprobs[k]) < 1e-3 for k in p.logprobs)
     total = sum(len(smollm._encode(m.messages)) for m in requests) + 1  # + the "1" probe
     assert computed < 0.8 * total  # the shared prompt ran once, not five times
+    assert passes < len(requests)  # suffixes of one prefix share a forward pass
