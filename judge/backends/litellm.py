@@ -125,8 +125,19 @@ def _logsumexp(values: Sequence[float]) -> float:
     return top + math.log(sum(math.exp(v - top) for v in finite))
 
 
+# What the provider SDKs say when no key was given; litellm wraps it as a 500
+# (InternalServerError), which would otherwise be retried as if the server had failed.
+_NO_KEY = ("Missing credentials", "api_key client option must be set")
+
+
+def _missing_key(exc: Exception) -> bool:
+    return any(phrase in str(exc) for phrase in _NO_KEY)
+
+
 def _is_retryable(litellm: Any, exc: Exception) -> bool | None:
     """True to retry, False to fail now, None when ``exc`` is not an API error at all."""
+    if _missing_key(exc):
+        return False
     retry = (
         litellm.RateLimitError,
         litellm.Timeout,
@@ -427,6 +438,11 @@ class LiteLLMBackend(Backend):
             detail = detail.replace(self._api_key.reveal(), "***")
         code = f" (HTTP {status})" if status else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
+        if _missing_key(exc):
+            note += (
+                "; pass the key as the api_key option (CLI: -o api_key=...) or set the "
+                f"provider's variable, e.g. {self.name.split('/')[0].upper()}_API_KEY"
+            )
         # litellm maps each provider's "prompt too long" answer to this one type.
         overflow = isinstance(exc, import_litellm().ContextWindowExceededError)
         return BackendError(

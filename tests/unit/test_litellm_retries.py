@@ -82,6 +82,19 @@ def test_bad_request_fails_at_once_and_is_not_retryable(stub: FaultServer, tmp_p
     assert len(stub.seen) == 1
 
 
+def test_a_missing_api_key_fails_at_once_and_names_the_variable(
+    stub: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    judge = Judge(LiteLLMBackend("openai/test-model", api_base=stub.api_base), cache=tmp_path)
+    failure = judge.compare("What is 2+2?", "4", "5")
+    assert isinstance(failure, JudgmentFailure)
+    assert failure.retryable is False
+    assert "Missing credentials" in failure.message and "OPENAI_API_KEY" in failure.message
+    assert "attempts" not in failure.message  # litellm's HTTP 500 was not retried
+    assert stub.seen == []  # the SDK refused before any request
+
+
 def test_a_hang_past_the_timeout_is_retried_then_fails_retryable(
     stub: FaultServer, tmp_path: Path
 ) -> None:
