@@ -75,7 +75,9 @@ def main() -> None:
     args = parser.parse_args()
 
     pairs = load_pairs(args.pairs)
-    backend = TransformersBackend.embedded()
+    # The bare loop runs every prompt whole, so the Judge does too: prefix reuse off (what
+    # reuse saves is measured in bench_groups.py).
+    backend = TransformersBackend.embedded(prefix_reuse=False)
     judge = Judge(backend, cache=False)
     messages = prompts_for(judge, pairs)
     judge.compare_batch(pairs[:2])  # warm-up: first-call allocations
@@ -96,9 +98,10 @@ def main() -> None:
         cached.compare_batch(pairs)
         warm_s, _ = timed(lambda: cached.compare_batch(pairs))
 
-    sweep = []
+    batch, sweep = backend.batch_size, []
     for size in args.batch_sizes:
-        t, _ = timed(lambda s=size: Judge(backend, cache=False, batch_size=s).compare_batch(pairs))
+        backend.batch_size = backend.shared_batch_size = size  # rows per forward pass
+        t, _ = timed(lambda: Judge(backend, cache=False).compare_batch(pairs))
         sweep.append((size, t))
 
     n = len(pairs)
@@ -107,7 +110,8 @@ def main() -> None:
             "## Engine core: overhead, warm cache, batching (embedded SmolLM2-135M, CPU)",
             "",
             f'{n} LLMBar Natural pairs, logprob method, `swap="both"` (2 forward passes per '
-            f"pair), batch size {backend.batch_size}, median of {args.rounds} alternating rounds.",
+            f"pair), batch size {batch}, prefix reuse off (the bare loop has "
+            f"none), median of {args.rounds} alternating rounds.",
             "",
             "| run | seconds | judgments/s | ratio to bare loop |",
             "|---|---:|---:|---:|",
