@@ -64,6 +64,7 @@ class TransformersBackend(Backend):
             a CPU, 8 on an accelerator).
         shared_batch_size: suffixes per forward pass after a reused prefix (default: the
             larger of ``batch_size`` and 16 on a CPU, ``batch_size`` on an accelerator).
+        generate_batch_size: prompts generated together (default ``batch_size``).
         context_length: the model's context (default: its ``max_position_embeddings``).
         prefix_reuse: compute a prefix shared by several requests once and reuse its
             key/value cache (same results to float tolerance, fewer tokens computed).
@@ -82,6 +83,7 @@ class TransformersBackend(Backend):
         revision: str = "",
         batch_size: int | None = None,
         shared_batch_size: int | None = None,
+        generate_batch_size: int | None = None,
         context_length: int | None = None,
         prefix_reuse: bool = True,
         min_share: float = 0.5,
@@ -103,9 +105,10 @@ class TransformersBackend(Backend):
         self.shared_batch_size = shared_batch_size or (
             max(self.batch_size, 16) if cpu else self.batch_size
         )
+        self.generate_batch_size = generate_batch_size or self.batch_size
         # Requests per engine chunk: enough to hold every order of a few GRPO groups,
         # so their shared prefixes are computed once (`score_labels`).
-        self.chunk_size = max(self.batch_size, self.shared_batch_size, 64)
+        self.chunk_size = max(self.batch_size, self.shared_batch_size, self.generate_batch_size, 64)
         self.context_length = context_length or getattr(
             model.config, "max_position_embeddings", None
         )
@@ -130,8 +133,9 @@ class TransformersBackend(Backend):
         Args:
             model_id: a local directory or a Hugging Face model id.
             revision: the hub revision; recorded in the cache key.
-            **options: `batch_size`, `shared_batch_size`, `context_length`,
-                `prefix_reuse`, `min_share` and `slack` for the backend (see the class).
+            **options: `batch_size`, `shared_batch_size`, `generate_batch_size`,
+                `context_length`, `prefix_reuse`, `min_share` and `slack` for the
+                backend (see the class).
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -324,8 +328,8 @@ class TransformersBackend(Backend):
             key=lambda i: sum(len(m["content"]) for m in requests[i].messages),
         )
         results: dict[int, Generation | BackendError] = {}
-        for start in range(0, len(order), self.batch_size):
-            indices = order[start : start + self.batch_size]
+        for start in range(0, len(order), self.generate_batch_size):
+            indices = order[start : start + self.generate_batch_size]
             chunk = [requests[i] for i in indices]
             try:
                 results.update(zip(indices, self._generate_chunk(chunk), strict=True))

@@ -30,6 +30,7 @@ from judge.bench.scoring import (
 from judge.inputs import PairInput, PointInput
 from judge.jsonable import JsonKeys, to_jsonable
 from judge.judge import Judge
+from judge.protocols import JudgeLike, with_protocol
 
 Progress = Callable[[int, int], None]
 
@@ -56,11 +57,12 @@ class BenchReport:
     json_keys: ClassVar[JsonKeys] = ("strategy", "judge", "overall", "subsets")
 
 
-def describe(judge: Judge) -> dict[str, Any]:
+def describe(judge: Judge, protocol: str = "plain") -> dict[str, Any]:
     """The settings that identify a judge configuration in a report."""
     config = judge.config
     return {
         "model": judge.backend.name,
+        "judging_protocol": protocol,
         "rubric": judge.rubric.name,
         "pairwise_template": judge.template("pairwise").name,
         "pointwise_template": judge.template("pointwise").name,
@@ -87,6 +89,8 @@ def run_bench(
     strategy: Strategy = "pairwise",
     seed: int = 0,
     progress: Progress | None = None,
+    protocol: str = "plain",
+    samples: int = 3,
 ) -> BenchReport:
     """Judge every item and report accuracy per subset and overall.
 
@@ -97,9 +101,14 @@ def run_bench(
         strategy: ``"pairwise"`` (chosen compared with each rejected; it must win all)
             or ``"pointwise"`` (every completion scored; the chosen must score highest).
         seed: places the chosen completion in each comparison and seeds the intervals.
-        progress: called as ``progress(done, total)`` within each subset.
+        progress: called as ``progress(done, total)`` within each subset (a protocol
+            other than plain reports none).
+        protocol: how the judge judges (`judge.protocols.with_protocol`): ``"plain"``,
+            ``"reason-then-read"``, ``"self-consistency"`` or ``"commit-first"``.
+        samples: rationales per order for ``"self-consistency"``.
     """
-    described = describe(judge)  # loads the backend, so no subset's time includes that
+    judging = with_protocol(judge, protocol, samples=samples)
+    described = describe(judge, protocol)  # loads the backend, so no subset's time has it
     groups: dict[str, list[Item]] = {}
     for item in items:
         groups.setdefault(item.subset, []).append(item)
@@ -107,9 +116,9 @@ def run_bench(
     for name, members in groups.items():
         start = time.perf_counter()
         done = (
-            _pairwise(judge, members, seed, progress)
+            _pairwise(judging, members, seed, progress)
             if strategy == "pairwise"
-            else _pointwise(judge, members, progress)
+            else _pointwise(judging, members, progress)
         )
         reports.append(summarize(name, done, seconds=time.perf_counter() - start, seed=seed))
         outcomes.extend(done)
@@ -130,10 +139,15 @@ def _comparisons(item: Item, seed: int) -> list[tuple[str, PairInput]]:
 
 
 def _pairwise(
-    judge: Judge, items: Sequence[Item], seed: int, progress: Progress | None
+    judge: JudgeLike, items: Sequence[Item], seed: int, progress: Progress | None
 ) -> list[ItemOutcome]:
     planned = [_comparisons(item, seed) for item in items]
-    results = judge.compare_batch([pair for plan in planned for _, pair in plan], progress=progress)
+    pairs = [pair for plan in planned for _, pair in plan]
+    results = (
+        judge.compare_batch(pairs, progress=progress)
+        if isinstance(judge, Judge)
+        else judge.compare_batch(pairs)
+    )
     outcomes, at = [], 0
     for item, plan in zip(items, planned, strict=True):
         labels = [label for label, _ in plan]
@@ -148,9 +162,15 @@ def _texts(item: Item) -> tuple[str, ...]:
     return (*item.all_chosen, *item.rejected)
 
 
-def _pointwise(judge: Judge, items: Sequence[Item], progress: Progress | None) -> list[ItemOutcome]:
+def _pointwise(
+    judge: JudgeLike, items: Sequence[Item], progress: Progress | None
+) -> list[ItemOutcome]:
     points = [PointInput(item.prompt, text) for item in items for text in _texts(item)]
-    results = judge.score_batch(points, progress=progress)
+    results = (
+        judge.score_batch(points, progress=progress)
+        if isinstance(judge, Judge)
+        else judge.score_batch(points)
+    )
     outcomes, at = [], 0
     for item in items:
         outcomes.append(pointwise_outcome(item, results[at : at + item.completions]))

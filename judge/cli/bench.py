@@ -125,6 +125,8 @@ def bench(
     template: opt.Template = None,
     template_file: opt.TemplateFile = None,
     method: opt.Method = opt.DEFAULT.method,
+    protocol: opt.Protocol = "plain",
+    samples: opt.Samples = 3,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -164,7 +166,10 @@ def bench(
     loaded = [
         (path, *load_benchmark(path, format=format, subsets=subset, limit=limit)) for path in data
     ]
-    runs = [_run(judge, path, found, items, strategy) for path, found, items in loaded]
+    runs = [
+        _run(judge, path, found, items, strategy, (protocol, samples))
+        for path, found, items in loaded
+    ]
     outcomes = [o for _, _, report in runs for o in report.outcomes]
     overall = summarize(
         "overall",
@@ -187,10 +192,23 @@ def bench(
 
 
 def _run(
-    judge: Judge, path: Path, found: str, items: list[Any], strategy: Any
+    judge: Judge,
+    path: Path,
+    found: str,
+    items: list[Any],
+    strategy: Any,
+    protocol: tuple[str, int],
 ) -> tuple[Path, str, BenchReport]:
     with progress_bar(f"judging {path.name}") as update:
-        report = run_bench(judge, items, strategy=strategy, seed=judge.config.seed, progress=update)
+        report = run_bench(
+            judge,
+            items,
+            strategy=strategy,
+            seed=judge.config.seed,
+            progress=update,
+            protocol=protocol[0],
+            samples=protocol[1],
+        )
     return path, found, report
 
 
@@ -324,7 +342,9 @@ def _print(
     fitted: CalibrationFit | None,
 ) -> None:
     for data, found, report in runs:
-        stdout.print(_table(f"{data.name} · {found} · {report.strategy}", report))
+        protocol = report.judge.get("judging_protocol", "plain")
+        shown = "" if protocol == "plain" else f" · {protocol}"
+        stdout.print(_table(f"{data.name} · {found} · {report.strategy}{shown}", report))
         notes = set()
         # one subset: its line would repeat the file's, so only the file's is printed
         groups = [*report.subsets, report.overall] if len(report.subsets) > 1 else [report.overall]

@@ -17,6 +17,7 @@ from judge.inputs import PairInput
 from judge.io import read_jsonl, text_field
 from judge.jsonable import to_jsonable
 from judge.length import length_controlled_win_rate
+from judge.protocols import with_protocol
 from judge.stats import win_rate
 from judge.verdicts import PairwiseResult, PairwiseVerdict
 
@@ -110,6 +111,8 @@ def compare(
     template: opt.Template = None,
     template_file: opt.TemplateFile = None,
     method: opt.Method = opt.DEFAULT.method,
+    protocol: opt.Protocol = "plain",
+    samples: opt.Samples = 3,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -125,6 +128,7 @@ def compare(
 
     One pair:   judge compare --prompt-file q.txt --a-file a.txt --b-file b.txt
     Two models: judge compare --outputs-a a.jsonl --outputs-b b.jsonl
+    Reasoning:  judge compare --outputs-a a.jsonl --outputs-b b.jsonl --protocol reason-then-read
     """
     judge = opt.JudgeOptions(
         model=model,
@@ -144,6 +148,7 @@ def compare(
         api_base=api_base,
         backend_option=backend_option,
     ).build()
+    judging = with_protocol(judge, protocol, samples=samples)
     ref = _one(reference, reference_file, "reference", required=False)
     extra = {"reference": ref} if ref is not None else {}
     if outputs_a or outputs_b:
@@ -152,7 +157,11 @@ def compare(
         pairs, lines = _aligned(outputs_a, outputs_b, prompt_field, response_field)
         pairs = [PairInput(p.prompt, p.response_a, p.response_b, extra) for p in pairs]
         with progress_bar("judging") as update:
-            results = judge.compare_batch(pairs, progress=update)
+            results = (
+                judge.compare_batch(pairs, progress=update)
+                if judging is judge
+                else judging.compare_batch(pairs)  # a protocol reports no progress
+            )
         if output:
             _write(output, pairs, lines, results)
         _report_batch(results, pairs, outputs_a, outputs_b, json_out, judge.config.seed)
@@ -163,7 +172,7 @@ def compare(
             _one(b, b_file, "b") or "",
             extra,
         )
-        results = judge.compare_batch([pair])
+        results = judging.compare_batch([pair])
         _report_one(results[0], json_out)
     if any(not r.ok for r in results):
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)

@@ -27,6 +27,7 @@ from judge.backends.registry import LITELLM_PROVIDERS
 from judge.engine.fit import OnOverflow as OverflowPolicy
 from judge.errors import UserError
 from judge.judge import Judge, JudgeConfig
+from judge.protocols.named import ProtocolName
 from judge.templates import JudgeTemplate
 from judge.verdicts import Method as VerdictMethod
 from judge.verdicts import SwapMode
@@ -55,6 +56,13 @@ Method = Annotated[
     VerdictMethod, typer.Option(help="logprob (verdict-token probabilities) or generate")
 ]
 Swap = Annotated[SwapMode, typer.Option(help="position debiasing: both, random or none")]
+Protocol = Annotated[
+    ProtocolName,
+    typer.Option(
+        help="plain (the method alone), reason-then-read, self-consistency or commit-first"
+    ),
+]
+Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]
 Seed = Annotated[int, typer.Option(help="seed for --swap random and bootstrap intervals")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="neither read nor write the cache")]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,12 +22,9 @@ from judge.cli.output import fmt, print_json, stdout
 from judge.errors import InputError, UserError
 from judge.io import read_jsonl, text_field
 from judge.jsonable import to_jsonable
-from judge.judge import Judge
-from judge.protocols import CommitFirst, JudgeLike, ReasonThenRead
+from judge.protocols import with_protocol
 from judge.rank import Ranked, RankItem, RankMethod, rank
 from judge.rank.arithmetic import VerifiableItem, arithmetic_items, pick_report
-
-ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
 
 Input = Annotated[
     Path | None,
@@ -42,10 +39,6 @@ ByMethod = Annotated[
     RankMethod,
     typer.Option("--by", help="tournament (every pair compared) or pointwise (one score each)"),
 ]
-Protocol = Annotated[
-    ProtocolName, typer.Option(help="plain, reason-then-read, self-consistency or commit-first")
-]
-Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]
 Output = Annotated[Path | None, typer.Option("--output", help="write picks as JSONL")]
 
 
@@ -54,8 +47,8 @@ def rank_command(
     arithmetic: Arithmetic = None,
     candidates: Candidates = 4,
     by: ByMethod = "tournament",
-    protocol: Protocol = "plain",
-    samples: Samples = 3,
+    protocol: opt.Protocol = "plain",
+    samples: opt.Samples = 3,
     output: Output = None,
     json_out: opt.Json = False,
     *,
@@ -103,7 +96,7 @@ def rank_command(
         else _read(input_file)
     )
     items = [v.item if isinstance(v, VerifiableItem) else v for v in verifiable]
-    ranked = rank(_protocol(judge, protocol, samples), items, method=by)
+    ranked = rank(with_protocol(judge, protocol, samples=samples), items, method=by)
     if output:
         _write(output, items, ranked)
     known = [v.correct for v in verifiable if isinstance(v, VerifiableItem)]
@@ -113,16 +106,6 @@ def rank_command(
     _report(ranked, report, json_out)
     if any(r.failures for r in ranked):
         raise typer.Exit(EXIT_FAILED_JUDGMENTS)
-
-
-def _protocol(judge: Judge, name: ProtocolName, samples: int) -> JudgeLike:
-    if name == "reason-then-read":
-        return ReasonThenRead(judge)
-    if name == "self-consistency":
-        return ReasonThenRead(judge, samples=samples)
-    if name == "commit-first":
-        return CommitFirst(judge)
-    return judge
 
 
 def _read(path: Path | None) -> list[RankItem | VerifiableItem]:

@@ -5,20 +5,25 @@
 - `CommitFirst`: the judge answers the prompt itself, then judges with that answer as
   the reference.
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
+- `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
 
 Each sends its calls through the judge's engine (cache, batching, typed failures).
 """
 
 from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
+from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, with_protocol
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
 from judge.protocols.reason import ReasonThenRead
 
 __all__ = [
+    "PROTOCOL_NAMES",
     "CommitFirst",
     "JudgeLike",
     "Panel",
     "PanelPairwiseVerdict",
     "PanelPointwiseVerdict",
+    "ProtocolName",
     "ReasonThenRead",
+    "with_protocol",
 ]

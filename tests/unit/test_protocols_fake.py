@@ -8,6 +8,7 @@ rationale it follows that rationale; read without one it is position-biased.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from judge import FailureReason, Judge, JudgmentFailure, PairInput, PairwiseVerdict, UserError
+from judge.backends import registry
 from judge.backends.base import (
     Backend,
     Capabilities,
@@ -25,6 +28,7 @@ from judge.backends.base import (
     LabelRequest,
     LabelScores,
 )
+from judge.cli import app
 from judge.engine.thinking import strip_thinking
 from judge.errors import BackendError
 from judge.protocols import (
@@ -33,6 +37,7 @@ from judge.protocols import (
     PanelPairwiseVerdict,
     PanelPointwiseVerdict,
     ReasonThenRead,
+    with_protocol,
 )
 from judge.reward import JudgeReward
 from judge.verdicts import PointwiseVerdict
@@ -319,3 +324,47 @@ def test_panel_as_a_reward_with_a_disagreement_penalty(tmp_path: Path) -> None:
     )
     assert free == [pytest.approx(verdict.expected_score)]
     assert penalized == [pytest.approx(verdict.expected_score - 2.0 * verdict.disagreement)]
+
+
+# By name, and on the command line ------------------------------------------------------
+
+
+def test_protocols_by_name(tmp_path: Path) -> None:
+    judge = judge_on(FakeReasoner(), tmp_path)
+    assert with_protocol(judge, "plain") is judge
+    assert isinstance(with_protocol(judge, "commit-first"), CommitFirst)
+    sampled = with_protocol(judge, "self-consistency", samples=4)
+    assert isinstance(sampled, ReasonThenRead) and sampled.samples == 4
+    with pytest.raises(UserError, match="at least 2 samples"):
+        with_protocol(judge, "self-consistency", samples=1)
+    with pytest.raises(UserError, match="reason-then-read"):
+        with_protocol(judge, "reason-first")
+
+
+@pytest.fixture
+def fake_reasoner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fake/reasoner`` on the command line: a `FakeReasoner` whose truth is "4"."""
+    monkeypatch.setitem(registry._FACTORIES, "fake", lambda name, **_: FakeReasoner())
+
+
+@pytest.mark.usefixtures("fake_reasoner")
+def test_compare_and_bench_take_a_protocol(tmp_path: Path) -> None:
+    pair = ["--prompt", "What is 2+2?", "--a", "4", "--b", "5"]
+    common = ["--model", "fake/reasoner", "--no-cache", "--json"]
+    plain = CliRunner().invoke(app, ["compare", *pair, *common])
+    protocol = ["--protocol", "reason-then-read"]
+    reasoned = CliRunner().invoke(app, ["compare", *pair, *common, *protocol])
+    assert plain.exit_code == 0 and reasoned.exit_code == 0, plain.output + reasoned.output
+    # Read alone the fake picks the first shown in both orders (P = 0.5 after the swap);
+    # after its rationale it follows the rationale, which names "4".
+    assert json.loads(plain.stdout)["prob_a"] == pytest.approx(0.5)
+    assert json.loads(reasoned.stdout)["prob_a"] == pytest.approx(0.85)
+    data = tmp_path / "items.jsonl"
+    data.write_text(
+        json.dumps({"prompt": "What is 2+2?", "chosen": "4", "rejected": "5", "subset": "math"})
+        + "\n"
+    )
+    args = ["bench", "--data", str(data), *common, *protocol]
+    report = json.loads(CliRunner().invoke(app, args).stdout)
+    assert report["judge"]["judging_protocol"] == "reason-then-read"
+    assert report["overall"]["accuracy"] == 1.0

@@ -1,0 +1,38 @@
+"""Protocols by name, as the command line and reports spell them."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from judge.errors import UserError
+from judge.judge import Judge
+from judge.protocols.base import JudgeLike
+from judge.protocols.commit import CommitFirst
+from judge.protocols.reason import ReasonThenRead
+
+ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
+PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
+
+
+def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
+    """``judge`` behind the protocol ``name`` (``"plain"``: the judge itself).
+
+    Args:
+        judge: the judge the protocol runs on.
+        name: one of `PROTOCOL_NAMES`.
+        samples: rationales per order for ``"self-consistency"`` (at least 2).
+
+    Raises:
+        UserError: an unknown name, or fewer than 2 samples for self-consistency.
+    """
+    if name == "plain":
+        return judge
+    if name == "reason-then-read":
+        return ReasonThenRead(judge)
+    if name == "self-consistency":
+        if samples < 2:
+            raise UserError(f"self-consistency needs at least 2 samples, got {samples}")
+        return ReasonThenRead(judge, samples=samples)
+    if name == "commit-first":
+        return CommitFirst(judge)
+    raise UserError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOL_NAMES)}")
