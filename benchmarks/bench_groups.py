@@ -21,7 +21,10 @@ One run, embedded SmolLM2-135M on the transformers backend, cache off:
    reuse, in ``--rounds`` interleaved rounds (the fastest kept: the machine is shared).
 3. The same batch settings on one G = 8 group (all pairs, both orders, reuse on).
 
-    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 5
+``--only-batching`` runs parts 2 and 3 alone, into their own section.
+
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --groups 4 --pairs 8 --rounds 3
+    flock /tmp/cpu.lock python benchmarks/bench_groups.py --only-batching --pairs 8 --rounds 5
 """
 
 from __future__ import annotations
@@ -389,6 +392,23 @@ def group_batching_table(out: Runs) -> str:
     return "\n".join(lines)
 
 
+def batching_text(
+    args: argparse.Namespace, batching: Runs, share: float, group_batching: Runs
+) -> str:
+    """Parts 2 and 3 as text."""
+    return (
+        f"Part 2: {args.pairs} LLMBar Natural pairs whose two orders share ≥ half their "
+        f"tokens (mean shared part {share:.2f} of a prompt); seconds: the fastest of "
+        f"{args.rounds} interleaved rounds; spread: the slowest round over the fastest "
+        "(the machine's noise on that row). A batch size applies to unshared rows and to "
+        "suffixes after a shared prefix alike, except in the CPU default's row.\n\n"
+        f"{batching_table(batching, args.batch_sizes)}\n\n"
+        "Part 3: one G = 8 group (28 pairs, 56 orders, swap both, prefix reused), "
+        f"fastest of {args.rounds} interleaved rounds.\n\n"
+        f"{group_batching_table(group_batching)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16])
@@ -399,6 +419,11 @@ def main() -> None:
     parser.add_argument("--second-judge", default="qwen2.5-coder-0.5b", help="embedded key")
     parser.add_argument("--second-sizes", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--second-groups", type=int, default=4)
+    parser.add_argument(
+        "--only-batching",
+        action="store_true",
+        help="parts 2 and 3 alone, into their own section (groups-batching)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     backend = TransformersBackend.embedded()
@@ -406,6 +431,21 @@ def main() -> None:
     load = os.getloadavg()
     warm_up(backend, args.batch_sizes)
     start = time.perf_counter()
+    if args.only_batching:
+        batching, share = batching_rows(backend, args)
+        group_batching = group_batching_rows(backend, args)
+        body = (
+            "## Batch sizes and prefix reuse on transformers (issue 15; embedded "
+            "SmolLM2-135M, CPU)\n\n"
+            'Parts 2 and 3 of the section "Groupwise schedules and prefix reuse", run '
+            "alone.\n\n"
+            f"{batching_text(args, batching, share, group_batching)}\n\n"
+            f"{footer(load, start)}"
+        )
+        print(body)
+        if not args.no_write:
+            write_section("groups-batching", body)
+        return
     use(backend, default, True)
     results = schedule_rows(backend, args.sizes, args.groups)
     batching, share = batching_rows(backend, args)
@@ -414,7 +454,6 @@ def main() -> None:
     second = TransformersBackend.embedded(args.second_judge)
     warm_up(second, [])
     second_results = schedule_rows(second, args.second_sizes, args.second_groups)
-    took = time.perf_counter() - start
     body = (
         "## Groupwise schedules and prefix reuse (issue 15; embedded SmolLM2-135M, CPU)\n\n"
         f"Part 1: {args.groups} LLMBar Natural prompts per G, each with G completions (its "
@@ -433,21 +472,20 @@ def main() -> None:
         "prompts per G, every sparse schedule run for real too.\n\n"
         f"{schedule_table(second_results)}\n\n"
         f"{target_line(second_results)}\n\n"
-        f"Part 2: {args.pairs} LLMBar Natural pairs whose two orders share ≥ half their "
-        f"tokens (mean shared part {share:.2f} of a prompt); seconds: the fastest of "
-        f"{args.rounds} interleaved rounds; spread: the slowest round over the fastest "
-        "(the machine's noise on that row). A batch size applies to unshared rows and to "
-        "suffixes after a shared prefix alike, except in the CPU default's row.\n\n"
-        f"{batching_table(batching, args.batch_sizes)}\n\n"
-        "Part 3: one G = 8 group (28 pairs, 56 orders, swap both, prefix reused), "
-        f"fastest of {args.rounds} interleaved rounds.\n\n"
-        f"{group_batching_table(group_batching)}\n\n"
-        f"Load average before the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
-        f"(1 / 5 / 15 min); after: {os.getloadavg()[0]:.2f}; run took {took:.0f} s."
+        f"{batching_text(args, batching, share, group_batching)}\n\n"
+        f"{footer(load, start)}"
     )
     print(body)
     if not args.no_write:
         write_section("groups", body)
+
+
+def footer(load: tuple[float, float, float], start: float) -> str:
+    return (
+        f"Load average before the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+        f"(1 / 5 / 15 min); after: {os.getloadavg()[0]:.2f}; "
+        f"run took {time.perf_counter() - start:.0f} s."
+    )
 
 
 if __name__ == "__main__":
