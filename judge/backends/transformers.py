@@ -64,7 +64,8 @@ class TransformersBackend(Backend):
             a CPU, 8 on an accelerator).
         shared_batch_size: suffixes per forward pass after a reused prefix (default: the
             larger of ``batch_size`` and 16 on a CPU, ``batch_size`` on an accelerator).
-        generate_batch_size: prompts generated together (default ``batch_size``).
+        generate_batch_size: prompts generated together (default: the larger of
+            ``batch_size`` and 8).
         context_length: the model's context (default: its ``max_position_embeddings``).
         prefix_reuse: compute a prefix shared by several requests once and reuse its
             key/value cache (same results to float tolerance, fewer tokens computed).
@@ -105,7 +106,9 @@ class TransformersBackend(Backend):
         self.shared_batch_size = shared_batch_size or (
             max(self.batch_size, 16) if cpu else self.batch_size
         )
-        self.generate_batch_size = generate_batch_size or self.batch_size
+        # Decoding is one token per pass, so batching pays even on a CPU (measured there:
+        # 8 prompts together took 0.69-0.72x the seconds of one at a time).
+        self.generate_batch_size = generate_batch_size or max(self.batch_size, 8)
         # Requests per engine chunk: enough to hold every order of a few GRPO groups,
         # so their shared prefixes are computed once (`score_labels`).
         self.chunk_size = max(self.batch_size, self.shared_batch_size, self.generate_batch_size, 64)
