@@ -6,7 +6,8 @@ wraps the indices around) through a real `judge.cache.JudgmentCache` in ``DIR``,
 writes one JSON line per verdict to ``FILE`` when done.
 
 ``--backend fake`` uses the engine tests' `FakeBackend`, a pure function of the prompt,
-so every process must agree; ``--backend embedded`` uses the real SmolLM2. ``--big``
+so every process must agree; ``--backend embedded`` uses the real SmolLM2
+(``--shared-batch K``: K suffixes per forward pass after a shared prefix). ``--big``
 makes the fake answer with the generate method and a reply over diskcache's 32 KiB
 inline limit, so values are written as files too.
 """
@@ -46,10 +47,12 @@ def _big_reply(request: GenerateRequest) -> str:
     return json.dumps({"rationale": "padded", "winner": winner}) + " " * BIG_REPLY_CHARS
 
 
-def make_judge(backend: str, cache: Path, big: bool) -> Judge:
+def make_judge(backend: str, cache: Path, big: bool, shared_batch: int | None = None) -> Judge:
     """The judge under test: a fake (or the real embedded) backend, the shared cache."""
     model: Backend | None = None
     settings: dict[str, Any] = {}
+    if shared_batch:
+        settings["backend_options"] = {"shared_batch_size": shared_batch}
     if backend == "fake":
         from tests.unit.test_engine_fake import FakeBackend
 
@@ -68,8 +71,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=["fake", "embedded"], default="fake")
     parser.add_argument("--modulo", type=int, default=0, help="wrap indices around")
     parser.add_argument("--big", action="store_true")
+    parser.add_argument(
+        "--shared-batch", type=int, default=None, help="embedded: suffixes per forward pass"
+    )
     args = parser.parse_args()
-    judge = make_judge(args.backend, args.cache, args.big)
+    judge = make_judge(args.backend, args.cache, args.big, args.shared_batch)
     pairs = items(args.start, args.stop, args.modulo)
     results = judge.compare_batch(pairs)
     with args.out.open("w", encoding="utf-8") as handle:

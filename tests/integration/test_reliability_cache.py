@@ -172,7 +172,9 @@ def test_sigkill_of_a_real_model_judging_then_rerun_matches_a_clean_run(
 ) -> None:
     cache, out, n = tmp_path / "cache", tmp_path / "out.jsonl", 6
     env = model_env(model_home)
-    process = worker(cache, out, 0, n, "--backend", "embedded", env=env)
+    # All 12 orders share the system prompt and rubric, so by default their suffixes run
+    # in one forward pass and are cached together; two per pass leaves a kill window.
+    process = worker(cache, out, 0, n, "--backend", "embedded", "--shared-batch", "2", env=env)
     while process.poll() is None and not ((cache / "cache.db").exists() and entries(cache)):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
