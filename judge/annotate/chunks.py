@@ -19,6 +19,7 @@ from judge.annotate.store import Kind
 from judge.annotate.text import as_text
 from judge.inputs import PairInput
 from judge.judge import Judge
+from judge.protocols import with_protocol
 from judge.verdicts import JudgmentFailure, PairwiseVerdict
 
 Progress = Callable[[float, float], None]  # (pairs done, pairs planned); done may be fractional
@@ -40,6 +41,8 @@ class Settings:
 
     filters: Filters
     conversational: bool
+    protocol: str = "plain"  # how the judge judges (`judge.protocols.with_protocol`)
+    samples: int = 3  # rationales per order for "self-consistency"
 
 
 def judge_items(
@@ -52,7 +55,8 @@ def judge_items(
     at all (e.g. the model does not load): it stops the job, and the rows already
     written stay.
     """
-    resolved = resolve(judge, [(item.record, item.slot) for item in items])
+    judging = with_protocol(judge, settings.protocol, samples=settings.samples)
+    resolved = resolve(judging, [(item.record, item.slot) for item in items])
     pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
     inputs = [
         PairInput(
@@ -62,7 +66,7 @@ def judge_items(
         )
         for _, p in pairs
     ]
-    verdicts = judge.compare_batch(inputs, progress=progress) if inputs else []
+    verdicts = judging.compare_batch(inputs, progress=progress) if inputs else []
     results: list[Pair | JudgmentFailure | PairwiseVerdict] = list(resolved)
     for (i, _), verdict in zip(pairs, verdicts, strict=True):
         results[i] = verdict

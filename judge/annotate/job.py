@@ -26,6 +26,7 @@ from judge.backends.base import Backend
 from judge.errors import UserError
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
+from judge.protocols import with_protocol
 
 if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
@@ -57,10 +58,20 @@ def judge_identity(judge: Judge) -> dict[str, Any]:
 
 
 def job_config(
-    source: Source, judge: Judge, pairing: Pairing, filters: Filters, conversational: bool
+    source: Source,
+    judge: Judge,
+    pairing: Pairing,
+    filters: Filters,
+    conversational: bool,
+    protocol: str = "plain",
 ) -> tuple[dict[str, Any], str]:
-    """The job's settings and their fingerprint (what a resumed run must repeat)."""
-    config = {
+    """The job's settings and their fingerprint (what a resumed run must repeat).
+
+    ``protocol`` is the judging protocol as reports name it (``"self-consistency-3"``
+    with its samples); a plain job's settings do not name one, so outputs written
+    before protocols existed still resume.
+    """
+    config: dict[str, Any] = {
         "format": ROW_FORMAT,
         "source": str(source.path.resolve()),
         "fields": to_jsonable(source.fields),
@@ -69,6 +80,8 @@ def job_config(
         "filters": to_jsonable(filters),
         "conversational": conversational,
     }
+    if protocol != "plain":
+        config["judging_protocol"] = protocol
     blob = json.dumps(config, sort_keys=True, ensure_ascii=False).encode()
     return config, hashlib.sha256(blob).hexdigest()[:16]
 
@@ -105,6 +118,8 @@ def annotate(
     retry_failures: bool = False,
     progress: Progress | None = None,
     ray: RayOptions | None = None,
+    protocol: str = "plain",
+    samples: int = 3,
 ) -> AnnotationReport:
     """Turn prompts with candidate completions into TRL preference rows, judged pairwise.
 
@@ -123,6 +138,11 @@ def annotate(
         retry_failures: judge again the pairs that failed in an earlier run.
         progress: called as ``progress(done_pairs, total_pairs)``.
         ray: run the judging on Ray Data with these options (see `RayOptions`).
+        protocol: how the judge judges every pair (`judge.protocols.with_protocol`):
+            ``"plain"``, ``"reason-then-read"``, ``"self-consistency"`` or
+            ``"commit-first"``; part of the job's settings, so a resumed run must
+            repeat it.
+        samples: rationales per order for ``"self-consistency"``.
 
     Returns:
         The job report (also written as ``<output>.report.json``).
@@ -136,7 +156,9 @@ def annotate(
     source = source if isinstance(source, Source) else Source(source, fields)
     judge = judge if judge is not None else Judge()
     pairing, filters = pairing or Pairing(), filters or Filters()
-    config, fingerprint = job_config(source, judge, pairing, filters, conversational)
+    with_protocol(judge, protocol, samples=samples)  # an unknown name fails before any work
+    named = f"self-consistency-{samples}" if protocol == "self-consistency" else protocol
+    config, fingerprint = job_config(source, judge, pairing, filters, conversational, named)
     store = OutputStore(
         output, config, fingerprint, overwrite=overwrite, retry_failures=retry_failures
     )
@@ -147,7 +169,7 @@ def annotate(
     pending = (
         item for item, is_done in plan(source, pairing, fingerprint, store.done) if not is_done
     )
-    settings = Settings(filters, conversational)
+    settings = Settings(filters, conversational, protocol, samples)
     try:
         if ray is not None:
             from judge.annotate.ray_job import run_on_ray
@@ -217,7 +239,8 @@ def _share(advance: Callable[[float], None], size: int) -> tuple[Progress, Calla
     credited = [0.0]
 
     def within(done: float, total: float) -> None:
-        now = size * done / total if total else 0.0
+        # A protocol's total grows when a stage of unknown size starts: never go back.
+        now = max(size * done / total if total else 0.0, credited[0])
         advance(now - credited[0])
         credited[0] = now
 

@@ -22,7 +22,7 @@ from judge.annotate.sources import Record
 from judge.annotate.text import as_text
 from judge.errors import UserError
 from judge.inputs import PointInput
-from judge.judge import Judge
+from judge.protocols.base import JudgeLike
 from judge.reward.schedules import Schedule
 from judge.verdicts import JudgmentFailure, PointwiseVerdict
 
@@ -116,7 +116,7 @@ def key_of(record: Record, slot: str, fingerprint: str) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def resolve(judge: Judge, items: Sequence[tuple[Record, str]]) -> list[Pair | JudgmentFailure]:
+def resolve(judge: JudgeLike, items: Sequence[tuple[Record, str]]) -> list[Pair | JudgmentFailure]:
     """Turn (record, slot) items into pairs.
 
     A ``best-worst`` item whose scoring failed becomes the `JudgmentFailure` of its
@@ -134,7 +134,7 @@ def resolve(judge: Judge, items: Sequence[tuple[Record, str]]) -> list[Pair | Ju
     return out
 
 
-def _score(judge: Judge, records: Sequence[Record]) -> list[Pair | JudgmentFailure]:
+def _score(judge: JudgeLike, records: Sequence[Record]) -> list[Pair | JudgmentFailure]:
     inputs = [PointInput(as_text(r.prompt), as_text(c)) for r in records for c in r.candidates]
     results = iter(judge.score_batch(inputs))
     out: list[Pair | JudgmentFailure] = []

@@ -171,7 +171,9 @@ class LiteLLMBackend(Backend):
         api_base: the endpoint, e.g. ``http://127.0.0.1:8000/v1`` for ``vllm serve``.
         api_key: the key; otherwise litellm reads the provider's environment variable.
             It is never stored in verdicts, the cache, logs or error messages.
-        timeout: seconds per HTTP request.
+        timeout: seconds per HTTP request (default 600, litellm's own: a reasoning
+            model's reply, or a local CPU server with requests queued, can take
+            minutes, and a timed-out request is retried, which sends its work again).
         max_retries: retries after the first attempt, for retryable errors only.
         concurrency: requests in flight at once (per event loop).
         rpm: requests-per-minute budget (None: unlimited).
@@ -190,7 +192,7 @@ class LiteLLMBackend(Backend):
         *,
         api_base: str | None = None,
         api_key: str | None = None,
-        timeout: float = 60.0,
+        timeout: float = 600.0,
         max_retries: int = 4,
         concurrency: int = 8,
         rpm: int | None = None,

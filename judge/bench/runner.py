@@ -101,8 +101,7 @@ def run_bench(
         strategy: ``"pairwise"`` (chosen compared with each rejected; it must win all)
             or ``"pointwise"`` (every completion scored; the chosen must score highest).
         seed: places the chosen completion in each comparison and seeds the intervals.
-        progress: called as ``progress(done, total)`` within each subset (a protocol
-            other than plain reports none).
+        progress: called as ``progress(done, total)`` within each subset.
         protocol: how the judge judges (`judge.protocols.with_protocol`): ``"plain"``,
             ``"reason-then-read"``, ``"self-consistency"`` or ``"commit-first"``.
         samples: rationales per order for ``"self-consistency"``.
@@ -143,11 +142,7 @@ def _pairwise(
 ) -> list[ItemOutcome]:
     planned = [_comparisons(item, seed) for item in items]
     pairs = [pair for plan in planned for _, pair in plan]
-    results = (
-        judge.compare_batch(pairs, progress=progress)
-        if isinstance(judge, Judge)
-        else judge.compare_batch(pairs)
-    )
+    results = judge.compare_batch(pairs, progress=progress)
     outcomes, at = [], 0
     for item, plan in zip(items, planned, strict=True):
         labels = [label for label, _ in plan]
@@ -166,11 +161,7 @@ def _pointwise(
     judge: JudgeLike, items: Sequence[Item], progress: Progress | None
 ) -> list[ItemOutcome]:
     points = [PointInput(item.prompt, text) for item in items for text in _texts(item)]
-    results = (
-        judge.score_batch(points, progress=progress)
-        if isinstance(judge, Judge)
-        else judge.score_batch(points)
-    )
+    results = judge.score_batch(points, progress=progress)
     outcomes, at = [], 0
     for item in items:
         outcomes.append(pointwise_outcome(item, results[at : at + item.completions]))

@@ -95,6 +95,8 @@ def annotate_command(
     template: opt.Template = None,
     template_file: opt.TemplateFile = None,
     method: opt.Method = opt.DEFAULT.method,
+    protocol: opt.Protocol = "plain",
+    samples: opt.Samples = 3,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -109,6 +111,8 @@ def annotate_command(
     """Judge candidate completions pairwise into TRL preference rows (resumable).
 
     Example:  judge annotate examples/annotate/candidates.jsonl -O prefs.jsonl
+
+    Reasoning:  judge annotate candidates.jsonl -O prefs.jsonl --protocol reason-then-read
 
     Run the same command again after an interruption: it finishes only what is missing.
     """
@@ -151,6 +155,8 @@ def annotate_command(
             ray=RayOptions(ray_address, ray_actors, ray_cpus_per_actor, ray_gpus_per_actor)
             if ray or ray_address
             else None,
+            protocol=protocol,
+            samples=samples,
         )
     if json_out:
         print_json(report)

@@ -157,11 +157,7 @@ def compare(
         pairs, lines = _aligned(outputs_a, outputs_b, prompt_field, response_field)
         pairs = [PairInput(p.prompt, p.response_a, p.response_b, extra) for p in pairs]
         with progress_bar("judging") as update:
-            results = (
-                judge.compare_batch(pairs, progress=update)
-                if judging is judge
-                else judging.compare_batch(pairs)  # a protocol reports no progress
-            )
+            results = judging.compare_batch(pairs, progress=update)
         if output:
             _write(output, pairs, lines, results)
         _report_batch(results, pairs, outputs_a, outputs_b, json_out, judge.config.seed)

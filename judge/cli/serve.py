@@ -12,6 +12,7 @@ from judge.cli.output import stderr
 from judge.errors import MissingDependencyError
 from judge.judge import Judge
 from judge.paths import install_command
+from judge.protocols import with_protocol
 from judge.reward.model import Mode, OnFailure
 from judge.reward.shaping import Scope, Shaping
 
@@ -104,6 +105,8 @@ def serve(
     template: opt.Template = None,
     template_file: opt.TemplateFile = None,
     method: opt.Method = opt.DEFAULT.method,
+    protocol: opt.Protocol = "plain",
+    samples: opt.Samples = 3,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -156,7 +159,7 @@ def serve(
     if engine:
         judge = _route(judge, engine)
     reward = JudgeReward(
-        judge,
+        with_protocol(judge, protocol, samples=samples),
         mode=mode,
         normalize_score=normalize_score,
         shaping=shaping,
@@ -175,6 +178,7 @@ def serve(
     )
     where = f"http://{host}:{port}"
     grouping = f", groups of {group_size}" if group_size else ""
+    grouping += "" if protocol == "plain" else f", {protocol}"
     stderr.print(
         f"judge reward server ({mode}{grouping}, failures: {on_failure}, "
         f"{judge.backend.name}) on {where}/get_reward"

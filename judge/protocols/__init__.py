@@ -6,13 +6,14 @@
   the reference.
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
 - `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
+- `backends_of`: the backends a judge or protocol sends its calls to.
 
 Each sends its calls through the judge's engine (cache, batching, typed failures).
 """
 
 from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
-from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, with_protocol
+from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, backends_of, with_protocol
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
 from judge.protocols.reason import ReasonThenRead
 
@@ -25,5 +26,6 @@ __all__ = [
     "PanelPointwiseVerdict",
     "ProtocolName",
     "ReasonThenRead",
+    "backends_of",
     "with_protocol",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from judge.engine.calls import Call
-from judge.engine.executor import Outcome, execute, run_sync
+from judge.engine.executor import Outcome, Progress, execute, run_sync
 from judge.engine.tasks import TaskName
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.judge import Judge
@@ -29,11 +29,15 @@ class JudgeLike(Protocol):
     def template(self, task: TaskName) -> JudgeTemplate:
         """The task template used for ``task``."""
 
-    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
-        """Judge many pairs; results in input order."""
+    def compare_batch(
+        self, items: PairItems, *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
+        """Judge many pairs; results in input order; ``progress(done, total)`` in calls."""
 
-    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
-        """Score many responses; results in input order."""
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
+        """Score many responses; results in input order; ``progress`` as above."""
 
     async def acompare_batch(self, items: PairItems) -> list[PairwiseResult]:
         """Async `compare_batch`."""
@@ -45,12 +49,16 @@ class JudgeLike(Protocol):
 class BatchProtocol:
     """The single-item and async methods of a judge, from its two batch methods."""
 
-    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
-        """Judge many pairs; results in input order."""
+    def compare_batch(
+        self, items: PairItems, *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
+        """Judge many pairs; results in input order; ``progress(done, total)`` in calls."""
         raise NotImplementedError
 
-    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
-        """Score many responses; results in input order."""
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
+        """Score many responses; results in input order; ``progress`` as above."""
         raise NotImplementedError
 
     def compare(
@@ -72,12 +80,53 @@ class BatchProtocol:
         return await asyncio.to_thread(self.score_batch, [as_point(i) for i in items])
 
 
-def run_calls(judge: Judge, calls: Sequence[Call]) -> dict[str, Outcome]:
+def run_calls(
+    judge: Judge, calls: Sequence[Call], progress: Progress | None = None
+) -> dict[str, Outcome]:
     """Run ``calls`` through ``judge``'s cache and backend; add what they spent to its usage."""
     backend = judge.backend
     chunk = max(judge.config.batch_size or backend.batch_size, backend.chunk_size or 0)
-    outcomes = run_sync(execute(calls, judge.cache, chunk), backend)
+    outcomes = run_sync(execute(calls, judge.cache, chunk, progress), backend)
     for outcome in outcomes.values():
         if outcome.usage is not None:
             judge.usage += outcome.usage
     return outcomes
+
+
+class Stages:
+    """One progress count over calls run in stages, each stage counted after the last.
+
+    A protocol runs its calls in stages (rationales, then readings; one panel member,
+    then the next), and each stage reports ``(done, total)`` of its own calls. Through
+    `stage`, the caller's ``progress`` sees the calls of every finished stage plus the
+    current one's, plus an estimate of the stages still to come: ``later`` calls when
+    the stage says so, else the current stage's size for each of them. When a later
+    stage starts, its real size replaces the estimate.
+
+    Args:
+        progress: the caller's ``progress(done, total)``, or None (nothing reported).
+        count: how many stages there are.
+    """
+
+    def __init__(self, progress: Progress | None, count: int) -> None:
+        self._progress = progress
+        self._left = count
+        self._finished = 0
+        self._current = 0
+
+    def stage(self, later: int | None = None) -> Progress | None:
+        """The ``progress`` callback for the next stage (None when nothing is reported)."""
+        self._left -= 1
+        outer = self._progress
+        if outer is None:
+            return None
+        self._finished += self._current
+        self._current = 0
+        base, left = self._finished, self._left
+
+        def report(done: int, total: int) -> None:
+            self._current = total
+            ahead = later if later is not None else left * total
+            outer(base + done, base + total + ahead)
+
+        return report

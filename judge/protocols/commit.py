@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from judge.backends.base import GenerateRequest, Message
 from judge.cache import cache_key
 from judge.engine.calls import Call, CallFailure, Reading
+from judge.engine.executor import Progress
 from judge.engine.schemas import json_schema
 from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, run_calls
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, run_calls
 from judge.templates import JudgeTemplate
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult
 
@@ -76,28 +77,46 @@ class CommitFirst(BatchProtocol):
         """The reference-guided task template used for ``task``."""
         return self._referees[task].template(task)
 
-    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
-        """Judge many pairs against the judge's own answer to each prompt."""
+    def compare_batch(
+        self, items: PairItems, *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
+        """Judge many pairs against the judge's own answer to each prompt.
+
+        ``progress(done, total)`` counts the answers' calls, then the judgments'.
+        """
         return self._run(
             "pairwise",
             [as_pair(item) for item in items],
             lambda p, ref: PairInput(
                 p.prompt, p.response_a, p.response_b, {**p.extra, "reference": ref}
             ),
+            progress,
         )
 
-    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
         """Score many responses against the judge's own answer to each prompt."""
         return self._run(
             "pointwise",
             [as_point(item) for item in items],
             lambda p, ref: PointInput(p.prompt, p.response, {**p.extra, "reference": ref}),
+            progress,
         )
 
     def _run(
-        self, task: TaskName, inputs: Sequence[Any], with_reference: Callable[[Any, str], Any]
+        self,
+        task: TaskName,
+        inputs: Sequence[Any],
+        with_reference: Callable[[Any, str], Any],
+        progress: Progress | None,
     ) -> list[Any]:
-        answers = self._answer([x.prompt for x in inputs if "reference" not in x.extra])
+        stages = Stages(progress, 2)
+        per_item = 2 if task == "pairwise" else 1  # calls per judgment, at most (both orders)
+        answers = self._answer(
+            [x.prompt for x in inputs if "reference" not in x.extra],
+            stages.stage(later=per_item * len(inputs)),
+        )
 
         def prepared(x: Any) -> Any:
             if "reference" in x.extra:
@@ -108,13 +127,13 @@ class CommitFirst(BatchProtocol):
         ready = [prepared(x) for x in inputs]
         referee = self._referees[task]
         run = referee.compare_batch if task == "pairwise" else referee.score_batch
-        judged = iter(run([x for x in ready if x is not None]))
+        judged = iter(run([x for x in ready if x is not None], progress=stages.stage()))
         return [
             self._named(next(judged)) if x is not None else _failed(task, answers[i.prompt])
             for x, i in zip(ready, inputs, strict=True)
         ]
 
-    def _answer(self, prompts: Sequence[str]) -> dict[str, Any]:
+    def _answer(self, prompts: Sequence[str], progress: Progress | None) -> dict[str, Any]:
         """The judge's answer to each distinct prompt, or the failure that stopped it."""
         if not prompts:
             return {}
@@ -123,7 +142,7 @@ class CommitFirst(BatchProtocol):
                 f"commit-first needs a backend that generates; {self.judge.backend.name!r} cannot"
             )
         calls = {prompt: self._call(prompt) for prompt in dict.fromkeys(prompts)}
-        outcomes = run_calls(self.judge, list(calls.values()))
+        outcomes = run_calls(self.judge, list(calls.values()), progress)
         answers: dict[str, Any] = {}
         for prompt, call in calls.items():
             outcome = outcomes[call.key]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from judge.backends.base import Backend
 from judge.errors import UserError
 from judge.judge import Judge
 from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
+from judge.protocols.panel import Panel
 from judge.protocols.reason import ReasonThenRead
 
 ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
@@ -36,3 +38,19 @@ def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
     if name == "commit-first":
         return CommitFirst(judge)
     raise UserError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOL_NAMES)}")
+
+
+def backends_of(judging: JudgeLike) -> list[Backend]:
+    """The backends ``judging`` sends its calls to, loaded: a panel's members' in order.
+
+    Raises:
+        TypeError: ``judging`` is none of `Judge`, `Panel`, `ReasonThenRead` or
+            `CommitFirst`, so which backend it uses cannot be told.
+    """
+    if isinstance(judging, Judge):
+        return [judging.backend]
+    if isinstance(judging, Panel):
+        return [b for member in judging.judges for b in backends_of(member)]
+    if isinstance(judging, ReasonThenRead | CommitFirst):
+        return backends_of(judging.judge)
+    raise TypeError(f"cannot tell which backend a {type(judging).__name__} judges with")

@@ -16,10 +16,11 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from judge.engine.executor import Progress
 from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import as_pair, as_point
-from judge.protocols.base import BatchProtocol, JudgeLike, PairItems, PointItems
+from judge.protocols.base import BatchProtocol, JudgeLike, PairItems, PointItems, Stages
 from judge.templates import JudgeTemplate
 from judge.verdicts import (
     JudgmentFailure,
@@ -74,16 +75,25 @@ class Panel(BatchProtocol):
         """The first member's template for ``task`` (it decides what inputs items need)."""
         return self.judges[0].template(task)
 
-    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
-        """Every member judges every pair; each pair gets the members' mean."""
+    def compare_batch(
+        self, items: PairItems, *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
+        """Every member judges every pair; each pair gets the members' mean.
+
+        ``progress(done, total)`` counts the first member's calls, then the next one's.
+        """
         pairs = [as_pair(item) for item in items]
-        votes = [judge.compare_batch(pairs) for judge in self.judges]
+        stages = Stages(progress, len(self.judges))
+        votes = [judge.compare_batch(pairs, progress=stages.stage()) for judge in self.judges]
         return [_pairwise(list(row)) for row in zip(*votes, strict=True)]
 
-    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
         """Every member scores every response; each gets the members' mean distribution."""
         points = [as_point(item) for item in items]
-        votes = [judge.score_batch(points) for judge in self.judges]
+        stages = Stages(progress, len(self.judges))
+        votes = [judge.score_batch(points, progress=stages.stage()) for judge in self.judges]
         return [_pointwise(list(row)) for row in zip(*votes, strict=True)]
 
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from judge.backends.base import Message
 from judge.engine.calls import Call, CallFailure, Reading
-from judge.engine.executor import Outcome
+from judge.engine.executor import Outcome, Progress
 from judge.engine.tasks import (
     PAIRWISE,
     POINTWISE,
@@ -35,7 +35,7 @@ from judge.engine.tasks import (
 from judge.engine.thinking import strip_thinking
 from judge.errors import UserError
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, run_calls
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, run_calls
 from judge.templates import JudgeTemplate
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
@@ -98,18 +98,29 @@ class ReasonThenRead(BatchProtocol):
         """The task template used for ``task``."""
         return self.judge.template(task)
 
-    def compare_batch(self, items: PairItems) -> list[PairwiseResult]:
-        """Judge many pairs: rationale per order and sample, then the read verdict."""
-        return self._run(PAIRWISE, items)
+    def compare_batch(
+        self, items: PairItems, *, progress: Progress | None = None
+    ) -> list[PairwiseResult]:
+        """Judge many pairs: rationale per order and sample, then the read verdict.
 
-    def score_batch(self, items: PointItems) -> list[PointwiseResult]:
+        ``progress(done, total)`` counts the rationales' calls, then the readings'.
+        """
+        return self._run(PAIRWISE, items, progress)
+
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
         """Score many responses: rationale per sample, then the read score distribution."""
-        return self._run(POINTWISE, items)
+        return self._run(POINTWISE, items, progress)
 
-    def _run(self, kind: TaskKind[Any, _PlanT, Any], items: Any) -> list[Any]:
+    def _run(
+        self, kind: TaskKind[Any, _PlanT, Any], items: Any, progress: Progress | None
+    ) -> list[Any]:
         inputs = [kind.convert(item) for item in items]
         planned = [writer._plan(kind, inputs) for writer in self._writers]
-        written = run_calls(self.judge, [c for _, plans in planned for p in plans for c in p.calls])
+        writing = [c for _, plans in planned for p in plans for c in p.calls]
+        stages = Stages(progress, 2)  # the readings: one per rationale, at most
+        written = run_calls(self.judge, writing, stages.stage())
         reader = replace(planned[0][0], method="logprob")
         read_plans = [
             [self._read_plan(reader, plan, written) for plan in plans] for _, plans in planned
@@ -125,6 +136,7 @@ class ReasonThenRead(BatchProtocol):
                     for c in p.calls
                     if c.method == "logprob"
                 ],
+                stages.stage(),
             )
         )
         outcomes = _with_rationales(read_plans, planned, outcomes)

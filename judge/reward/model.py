@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from judge.errors import JudgeError, UserError
 from judge.judge import Judge
+from judge.protocols.base import JudgeLike
 from judge.reward.bradley_terry import DEFAULT_RIDGE
 from judge.reward.distributed import World, compute_across, current_world
 from judge.reward.items import (
@@ -101,7 +102,8 @@ class JudgeReward:
     """A judge as a reward function for TRL, a `.score()` model, and the server's engine.
 
     Args:
-        judge: the `Judge` to ask (default: ``Judge()``, the embedded model).
+        judge: the `Judge` to ask, or a protocol on one (`judge.protocols`: a panel,
+            reason-then-read, ...; default: ``Judge()``, the embedded model).
         mode: ``"pointwise"``, ``"reference"`` or ``"groupwise"`` (see the module doc).
         normalize_score: pointwise only: map the expected score to [0, 1].
         reference_key: the keyword (dataset column) that carries reference answers.
@@ -130,7 +132,7 @@ class JudgeReward:
 
     def __init__(
         self,
-        judge: Judge | None = None,
+        judge: JudgeLike | None = None,
         *,
         mode: Mode = "pointwise",
         normalize_score: bool = False,

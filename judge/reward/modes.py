@@ -28,7 +28,7 @@ from judge.reward.schedules import Comparisons, Pairs, Schedule
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
 if TYPE_CHECKING:
-    from judge.judge import Judge
+    from judge.protocols.base import JudgeLike
 
 Mode = Literal["pointwise", "reference", "groupwise"]
 Request = PairInput | PointInput
@@ -58,7 +58,7 @@ class RewardMode(ABC):
 
     @abstractmethod
     def requests(
-        self, judge: Judge, items: Sequence[Item | RewardFailure]
+        self, judge: JudgeLike, items: Sequence[Item | RewardFailure]
     ) -> tuple[list[Request], Owners]:
         """The judge requests the readable items need, and the item(s) each speaks for."""
 
@@ -68,15 +68,15 @@ class RewardMode(ABC):
     ) -> tuple[Rewards, dict[int, RewardFailure]]:
         """Raw rewards from the results of `requests`, and the items that got none."""
 
-    def judge(self, judge: Judge, requests: list[Any]) -> Results:
+    def judge(self, judge: JudgeLike, requests: list[Any]) -> Results:
         """Send requests to the judge in one batch (pairwise unless a mode says otherwise)."""
         return judge.compare_batch(requests)
 
-    async def ajudge(self, judge: Judge, requests: list[Any]) -> Results:
+    async def ajudge(self, judge: JudgeLike, requests: list[Any]) -> Results:
         """Async `judge`."""
         return await judge.acompare_batch(requests)
 
-    def unit(self, raw: float, judge: Judge) -> float:
+    def unit(self, raw: float, judge: JudgeLike) -> float:
         """A raw reward mapped to [0, 1]: the logistic σ(r), a probability of winning."""
         return 1.0 / (1.0 + math.exp(-raw))
 
@@ -87,7 +87,7 @@ class _PerItem(RewardMode):
     disagreement_penalty: float
 
     @abstractmethod
-    def request(self, judge: Judge, item: Item) -> Request:
+    def request(self, judge: JudgeLike, item: Item) -> Request:
         """The one judge request for an item."""
 
     @abstractmethod
@@ -95,7 +95,7 @@ class _PerItem(RewardMode):
         """The reward a successful verdict gives, before the disagreement penalty."""
 
     def requests(
-        self, judge: Judge, items: Sequence[Item | RewardFailure]
+        self, judge: JudgeLike, items: Sequence[Item | RewardFailure]
     ) -> tuple[list[Request], Owners]:
         """One request per readable item, each speaking for that item alone."""
         ok = [(i, it) for i, it in enumerate(items) if isinstance(it, Item)]
@@ -124,7 +124,7 @@ class PointwiseMode(_PerItem):
     normalize_score: bool = False
     disagreement_penalty: float = 0.0
 
-    def request(self, judge: Judge, item: Item) -> PointInput:
+    def request(self, judge: JudgeLike, item: Item) -> PointInput:
         """Score the completion (with the reference where the template takes one)."""
         return PointInput(item.prompt, item.completion, _extra(judge, item, "pointwise"))
 
@@ -136,15 +136,15 @@ class PointwiseMode(_PerItem):
         lo, hi = verdict.scale
         return (verdict.expected_score - lo) / (hi - lo)
 
-    def judge(self, judge: Judge, requests: list[Any]) -> Results:
+    def judge(self, judge: JudgeLike, requests: list[Any]) -> Results:
         """Score the requests in one batch."""
         return judge.score_batch(requests)
 
-    async def ajudge(self, judge: Judge, requests: list[Any]) -> Results:
+    async def ajudge(self, judge: JudgeLike, requests: list[Any]) -> Results:
         """Async `judge`."""
         return await judge.ascore_batch(requests)
 
-    def unit(self, raw: float, judge: Judge) -> float:
+    def unit(self, raw: float, judge: JudgeLike) -> float:
         """(E[score] − lo) / (hi − lo) on the rubric's scale (already so if normalized)."""
         if self.normalize_score:
             return raw
@@ -163,7 +163,7 @@ class ReferenceMode(_PerItem):
     eps: float = 1e-4
     disagreement_penalty: float = 0.0
 
-    def request(self, judge: Judge, item: Item) -> PairInput:
+    def request(self, judge: JudgeLike, item: Item) -> PairInput:
         """Compare the completion (as A) with the reference answer (as B)."""
         assert item.reference is not None  # read_item checked it in reference mode
         return PairInput(
@@ -186,7 +186,7 @@ class GroupwiseMode(RewardMode):
     ridge: float
 
     def requests(
-        self, judge: Judge, items: Sequence[Item | RewardFailure]
+        self, judge: JudgeLike, items: Sequence[Item | RewardFailure]
     ) -> tuple[list[Request], Owners]:
         """The pairs the schedule picks in each group; a request speaks for both.
 
@@ -195,7 +195,11 @@ class GroupwiseMode(RewardMode):
         return self._pair_requests(judge, items, lambda n, key, _: self.schedule.pairs(n, key))
 
     def next_requests(
-        self, judge: Judge, items: Sequence[Item | RewardFailure], judged: Comparisons, done: int
+        self,
+        judge: JudgeLike,
+        items: Sequence[Item | RewardFailure],
+        judged: Comparisons,
+        done: int,
     ) -> tuple[list[Request], Owners]:
         """Round ``done + 1`` of an adaptive schedule; nothing when it is finished.
 
@@ -215,7 +219,7 @@ class GroupwiseMode(RewardMode):
 
     def _pair_requests(
         self,
-        judge: Judge,
+        judge: JudgeLike,
         items: Sequence[Item | RewardFailure],
         pick: Callable[[int, str, list[int]], Pairs],
     ) -> tuple[list[Request], Owners]:
@@ -303,7 +307,7 @@ def _groups(items: Sequence[Item | RewardFailure]) -> dict[str, list[int]]:
     return found
 
 
-def _extra(judge: Judge, item: Item, task: Literal["pairwise", "pointwise"]) -> dict[str, str]:
+def _extra(judge: JudgeLike, item: Item, task: Literal["pairwise", "pointwise"]) -> dict[str, str]:
     """The reference, for a template that takes one and an item that has one."""
     template = judge.template(task).spec
     wants = "reference" in template.variables + template.optional

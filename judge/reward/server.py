@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from judge.errors import BackendError, UserError
 from judge.jsonable import to_jsonable
+from judge.protocols import backends_of
 from judge.reward.batcher import MicroBatcher, QueueFullError
 from judge.reward.groups import GroupHolder, Outcome, Sample
 from judge.reward.items import RewardFailure
@@ -185,7 +186,9 @@ def create_app(
     batcher = MicroBatcher(reward, capacity=capacity, max_batch=max_batch, wait=batch_wait)
     holder = GroupHolder(reward, batcher, group_size=group_size, timeout=group_timeout)
     # The judge's own control tokens too (pad, eos): only trailing ones are removed.
-    strip = tuple(dict.fromkeys([*end_tokens, *reward.judge.backend.special_tokens]))
+    backends = backends_of(reward.judge)
+    strip = tuple(dict.fromkeys([*end_tokens, *(t for b in backends for t in b.special_tokens)]))
+    model = " + ".join(dict.fromkeys(b.name for b in backends))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -210,7 +213,7 @@ def create_app(
         return {
             "status": "ok",
             "mode": reward.mode,
-            "model": reward.judge.backend.name,
+            "model": model,
             "on_failure": reward.on_failure,
             "group_size": group_size,
             "waiting": batcher.waiting,

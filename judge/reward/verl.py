@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from judge.errors import UserError
 from judge.judge import Judge
+from judge.protocols.base import JudgeLike
 from judge.reward.batcher import MicroBatcher
 from judge.reward.items import RewardBatch
 from judge.reward.model import JudgeReward, RewardError
@@ -53,7 +54,7 @@ _batchers: dict[tuple[int, int], MicroBatcher] = {}
 _configured: JudgeReward | None = None
 
 
-def configure(judge: Judge | None = None, **reward_options: Any) -> JudgeReward:
+def configure(judge: JudgeLike | None = None, **reward_options: Any) -> JudgeReward:
     """Set, in Python, the judge (and `JudgeReward` options) every call uses.
 
     Without it, the calls' ``reward_kwargs`` choose the judge (see the module doc).

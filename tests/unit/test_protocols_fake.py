@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from judge import FailureReason, Judge, JudgmentFailure, PairInput, PairwiseVerdict, UserError
+from judge.annotate import annotate
 from judge.backends import registry
 from judge.backends.base import (
     Backend,
@@ -37,9 +39,12 @@ from judge.protocols import (
     PanelPairwiseVerdict,
     PanelPointwiseVerdict,
     ReasonThenRead,
+    backends_of,
     with_protocol,
 )
+from judge.protocols.base import Stages
 from judge.reward import JudgeReward
+from judge.reward.server import create_app
 from judge.verdicts import PointwiseVerdict
 
 
@@ -318,12 +323,28 @@ def test_panel_as_a_reward_with_a_disagreement_penalty(tmp_path: Path) -> None:
     split = Panel([judge_on(fake, tmp_path / "a"), ReasonThenRead(judge_on(fake, tmp_path / "b"))])
     verdict = split.score("What is 2+2?", "4")
     assert isinstance(verdict, PanelPointwiseVerdict) and verdict.disagreement > 0.05
-    free = JudgeReward(split)(["What is 2+2?"], ["4"])  # type: ignore[arg-type]
-    penalized = JudgeReward(split, disagreement_penalty=2.0)(  # type: ignore[arg-type]
-        ["What is 2+2?"], ["4"]
-    )
+    free = JudgeReward(split)(["What is 2+2?"], ["4"])
+    penalized = JudgeReward(split, disagreement_penalty=2.0)(["What is 2+2?"], ["4"])
     assert free == [pytest.approx(verdict.expected_score)]
     assert penalized == [pytest.approx(verdict.expected_score - 2.0 * verdict.disagreement)]
+
+
+def test_a_protocol_and_a_panel_are_served_as_rewards(tmp_path: Path) -> None:
+    fake = FakeReasoner()
+    reasoned = JudgeReward(ReasonThenRead(judge_on(fake, tmp_path / "r")))
+    prompts, responses = ["What is 2+2?"] * 2, ["4", "5"]
+    body = {"query": [p + r for p, r in zip(prompts, responses, strict=True)], "prompts": prompts}
+    with TestClient(create_app(reasoned)) as client:
+        served = client.post("/get_reward", json=body)
+        health = client.get("/health").json()
+    assert served.status_code == 200, served.text
+    assert any(isinstance(r, GenerateRequest) for r in fake.requests)  # rationales written
+    assert served.json()["rewards"] == pytest.approx(reasoned(prompts, responses))
+    assert health["model"] == "fake/reasoner"
+    with TestClient(create_app(JudgeReward(_panel(tmp_path / "p", 0.9, 0.6)))) as client:
+        assert client.get("/health").json()["model"] == "fake/m0 + fake/m1"
+    with pytest.raises(TypeError, match="cannot tell which backend"):
+        backends_of(object())  # type: ignore[arg-type]
 
 
 # By name, and on the command line ------------------------------------------------------
@@ -339,6 +360,80 @@ def test_protocols_by_name(tmp_path: Path) -> None:
         with_protocol(judge, "self-consistency", samples=1)
     with pytest.raises(UserError, match="reason-then-read"):
         with_protocol(judge, "reason-first")
+
+
+# Progress ---------------------------------------------------------------------------
+
+
+def test_stages_count_each_stage_after_the_last() -> None:
+    seen: list[tuple[int, int]] = []
+    stages = Stages(lambda done, total: seen.append((done, total)), 2)
+    first = stages.stage()  # the second stage is estimated at this one's size
+    assert first is not None
+    first(0, 4)
+    first(4, 4)
+    second = stages.stage()
+    assert second is not None
+    second(1, 3)
+    second(3, 3)
+    assert seen == [(0, 8), (4, 8), (5, 7), (7, 7)]
+    assert Stages(None, 1).stage() is None
+    given = Stages(lambda done, total: seen.append((done, total)), 2).stage(later=10)
+    assert given is not None
+    given(1, 2)
+    assert seen[-1] == (1, 12)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda j: ReasonThenRead(j),
+        lambda j: CommitFirst(j),
+        lambda j: Panel([j, ReasonThenRead(j)]),
+    ],
+    ids=["reason-then-read", "commit-first", "panel"],
+)
+def test_a_protocol_reports_progress_through_every_stage(
+    tmp_path: Path, build: Callable[[Judge], Any]
+) -> None:
+    fake = FakeReasoner(answer="four")
+    seen: list[tuple[int, int]] = []
+    pairs = [PairInput("What is 2+2?", "4", "5"), PairInput("What is 3+3?", "6", "7")]
+    build(judge_on(fake, tmp_path)).compare_batch(
+        pairs, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen, "no progress reported"
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones)  # the count never goes back
+    assert seen[-1][0] == seen[-1][1]  # and ends complete
+    assert seen[-1][1] == len(fake.requests)  # in calls, every stage counted once
+
+
+def test_annotate_judges_with_a_protocol_and_keeps_it_in_the_job(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"prompt": "What is 2+2?", "candidates": ["5", "4"]}) + "\n")
+    out = tmp_path / "prefs.jsonl"
+    judge = judge_on(FakeReasoner(), tmp_path)
+    seen: list[tuple[float, float]] = []
+    report = annotate(
+        source,
+        out,
+        judge=judge,
+        protocol="reason-then-read",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert report.failures == 0
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    # Read alone the fake prefers the first shown in both orders (a tie after the swap);
+    # after its rationale it follows the rationale, which names "4".
+    assert row["chosen"] == "4" and row["judge"]["template"] == "pairwise+reason-then-read"
+    assert seen[-1] == (1, 1) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    job = json.loads((tmp_path / "prefs.jsonl.job.json").read_text())
+    assert job["config"]["judging_protocol"] == "reason-then-read"
+    with pytest.raises(UserError, match="differs in: judging_protocol"):  # plain: another job
+        annotate(source, out, judge=judge)
+    with pytest.raises(UserError, match="unknown protocol"):
+        annotate(source, tmp_path / "other.jsonl", judge=judge, protocol="reason-first")
 
 
 @pytest.fixture
