@@ -2,7 +2,8 @@
 
 One run starts an embedded judge model (``--model``: SmolLM2-135M by default, or a
 packaged Qwen2.5-Coder judge) behind vLLM's OpenAI-compatible server on 127.0.0.1
-(float32) and judges the same LLMBar Natural pairs (chosen response as A) with:
+(float32) and judges the same LLMBar pairs (``--subset``: Natural, or Adversarial's four
+subsets in turn; chosen response as A) with:
 
   * ours, default config (logprob, swap both), embedded (transformers) and through
     the same vLLM server via litellm (``hosted_vllm/<name>``);
@@ -13,15 +14,19 @@ packaged Qwen2.5-Coder judge) behind vLLM's OpenAI-compatible server on 127.0.0.
 
 Every tool judges every pair in both orders (ours: ``swap="both"``; the peers: each
 pair twice, swapped), so position consistency is measured the same way for all, and
-one "judgment" is one pair shown in one order. Requests go one at a time, the vLLM
-prefix cache is emptied before each tool, our judgment cache is off, and every
-generative tool gets the same token cap. Generative tools judge the first
+one "judgment" is one pair shown in one order. Every tool that talks to the server
+keeps the same number of requests in flight (``--concurrency``, default 1: each tool
+through its own mechanism, see benchmarks/peers/protocol.py), the vLLM prefix cache is
+emptied before each tool, our judgment cache is off, and every generative tool gets the
+same token cap. Generative tools judge the first
 ``--generative-pairs`` pairs; the logprob rows judge ``--pairs`` (their accuracy and
 consistency in the side-by-side table are taken on the common first pairs).
 
     bash benchmarks/peers/setup.sh      # the peers' venvs, from PyPI
     python benchmarks/bench_peers.py --pairs 100 --generative-pairs 20 --max-tokens 256
     python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --generative-pairs 30
+    python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --subset adversarial \
+        --pairs 30 --generative-pairs 30 --concurrency 16
 """
 
 from __future__ import annotations
@@ -85,10 +90,11 @@ def ours(
     model: str | None,
     api_base: str | None,
     server: VLLMServer,
+    concurrency: int = 1,
     **settings: Any,
 ) -> Run:
-    """Our Judge on ``pairs``: warmed up first, cache off, one request at a time."""
-    options = {"api_base": api_base, "concurrency": 1} if api_base else None
+    """Our Judge on ``pairs``: warmed up first, cache off, ``concurrency`` requests at once."""
+    options = {"api_base": api_base, "concurrency": concurrency} if api_base else None
     judge = Judge(model, cache=False, backend_options=options, **settings)
     judge.compare_batch([WARM_UP])  # loads the model, builds any structured-output index
     before = server.metric("vllm:request_success_total") if api_base else None
@@ -112,6 +118,7 @@ def peer(
     max_tokens: int,
     work: Path,
     retries: int,
+    concurrency: int = 1,
 ) -> Run:
     """A peer's driver in its own venv, on both orders of every pair."""
     python = venv / "bin" / "python"
@@ -148,6 +155,8 @@ def peer(
         SERVED_NAME,
         "--max-tokens",
         str(max_tokens),
+        "--concurrency",
+        str(concurrency),
     ]
     env = {
         **os.environ,
@@ -235,23 +244,29 @@ class Target:
     section: str  # its RESULTS.md section
     raw: Path
     figure: Path
+    subset: str  # "Natural" or "Adversarial"
 
 
-def target(model: str) -> Target:
-    """Section, raw file and figure of ``model``; SmolLM2 keeps the original names."""
+def target(model: str, subset: str = "natural") -> Target:
+    """Section, raw file and figure of ``model`` on ``subset``.
+
+    SmolLM2 on Natural keeps the original names; other models add their key, and the
+    Adversarial subset adds ``-adversarial``.
+    """
     key = embedded_key(model)
     assert key is not False, model  # --model's choices are embedded judges only
-    suffix = "" if key is None else f"-{key}"
+    suffix = ("" if key is None else f"-{key}") + ("" if subset == "natural" else f"-{subset}")
     return Target(
         key,
         embedded.model_info(key).model_id.removesuffix("-Instruct"),
         f"peers{suffix}",
         RAW.with_name(f"peers_runs{suffix}.json"),
         FIGURE.with_name(f"peers{suffix}.png"),
+        subset.capitalize(),
     )
 
 
-def figure(rows: list[Row], path: Path, label: str) -> None:
+def figure(rows: list[Row], path: Path, label: str, subset: str) -> None:
     """Accuracy (with its interval) and judgments/s per tool, side by side."""
     import matplotlib
 
@@ -272,7 +287,7 @@ def figure(rows: list[Row], path: Path, label: str) -> None:
         if r.stats.accuracy is None:
             left.text(0.02, y, f"no verdict ({r.failed_rate:.0%} unreadable)", va="center")
     left.set_xlim(0, 1)
-    left.set_xlabel("accuracy on LLMBar Natural (tie = ½; 95% CI)")
+    left.set_xlabel(f"accuracy on LLMBar {subset} (tie = ½; 95% CI)")
     left.invert_yaxis()
     right.barh(names, [r.judgments_per_s for r in done], color="#DD8452")
     right.set_xscale("log")
@@ -313,6 +328,18 @@ def main() -> None:
         default="embedded",
         help="the embedded judge every tool runs on (default: SmolLM2-135M)",
     )
+    parser.add_argument(
+        "--subset",
+        choices=["natural", "adversarial"],
+        default="natural",
+        help="LLMBar Natural, or Adversarial (its four subsets in turn)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="requests every server-side tool keeps in flight at once (default 1)",
+    )
     parser.add_argument("--eager", action="store_true", help="server with --enforce-eager")
     parser.add_argument(
         "--skip",
@@ -339,8 +366,9 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.torch_threads)
-    pairs = load_pairs(args.pairs)
+    pairs = load_pairs(args.pairs, args.subset)
     few = pairs[: args.generative_pairs]
+    c = args.concurrency
     work = Path(tempfile.mkdtemp(prefix="bench-peers-"))
     server = VLLMServer(
         embedded.ensure_converted(target(args.model).key),
@@ -363,6 +391,7 @@ def main() -> None:
                 hosted,
                 server.api_base,
                 server,
+                c,
             ),
             "ours: generate": lambda: ours(
                 "ours: generate", SETUPS["ours: generate"], few, args.model, None, server, **gen
@@ -374,6 +403,7 @@ def main() -> None:
                 hosted,
                 server.api_base,
                 server,
+                c,
                 **gen,
             ),
             "prometheus-eval": lambda: peer(
@@ -386,6 +416,7 @@ def main() -> None:
                 args.max_tokens,
                 work,
                 args.prometheus_retries,
+                c,
             ),
             "vllm-judge": lambda: peer(
                 "vllm-judge",
@@ -397,6 +428,7 @@ def main() -> None:
                 args.max_tokens,
                 work,
                 0,
+                c,
             ),
             "FastChat-style": lambda: peer(
                 "FastChat-style",
@@ -408,6 +440,7 @@ def main() -> None:
                 args.max_tokens,
                 work,
                 0,
+                c,
             ),
         }
         runs = [run() for name, run in plan.items() if name not in args.skip]
@@ -422,14 +455,14 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
     rows = [row(r, common) for r in runs]
     text = table(rows, common)
     print(text)
-    where = target(args.model)
+    where = target(args.model, args.subset)
     raw = work if args.from_raw else (work / "runs.json" if args.no_write else where.raw)
     if not args.from_raw:
         save_raw(raw, runs, start_s)
         print(f"raw results: {raw}")
     if args.no_write:
         return
-    figure(rows, where.figure, where.label)
+    figure(rows, where.figure, where.label, where.subset)
     notes = "\n".join(
         [f"- **{r.tool}** did not run: `{r.error}`" for r in runs if r.error]
         + [failure_note(r) for r in runs if not r.error and failed_orders(r.results)]
@@ -444,8 +477,8 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
         where.section,
         "\n".join(
             [
-                "## Speed and agreement side by side with the peers (LLMBar Natural, "
-                f"{where.label})",
+                "## Speed and agreement side by side with the peers "
+                f"(LLMBar {where.subset}, {where.label})",
                 "",
                 f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
                 f"every generative tool on the first {common} of them, capped at "
@@ -454,6 +487,8 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
                 f"{common} pairs for every row (ties count ½); ratios are to our default "
                 "(first row). Parse failures: judgments with no readable verdict. Requests: "
                 "counted by the vLLM server (embedded rows: forward passes), so retries show. "
+                f"Requests in flight at once, for every tool that talks to the server: "
+                f"{args.concurrency}. "
                 f"{rebuilt if args.from_raw else ''}{started}prometheus-eval parse-failure "
                 f"retries: {args.prometheus_retries} (its default: 10). Torch threads for our "
                 f"embedded rows: {args.torch_threads or 'torch default'}.",

@@ -24,6 +24,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
 
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --logprob-n 100 --generate-n 30
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm --rows generate \
+        --models Qwen2.5-Coder-1.5B      # its own section (needs setup --judge qwen2.5-coder-1.5b)
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import DATA
+from benchmarks.common import ADVERSARIAL, DATA, interleave
 from benchmarks.report import write_section
 from judge import Judge
 from judge.backends import Backend, load_backend
@@ -68,29 +70,14 @@ class Measured:
         return getattr(self._base, name)
 
     def compare_batch(self, items: Any, progress: Any = None) -> Any:
-        return self._protocol.compare_batch(items)
+        return self._protocol.compare_batch(items, progress=progress)
 
 
 def items(n: int) -> list[PreferenceItem]:
     """The first ``n`` Natural pairs and ``n`` Adversarial pairs (its subsets in turn)."""
     natural = load_preferences(DATA, subsets=["llmbar-natural"], limit=n)
-    adversarial = load_preferences(
-        DATA,
-        subsets=[
-            "llmbar-adversarial-neighbor",
-            "llmbar-adversarial-gptinst",
-            "llmbar-adversarial-gptout",
-            "llmbar-adversarial-manual",
-        ],
-    )
-    by_subset: dict[str, list[PreferenceItem]] = {}
-    for item in adversarial:
-        by_subset.setdefault(item.subset, []).append(item)
-    taken: list[PreferenceItem] = []
-    while len(taken) < n and any(by_subset.values()):
-        for members in by_subset.values():
-            if members and len(taken) < n:
-                taken.append(members.pop(0))
+    adversarial = load_preferences(DATA, subsets=list(ADVERSARIAL))
+    taken = interleave(adversarial, lambda item: item.subset, n)
     return natural + [replace(item, subset="llmbar-adversarial") for item in taken]
 
 
@@ -236,9 +223,11 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
-    suffix = ("" if args.rows == "all" else f"-{args.rows}") + (
-        "-vllm" if args.engine == "vllm" else ""
-    )
+    suffix = (
+        ("" if args.rows == "all" else f"-{args.rows}")
+        + ("-vllm" if args.engine == "vllm" else "")
+        + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
+    )  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     raw = (cache if args.no_write else RESULTS_DIR) / f"protocols{suffix}.json"
@@ -272,7 +261,8 @@ def main() -> None:
         write_section(
             f"protocols{suffix}",
             "## Judging protocols on the embedded judges (bench_protocols"
-            f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine})\n\n"
+            f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
+            f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)})\n\n"
             + table,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,14 +12,49 @@ from judge import Judge
 from judge.inputs import PairInput
 
 T = TypeVar("T")
+U = TypeVar("U")
 DATA = Path(__file__).resolve().parent / "data" / "llmbar.jsonl"
 
 
-def load_pairs(n: int) -> list[PairInput]:
-    """The first ``n`` LLMBar Natural pairs, chosen response as A."""
+ADVERSARIAL = (
+    "llmbar-adversarial-neighbor",
+    "llmbar-adversarial-gptinst",
+    "llmbar-adversarial-gptout",
+    "llmbar-adversarial-manual",
+)
+
+
+def interleave(items: Iterable[U], subset: Callable[[U], str], n: int) -> list[U]:
+    """The first ``n`` of ``items`` taken from each subset in turn, in file order."""
+    by_subset: dict[str, list[U]] = {}
+    for item in items:
+        by_subset.setdefault(subset(item), []).append(item)
+    taken: list[U] = []
+    while len(taken) < n and any(by_subset.values()):
+        for members in by_subset.values():
+            if members and len(taken) < n:
+                taken.append(members.pop(0))
+    return taken
+
+
+def load_pairs(n: int, subset: str = "natural") -> list[PairInput]:
+    """The first ``n`` LLMBar pairs of ``subset``, chosen response as A.
+
+    ``subset`` is ``"natural"`` or ``"adversarial"`` (its four subsets in turn, as in
+    bench_protocols).
+    """
     rows = [json.loads(line) for line in DATA.read_text().splitlines()]
-    natural = [r for r in rows if r["subset"] == "llmbar-natural"][:n]
-    return [PairInput(r["prompt"], r["chosen"], r["rejected"]) for r in natural]
+    if subset == "natural":
+        chosen = [r for r in rows if r["subset"] == "llmbar-natural"][:n]
+    elif subset == "adversarial":
+        chosen = interleave((r for r in rows if r["subset"] in ADVERSARIAL), _subset, n)
+    else:
+        raise ValueError(f"subset must be 'natural' or 'adversarial', not {subset!r}")
+    return [PairInput(r["prompt"], r["chosen"], r["rejected"]) for r in chosen]
+
+
+def _subset(row: dict[str, str]) -> str:
+    return row["subset"]
 
 
 def prompts_for(judge: Judge, pairs: list[PairInput]) -> list[list[dict[str, str]]]:

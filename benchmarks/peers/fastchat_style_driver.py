@@ -4,8 +4,9 @@ This is the pattern MT-Bench popularized, written here from its description: a
 pairwise instruction asking for an explanation and a bracketed verdict, greedy
 decoding, and a substring scan of the reply ([[A]] checked first, then [[B]], then
 [[C]] for a tie; none of them is a parse failure). The instructions below are our own
-wording; no FastChat code or prompt text is used. Requests go one at a time to the
-local vLLM server's chat endpoint. Runs in the project's venv (it only needs httpx).
+wording; no FastChat code or prompt text is used. Requests go to the local vLLM
+server's chat endpoint, ``--concurrency`` at a time (one by default). Runs in the
+project's venv (it only needs httpx).
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ grading call, prompt, parser and parse-failure retries (up to 10) are the packag
 own defaults with two limits so generation fits this CPU: the token cap (its default
 is 1024) and the number of parse-failure retries (its default is 10; set with
 ``PROMETHEUS_MAX_RETRIES``, by wrapping its retry helper with that argument). Its
-sampling defaults (temperature 1.0, top_p 0.9) are kept.
+sampling defaults (temperature 1.0, top_p 0.9) are kept. With ``--concurrency`` N, N
+threads each grade one row at a time through the package's synchronous LiteLLM class.
+Its ``AsyncLiteLLM`` class is not used: it drops the call's sampling parameters (so
+the token cap would not apply) and times requests out after 60 s.
 """
 
 from __future__ import annotations

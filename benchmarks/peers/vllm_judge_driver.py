@@ -3,10 +3,10 @@
 Runs in benchmarks/.peers/vllm-judge (see setup.sh). The prompt, JSON parsing and
 sampling defaults (temperature 0, 256 new tokens) are the package's; the token cap is
 set to the benchmark's (the same for every generative tool) and the request timeout is
-raised from 30 s, which this shared 2-core CPU can exceed, to 600 s. Requests run one
-at a time, like every other tool in the benchmark. Its free-form ``decision`` is read
-as A, B or tie when it names one of them ("A", "Response A", "response_a", ...);
-anything else is a parse failure.
+raised from 30 s, which this shared 2-core CPU can exceed, to 600 s. At most
+``--concurrency`` compare calls are in flight at once (one at a time by default). Its
+free-form ``decision`` is read as A, B or tie when it names one of them ("A",
+"Response A", "response_a", ...); anything else is a parse failure.
 """
 
 from __future__ import annotations
@@ -59,12 +59,18 @@ def main() -> None:
         )
 
     async def all_rows(rows: list[Row]) -> list[Row]:
+        slots = asyncio.Semaphore(args.concurrency)
+
+        async def bounded(row: Row) -> Row:
+            async with slots:
+                return await one(row)
+
         try:
-            return [await one(r) for r in rows]
+            return list(await asyncio.gather(*(bounded(r) for r in rows)))
         finally:
             await judge.close()
 
-    run(args, lambda rows: asyncio.run(all_rows(rows)))
+    run(args, lambda rows: asyncio.run(all_rows(rows)), threads=False)
 
 
 if __name__ == "__main__":
