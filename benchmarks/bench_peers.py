@@ -32,6 +32,7 @@ consistency in the side-by-side table are taken on the common first pairs).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -50,7 +51,7 @@ from judge import Judge
 from judge.backends import embedded
 from judge.backends.vllm import embedded_key
 from judge.inputs import PairInput
-from judge.stats import PreferenceStats, preference_stats
+from judge.stats import PreferenceStats, bootstrap_interval, preference_stats
 from judge.verdicts import PairwiseResult, PairwiseVerdict
 from tests.integration.server_fixtures import SERVED_NAME, VLLMServer
 
@@ -181,6 +182,7 @@ class Row:
     stats: PreferenceStats
     judgments_per_s: float
     failed_rate: float
+    strict: list[float]  # per common pair: 1 right, ½ tie, 0 wrong or no verdict
 
 
 def row(run: Run, common: int) -> Row:
@@ -193,6 +195,12 @@ def row(run: Run, common: int) -> Row:
         stats,
         orders / run.seconds if run.seconds else 0.0,
         failed_orders(results) / (2 * len(results)) if results else 0.0,
+        [
+            (1.0 if r.winner == "A" else 0.5 if r.winner == "tie" else 0.0)
+            if isinstance(r, PairwiseVerdict)
+            else 0.0
+            for r in results
+        ],
     )
 
 
@@ -213,24 +221,28 @@ def table(rows: list[Row], common: int) -> str:
     base = rows[0]
     lines = [
         f"| tool | setup | pairs timed | requests | judgments/s | ratio | consistency | ratio "
-        f"| parse failures | accuracy (first {common}, 95% CI) | ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        f"| parse failures | accuracy on pairs with a verdict (of the first {common}; 95% CI) "
+        "| ratio | accuracy, no verdict = wrong (95% CI) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
         s = r.stats
         if r.run.error:
             lines.append(
                 f"| {r.run.tool} | {r.run.setup} | — | {r.run.requests or '—'} | "
-                f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | |"
+                f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | | |"
             )
             continue
         ci = f"[{s.accuracy_ci[0]:.2f}, {s.accuracy_ci[1]:.2f}]" if s.accuracy_ci else ""
+        judged = f", n = {s.judged}" if s.accuracy is not None else ""
+        strict = sum(r.strict) / len(r.strict) if r.strict else None
+        low, high = bootstrap_interval(r.strict) if r.strict else (0.0, 0.0)
         lines.append(
             f"| {r.run.tool} | {r.run.setup} | {len(r.run.results)} | {r.run.requests} | "
             f"{r.judgments_per_s:.3f} | {ratio(r.judgments_per_s, base.judgments_per_s)} | "
             f"{fmt(s.consistency, 2)} | {ratio(s.consistency, base.stats.consistency)} | "
-            f"{r.failed_rate:.0%} | {fmt(s.accuracy, 2)} {ci} | "
-            f"{ratio(s.accuracy, base.stats.accuracy)} |"
+            f"{r.failed_rate:.0%} | {fmt(s.accuracy, 2)} {ci}{judged} | "
+            f"{ratio(s.accuracy, base.stats.accuracy)} | {fmt(strict, 2)} [{low:.2f}, {high:.2f}] |"
         )
     return "\n".join(lines)
 
@@ -469,8 +481,11 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
         + [f"- Not run in this table (`--skip`): {', '.join(args.skip)}." for _ in args.skip[:1]]
     )
     rebuilt = (
-        f"Rebuilt from the measuring run's raw results (`benchmarks/results/{where.raw.name}`); "
-        "the measuring command is the one below without `--from-raw`. "
+        f"Rebuilt from the measuring run's raw results (`benchmarks/results/{where.raw.name}`, "
+        f"written {finished(args.from_raw)}); the measuring command is the one below without "
+        "`--from-raw`. "
+        if args.from_raw
+        else ""
     )
     started = f"vLLM server start: {start_s:.0f} s (not timed). " if start_s else ""
     write_section(
@@ -489,7 +504,7 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
                 "counted by the vLLM server (embedded rows: forward passes), so retries show. "
                 f"Requests in flight at once, for every tool that talks to the server: "
                 f"{args.concurrency}. "
-                f"{rebuilt if args.from_raw else ''}{started}prometheus-eval parse-failure "
+                f"{rebuilt}{started}prometheus-eval parse-failure "
                 f"retries: {args.prometheus_retries} (its default: 10). Torch threads for our "
                 f"embedded rows: {args.torch_threads or 'torch default'}.",
                 "",
@@ -510,6 +525,7 @@ def save_raw(path: Path, runs: list[Run], start_s: float) -> None:
     path.write_text(
         json.dumps(
             {
+                "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "server_start_s": start_s,
                 "runs": [
                     {
@@ -546,6 +562,15 @@ def load_raw(path: Path) -> tuple[list[Run], float]:
         for e in entries
     ]
     return runs, data.get("server_start_s", 0.0) if isinstance(data, dict) else 0.0
+
+
+def finished(path: Path) -> str:
+    """When a raw results file was written: its recorded time, else its modification time."""
+    data = json.loads(path.read_text())
+    if isinstance(data, dict) and "finished" in data:
+        return str(data["finished"])
+    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def failure_note(run: Run) -> str:

@@ -26,7 +26,7 @@ from judge.backends.base import Backend
 from judge.errors import UserError
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
-from judge.protocols import with_protocol
+from judge.protocols.named import check_protocol
 
 if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
@@ -156,7 +156,7 @@ def annotate(
     source = source if isinstance(source, Source) else Source(source, fields)
     judge = judge if judge is not None else Judge()
     pairing, filters = pairing or Pairing(), filters or Filters()
-    with_protocol(judge, protocol, samples=samples)  # an unknown name fails before any work
+    check_protocol(protocol, samples=samples)  # before any work (and without loading a model)
     named = f"self-consistency-{samples}" if protocol == "self-consistency" else protocol
     config, fingerprint = job_config(source, judge, pairing, filters, conversational, named)
     store = OutputStore(

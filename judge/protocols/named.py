@@ -25,19 +25,28 @@ def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
         samples: rationales per order for ``"self-consistency"`` (at least 2).
 
     Raises:
-        UserError: an unknown name, or fewer than 2 samples for self-consistency.
+        UserError: as `check_protocol`.
     """
-    if name == "plain":
-        return judge
+    check_protocol(name, samples=samples)
     if name == "reason-then-read":
         return ReasonThenRead(judge)
     if name == "self-consistency":
-        if samples < 2:
-            raise UserError(f"self-consistency needs at least 2 samples, got {samples}")
         return ReasonThenRead(judge, samples=samples)
     if name == "commit-first":
         return CommitFirst(judge)
-    raise UserError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOL_NAMES)}")
+    return judge
+
+
+def check_protocol(name: str, *, samples: int = 3) -> None:
+    """Check a protocol's name and samples without building it (nothing is loaded).
+
+    Raises:
+        UserError: an unknown name, or fewer than 2 samples for self-consistency.
+    """
+    if name not in PROTOCOL_NAMES:
+        raise UserError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOL_NAMES)}")
+    if name == "self-consistency" and samples < 2:
+        raise UserError(f"self-consistency needs at least 2 samples, got {samples}")
 
 
 def backends_of(judging: JudgeLike) -> list[Backend]:
