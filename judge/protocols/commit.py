@@ -25,7 +25,7 @@ from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, run_calls
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, named, run_calls
 from judge.templates import JudgeTemplate
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult
 
@@ -177,9 +177,7 @@ class CommitFirst(BatchProtocol):
         )
 
     def _named(self, result: Any) -> Any:
-        if isinstance(result, JudgmentFailure):
-            return result
-        return result.model_copy(update={"template": f"{result.template}+{self.name}"})
+        return named(result, self.name)
 
 
 def _failed(kind: Any, failed: tuple[Call, CallFailure]) -> JudgmentFailure:

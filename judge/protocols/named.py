@@ -10,9 +10,10 @@ from judge.judge import Judge
 from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
 from judge.protocols.panel import Panel
+from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead
 
-ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first"]
+ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first", "one-order"]
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 
 
@@ -25,7 +26,8 @@ def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
         samples: rationales per order for ``"self-consistency"`` (at least 2).
 
     Raises:
-        UserError: as `check_protocol`.
+        UserError: as `check_protocol`; ``"one-order"`` on a judge that does not read
+            log-probabilities or is calibrated.
     """
     check_protocol(name, samples=samples)
     if name == "reason-then-read":
@@ -34,6 +36,8 @@ def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
         return ReasonThenRead(judge, samples=samples)
     if name == "commit-first":
         return CommitFirst(judge)
+    if name == "one-order":
+        return OneOrder(judge)
     return judge
 
 
@@ -53,13 +57,13 @@ def backends_of(judging: JudgeLike) -> list[Backend]:
     """The backends ``judging`` sends its calls to, loaded: a panel's members' in order.
 
     Raises:
-        TypeError: ``judging`` is none of `Judge`, `Panel`, `ReasonThenRead` or
-            `CommitFirst`, so which backend it uses cannot be told.
+        TypeError: ``judging`` is none of `Judge`, `Panel`, `ReasonThenRead`,
+            `CommitFirst` or `OneOrder`, so which backend it uses cannot be told.
     """
     if isinstance(judging, Judge):
         return [judging.backend]
     if isinstance(judging, Panel):
         return [b for member in judging.judges for b in backends_of(member)]
-    if isinstance(judging, ReasonThenRead | CommitFirst):
+    if isinstance(judging, ReasonThenRead | CommitFirst | OneOrder):
         return backends_of(judging.judge)
     raise TypeError(f"cannot tell which backend a {type(judging).__name__} judges with")

@@ -35,7 +35,7 @@ from judge.engine.tasks import (
 from judge.engine.thinking import strip_thinking
 from judge.errors import UserError
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, run_calls
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, named, run_calls
 from judge.templates import JudgeTemplate
 from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult, PointwiseVerdict
 
@@ -175,9 +175,7 @@ class ReasonThenRead(BatchProtocol):
         return self._named(_average_scores(scores))
 
     def _named(self, result: Any) -> Any:
-        if isinstance(result, JudgmentFailure):
-            return result
-        return result.model_copy(update={"template": f"{result.template}+{self.name}"})
+        return named(result, self.name)
 
 
 def _with_rationales(

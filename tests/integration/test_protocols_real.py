@@ -1,4 +1,4 @@
-"""Reason-then-read and best-of-N on the real embedded SmolLM2 model (no fakes)."""
+"""Reason-then-read, one-order and best-of-N on the real embedded SmolLM2 model (no fakes)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from judge import Judge, PairwiseVerdict
-from judge.protocols import ReasonThenRead
+from judge import Judge, PairInput, PairwiseVerdict
+from judge.protocols import OneOrder, ReasonThenRead
 from judge.rank import rank
 from judge.rank.arithmetic import arithmetic_items, pick_report
 from tests.conftest import CountingBackend
@@ -40,3 +40,27 @@ def test_best_of_n_on_generated_arithmetic(counting: CountingBackend, tmp_path: 
     assert all(r.judgments == 3 and r.failures == 0 and r.picked is not None for r in ranked)
     report = pick_report([v.correct for v in items], ranked)
     assert report.n == 2 and report.oracle >= report.random
+
+
+def test_one_order_removes_the_real_judges_lean_to_the_first_shown(
+    counting: CountingBackend,
+) -> None:
+    protocol = OneOrder(Judge(counting, cache=False), fit_pairs=2)
+    pairs = [
+        PairInput(f"What is {a}+{b}?", f"{a + b}.", f"{a + b + 1}.")
+        for a, b in [(2, 2), (3, 4), (5, 1), (6, 2)]
+    ]
+    verdicts = protocol.compare_batch(pairs)
+    assert counting.label_requests == 2 * 2 + 2  # fitting pairs both ways, then one each
+    assert protocol.prior is not None and protocol.fitted_on == 2
+    once = [v for v in verdicts if isinstance(v, PairwiseVerdict) and len(v.orders) == 1]
+    assert len(once) == 2 and all(v.raw_prob_a is not None for v in once)
+    raw = [first_shown(v.raw_prob_a, v.orders[0].shown) for v in once if v.raw_prob_a]
+    corrected = [v.orders[0].label_probs["A"] for v in once]
+    lean = abs(sum(raw) / len(raw) - 0.5)
+    assert abs(sum(corrected) / len(corrected) - 0.5) < lean, (raw, corrected)
+
+
+def first_shown(prob_a: float, shown: str) -> float:
+    """P(the first shown wins) from P(A ≻ B) read in one order."""
+    return prob_a if shown == "AB" else 1.0 - prob_a

@@ -1,9 +1,11 @@
-"""The protocols (reason-then-read, self-consistency, commit-first, panels) on a fake backend.
+"""The protocols (reason-then-read, self-consistency, commit-first, one-order, panels), faked.
 
 `FakeReasoner` is a scripted stand-in for a model, named as a fake: its generated
 verdict always says "A" (a position-biased guess), its rationale names the response
 it believes (the one containing ``truth``), and when its verdict is read after a
 rationale it follows that rationale; read without one it is position-biased.
+`FakeLeaning`, also a fake, reads pairs only: a constant lean towards the first shown
+plus a smaller pull towards the true response.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from judge.engine.thinking import strip_thinking
 from judge.errors import BackendError
 from judge.protocols import (
     CommitFirst,
+    OneOrder,
     Panel,
     PanelPairwiseVerdict,
     PanelPointwiseVerdict,
@@ -43,6 +46,7 @@ from judge.protocols import (
     with_protocol,
 )
 from judge.protocols.base import Stages
+from judge.protocols.prior import first_log_odds, remove_prior
 from judge.reward import JudgeReward
 from judge.reward.server import create_app
 from judge.verdicts import PointwiseVerdict
@@ -358,8 +362,95 @@ def test_protocols_by_name(tmp_path: Path) -> None:
     assert isinstance(sampled, ReasonThenRead) and sampled.samples == 4
     with pytest.raises(UserError, match="at least 2 samples"):
         with_protocol(judge, "self-consistency", samples=1)
+    assert isinstance(with_protocol(judge, "one-order"), OneOrder)
     with pytest.raises(UserError, match="reason-then-read"):
         with_protocol(judge, "reason-first")
+
+
+# One order, the position prior removed ----------------------------------------------
+
+
+class FakeLeaning(Backend):
+    """A fake pair reader: log-odds of the first shown = lean ± pull (+ when it is true)."""
+
+    def __init__(self, lean: float = 1.5, pull: float = 0.5, truth: str = "4") -> None:
+        self.name = "fake/leaning"
+        self.capabilities = Capabilities(logprobs=True, structured=False)
+        self.lean, self.pull, self.truth = lean, pull, truth
+        self.reads = 0
+
+    def fingerprint(self) -> dict[str, str]:
+        return {"backend": "fake", "model": self.name}
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation | BackendError]:
+        raise AssertionError("one-order never generates")
+
+    def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
+        self.reads += len(requests)
+        out: list[LabelScores | BackendError] = []
+        for r in requests:
+            first = _tag(r.messages[-1]["content"], "response_a")
+            odds = self.lean + (self.pull if first == self.truth else -self.pull)
+            p = 1.0 / (1.0 + math.exp(-odds))
+            out.append(LabelScores({"A": math.log(p), "B": math.log(1 - p)}))
+        return out
+
+
+def _sums(n: int) -> list[PairInput]:
+    """Pairs whose true response ("4") is A in even items and B in odd ones."""
+    return [
+        PairInput(f"Item {k}: 2+2?", *(("4", "5") if k % 2 == 0 else ("5", "4"))) for k in range(n)
+    ]
+
+
+def test_one_order_fits_the_prior_then_shows_each_pair_once(tmp_path: Path) -> None:
+    fake = FakeLeaning()
+    plain = Judge(fake, cache=False).compare_batch(_sums(4))
+    assert all(isinstance(v, PairwiseVerdict) and v.consistent is False for v in plain)
+    fake.reads = 0
+    protocol = OneOrder(Judge(fake, cache=False), fit_pairs=4)
+    verdicts = protocol.compare_batch(_sums(12))
+    assert fake.reads == 4 * 2 + 8  # both orders while fitting, then one each
+    assert protocol.prior == pytest.approx(1.5) and protocol.fitted_on == 4
+    for k, v in enumerate(verdicts):
+        assert isinstance(v, PairwiseVerdict) and v.template == "pairwise+one-order"
+        assert v.winner == ("A" if k % 2 == 0 else "B"), (k, v)  # the pull, the lean gone
+        assert v.raw_prob_a is not None and v.raw_prob_a != pytest.approx(v.prob_a)
+        assert len(v.orders) == (2 if k < 4 else 1)
+        assert v.consistent is (True if k < 4 else None)
+        for order in v.orders:  # the corrected log-odds: ± the pull alone
+            assert abs(first_log_odds(order.label_probs)) == pytest.approx(0.5)
+    protocol.compare_batch(_sums(3))
+    assert fake.reads == 16 + 3 and protocol.fitted_on == 4  # fitted once, kept
+
+
+def test_one_order_fits_across_batches_and_takes_a_pinned_prior(tmp_path: Path) -> None:
+    fake = FakeLeaning()
+    protocol = OneOrder(Judge(fake, cache=False), fit_pairs=4)
+    early = protocol.compare_batch(_sums(2))
+    assert protocol.prior is None and fake.reads == 4
+    assert all(isinstance(v, PairwiseVerdict) and v.raw_prob_a is None for v in early)
+    protocol.compare_batch(_sums(5))
+    assert protocol.fitted_on == 4 and fake.reads == 4 + 2 * 2 + 3
+    pinned = OneOrder(Judge(FakeLeaning(), cache=False), prior=1.5)
+    (verdict,) = pinned.compare_batch(_sums(1))
+    assert isinstance(verdict, PairwiseVerdict) and len(verdict.orders) == 1
+    assert verdict.winner == "A" and pinned.fitted_on == 0
+
+
+def test_one_order_refuses_what_it_cannot_correct(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="method='logprob'"):
+        OneOrder(judge_on(FakeLeaning(), tmp_path, method="generate"))
+    with pytest.raises(UserError, match="at least 2 pairs"):
+        OneOrder(judge_on(FakeLeaning(), tmp_path), fit_pairs=1)
+
+
+def test_removing_the_prior_keeps_a_tie_and_shifts_the_log_odds() -> None:
+    shown = {"A": 0.6, "B": 0.2, "tie": 0.2}
+    out = remove_prior(shown, math.log(3.0))
+    assert out["tie"] == pytest.approx(0.2) and out["A"] + out["B"] == pytest.approx(0.8)
+    assert out["A"] == pytest.approx(0.4)  # log-odds log 3 − log 3 = 0: an even split
+    assert first_log_odds(out) == pytest.approx(0.0, abs=1e-12)
 
 
 # Progress ---------------------------------------------------------------------------
@@ -390,8 +481,9 @@ def test_stages_count_each_stage_after_the_last() -> None:
         lambda j: ReasonThenRead(j),
         lambda j: CommitFirst(j),
         lambda j: Panel([j, ReasonThenRead(j)]),
+        lambda j: OneOrder(j, fit_pairs=2),
     ],
-    ids=["reason-then-read", "commit-first", "panel"],
+    ids=["reason-then-read", "commit-first", "panel", "one-order"],
 )
 def test_a_protocol_reports_progress_through_every_stage(
     tmp_path: Path, build: Callable[[Judge], Any]
