@@ -8,13 +8,16 @@ subsets in turn; chosen response as A) with:
   * ours, default config (logprob, swap both), embedded (transformers) and through
     the same vLLM server via litellm (``hosted_vllm/<name>``);
   * ours, ``method="generate"``, embedded and through the server;
+  * ours, one-order (``judge.protocols.OneOrder``): logprob, each pair shown once after
+    the first 16, which are judged both ways to fit the position prior, embedded;
   * prometheus-eval relative grading, in its own venv, via its LiteLLM model class;
   * vllm-judge's ``compare``, in its own venv;
   * a FastChat-style loop (our own wording): generate, then scan for [[A]]/[[B]]/[[C]].
 
 Every tool judges every pair in both orders (ours: ``swap="both"``; the peers: each
 pair twice, swapped), so position consistency is measured the same way for all, and
-one "judgment" is one pair shown in one order. Every tool that talks to the server
+one "judgment" is one pair shown in one order; one-order shows most pairs once, so its
+pairs/s (verdicts per second) is the rate to compare. Every tool that talks to the server
 keeps the same number of requests in flight (``--concurrency``, default 1: each tool
 through its own mechanism, see benchmarks/peers/protocol.py), the vLLM prefix cache is
 emptied before each tool, our judgment cache is off, and every generative tool gets the
@@ -27,6 +30,9 @@ consistency in the side-by-side table are taken on the common first pairs).
     python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --generative-pairs 30
     python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --subset adversarial \
         --pairs 30 --generative-pairs 30 --concurrency 16
+    python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --pairs 100 \
+        --generative-pairs 30 --concurrency 16 --tag one-order --skip "ours: default via vLLM" \
+        "ours: generate" "ours: generate via vLLM" prometheus-eval vllm-judge
 """
 
 from __future__ import annotations
@@ -45,12 +51,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import load_pairs, timed
-from benchmarks.peers.results import failed_orders, peer_results
+from benchmarks.peers.results import failed_orders, peer_results, shown_orders
 from benchmarks.report import write_section
 from judge import Judge
 from judge.backends import embedded
 from judge.backends.vllm import embedded_key
 from judge.inputs import PairInput
+from judge.protocols import with_protocol
 from judge.stats import PreferenceStats, bootstrap_interval, preference_stats
 from judge.verdicts import PairwiseResult, PairwiseVerdict
 from tests.integration.server_fixtures import SERVED_NAME, VLLMServer
@@ -66,6 +73,7 @@ SETUPS = {  # each tool's row label and the setup it runs
     "ours: default via vLLM": "logprob, swap both, litellm → vLLM server",
     "ours: generate": "generate, swap both, embedded",
     "ours: generate via vLLM": "generate, swap both, litellm → vLLM server",
+    "ours: one-order": "logprob, one order a pair after 16 fitted both ways, embedded",
     "prometheus-eval": "relative grading, LiteLLM class → vLLM server",
     "vllm-judge": "Judge.compare → vLLM server",
     "FastChat-style": "generate, scan [[A]]/[[B]] → vLLM server",
@@ -92,19 +100,21 @@ def ours(
     api_base: str | None,
     server: VLLMServer,
     concurrency: int = 1,
+    protocol: str = "plain",
     **settings: Any,
 ) -> Run:
     """Our Judge on ``pairs``: warmed up first, cache off, ``concurrency`` requests at once."""
     options = {"api_base": api_base, "concurrency": concurrency} if api_base else None
     judge = Judge(model, cache=False, backend_options=options, **settings)
     judge.compare_batch([WARM_UP])  # loads the model, builds any structured-output index
+    judging = with_protocol(judge, protocol)  # after the warm-up: it fits nothing on it
     before = server.metric("vllm:request_success_total") if api_base else None
     server.reset_prefix_cache()
-    seconds, results = timed(lambda: judge.compare_batch(pairs))
+    seconds, results = timed(lambda: judging.compare_batch(pairs))
     requests = (
         int(server.metric("vllm:request_success_total") - before)
         if before is not None
-        else 2 * len(pairs)
+        else shown_orders(results)
     )
     return Run(name, setup, results, seconds, requests)
 
@@ -181,6 +191,7 @@ class Row:
     run: Run
     stats: PreferenceStats
     judgments_per_s: float
+    pairs_per_s: float
     failed_rate: float
     strict: list[float]  # per common pair: 1 right, ½ tie, 0 wrong or no verdict
 
@@ -189,12 +200,13 @@ def row(run: Run, common: int) -> Row:
     """Measures of a run: speed over its whole run, behaviour on the common pairs."""
     results = run.results[:common]
     stats = preference_stats(results, gold=["A"] * len(results))
-    orders = 2 * len(run.results)
+    rate = (lambda count: count / run.seconds) if run.seconds else (lambda count: 0.0)
     return Row(
         run,
         stats,
-        orders / run.seconds if run.seconds else 0.0,
-        failed_orders(results) / (2 * len(results)) if results else 0.0,
+        rate(shown_orders(run.results)),
+        rate(len(run.results)),
+        failed_orders(results) / shown_orders(results) if results else 0.0,
         [
             (1.0 if r.winner == "A" else 0.5 if r.winner == "tie" else 0.0)
             if isinstance(r, PairwiseVerdict)
@@ -220,17 +232,18 @@ def table(rows: list[Row], common: int) -> str:
     """The markdown table, ratios against the first row (our default)."""
     base = rows[0]
     lines = [
-        f"| tool | setup | pairs timed | requests | judgments/s | ratio | consistency | ratio "
+        f"| tool | setup | pairs timed | requests | judgments/s | pairs/s | ratio | consistency "
+        "| ratio "
         f"| parse failures | accuracy on pairs with a verdict (of the first {common}; 95% CI) "
         "| ratio | accuracy, no verdict = wrong (95% CI) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
         s = r.stats
         if r.run.error:
             lines.append(
                 f"| {r.run.tool} | {r.run.setup} | — | {r.run.requests or '—'} | "
-                f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | | |"
+                f"failed: {r.run.error.splitlines()[-1][:120]} | | | | | | | | |"
             )
             continue
         ci = f"[{s.accuracy_ci[0]:.2f}, {s.accuracy_ci[1]:.2f}]" if s.accuracy_ci else ""
@@ -239,7 +252,8 @@ def table(rows: list[Row], common: int) -> str:
         low, high = bootstrap_interval(r.strict) if r.strict else (0.0, 0.0)
         lines.append(
             f"| {r.run.tool} | {r.run.setup} | {len(r.run.results)} | {r.run.requests} | "
-            f"{r.judgments_per_s:.3f} | {ratio(r.judgments_per_s, base.judgments_per_s)} | "
+            f"{r.judgments_per_s:.3f} | {r.pairs_per_s:.3f} | "
+            f"{ratio(r.pairs_per_s, base.pairs_per_s)} | "
             f"{fmt(s.consistency, 2)} | {ratio(s.consistency, base.stats.consistency)} | "
             f"{r.failed_rate:.0%} | {fmt(s.accuracy, 2)} {ci}{judged} | "
             f"{ratio(s.accuracy, base.stats.accuracy)} | {fmt(strict, 2)} [{low:.2f}, {high:.2f}] |"
@@ -259,15 +273,19 @@ class Target:
     subset: str  # "Natural" or "Adversarial"
 
 
-def target(model: str, subset: str = "natural") -> Target:
+def target(model: str, subset: str = "natural", tag: str | None = None) -> Target:
     """Section, raw file and figure of ``model`` on ``subset``.
 
-    SmolLM2 on Natural keeps the original names; other models add their key, and the
-    Adversarial subset adds ``-adversarial``.
+    SmolLM2 on Natural keeps the original names; other models add their key, the
+    Adversarial subset adds ``-adversarial``, and a ``tag`` adds ``-<tag>``.
     """
     key = embedded_key(model)
     assert key is not False, model  # --model's choices are embedded judges only
-    suffix = ("" if key is None else f"-{key}") + ("" if subset == "natural" else f"-{subset}")
+    suffix = (
+        ("" if key is None else f"-{key}")
+        + ("" if subset == "natural" else f"-{subset}")
+        + ("" if tag is None else f"-{tag}")
+    )
     return Target(
         key,
         embedded.model_info(key).model_id.removesuffix("-Instruct"),
@@ -360,6 +378,11 @@ def main() -> None:
         choices=[name for name in SETUPS if name != "ours: default"],
         help="rows not to run (the table's ratios are to 'ours: default', always run)",
     )
+    parser.add_argument(
+        "--tag",
+        default=None,
+        help="a name for this run's own section, raw file and figure (e.g. a run with --skip)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
         "--from-raw",
@@ -418,6 +441,15 @@ def main() -> None:
                 c,
                 **gen,
             ),
+            "ours: one-order": lambda: ours(
+                "ours: one-order",
+                SETUPS["ours: one-order"],
+                pairs,
+                args.model,
+                None,
+                server,
+                protocol="one-order",
+            ),
             "prometheus-eval": lambda: peer(
                 "prometheus-eval",
                 SETUPS["prometheus-eval"],
@@ -467,7 +499,7 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
     rows = [row(r, common) for r in runs]
     text = table(rows, common)
     print(text)
-    where = target(args.model, args.subset)
+    where = target(args.model, args.subset, args.tag)
     raw = work if args.from_raw else (work / "runs.json" if args.no_write else where.raw)
     if not args.from_raw:
         save_raw(raw, runs, start_s)
@@ -497,10 +529,12 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
                 "",
                 f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
                 f"every generative tool on the first {common} of them, capped at "
-                f"{args.max_tokens} new tokens. Every tool judged each pair in both orders; a "
-                "judgment is one pair in one order. Consistency and accuracy are on the first "
+                f"{args.max_tokens} new tokens. Every tool judged each pair in both orders "
+                "(one-order: only its first 16); a judgment is one pair in one order, pairs/s "
+                "counts verdicts. Consistency and accuracy are on the first "
                 f"{common} pairs for every row (ties count ½); ratios are to our default "
-                "(first row). Parse failures: judgments with no readable verdict. Requests: "
+                "(first row; speed: of pairs/s). Parse failures: judgments with no readable "
+                "verdict. Requests: "
                 "counted by the vLLM server (embedded rows: forward passes), so retries show. "
                 f"Requests in flight at once, for every tool that talks to the server: "
                 f"{args.concurrency}. "

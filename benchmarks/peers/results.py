@@ -77,3 +77,9 @@ def peer_results(tool: str, rows: Sequence[dict[str, Any]], pairs: int) -> list[
 def failed_orders(results: Sequence[PairwiseResult]) -> int:
     """Orders without a readable verdict (2 per pair shown in both orders)."""
     return sum(2 - len(r.orders) for r in results if not isinstance(r, PairwiseVerdict))
+
+
+def shown_orders(results: Sequence[PairwiseResult]) -> int:
+    """Orders shown: a verdict's own (one for a pair a one-order judge showed once), two
+    for a pair without a verdict."""
+    return sum(len(r.orders) if isinstance(r, PairwiseVerdict) else 2 for r in results)

@@ -19,7 +19,7 @@ from judge.annotate.store import Kind
 from judge.annotate.text import as_text
 from judge.inputs import PairInput
 from judge.judge import Judge
-from judge.protocols import with_protocol
+from judge.protocols import JudgeLike, with_protocol
 from judge.verdicts import JudgmentFailure, PairwiseVerdict
 
 Progress = Callable[[float, float], None]  # (pairs done, pairs planned); done may be fractional
@@ -44,18 +44,29 @@ class Settings:
     protocol: str = "plain"  # how the judge judges (`judge.protocols.with_protocol`)
     samples: int = 3  # rationales per order for "self-consistency"
 
+    def judging(self, judge: Judge) -> JudgeLike:
+        """``judge`` behind the job's protocol, built once per job or Ray actor.
+
+        So what a protocol learns as it goes (one-order's position prior) spans chunks.
+        """
+        return with_protocol(judge, self.protocol, samples=self.samples)
+
 
 def judge_items(
-    judge: Judge, items: Sequence[Item], settings: Settings, progress: Progress | None = None
+    judging: JudgeLike,
+    items: Sequence[Item],
+    settings: Settings,
+    progress: Progress | None = None,
 ) -> list[Line]:
     """Judge a chunk of items; every item becomes one row, dropped row or failure row.
+
+    ``judging`` is the judge behind the job's protocol (`Settings.judging`).
 
     The engine turns a backend error on some items (or on a whole batch) into failures
     of those items. A `BackendError` that escapes it means the backend cannot be used
     at all (e.g. the model does not load): it stops the job, and the rows already
     written stay.
     """
-    judging = with_protocol(judge, settings.protocol, samples=settings.samples)
     resolved = resolve(judging, [(item.record, item.slot) for item in items])
     pairs = [(i, p) for i, p in enumerate(resolved) if isinstance(p, Pair)]
     inputs = [

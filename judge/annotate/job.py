@@ -221,10 +221,10 @@ def _run_local(
     chunk_size: int,
     advance: Callable[[float], None],
 ) -> int:
-    judged = 0
+    judged, judging = 0, settings.judging(judge)
     for chunk in batched(pending, chunk_size):
         within, rest = _share(advance, len(chunk))
-        store.append(judge_items(judge, chunk, settings, progress=within))
+        store.append(judge_items(judging, chunk, settings, progress=within))
         judged += len(chunk)
         rest()
     return judged

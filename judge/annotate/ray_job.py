@@ -71,12 +71,12 @@ class Annotator:
         import torch
 
         torch.set_num_threads(max(1, threads))
-        self.judge = recipe.build()
+        self.judging = settings.judging(recipe.build())
         self.settings = settings
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         """Judge one chunk; returns each line's file and JSON text."""
-        lines = judge_items(self.judge, [_item_of(t) for t in batch["text"]], self.settings)
+        lines = judge_items(self.judging, [_item_of(t) for t in batch["text"]], self.settings)
         return {
             "kind": [kind for kind, _ in lines],
             "row": [json.dumps(row, ensure_ascii=False) for _, row in lines],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.peers.fastchat_style_driver import scan
-from benchmarks.peers.results import failed_orders, pair_result, peer_results
+from benchmarks.peers.results import failed_orders, pair_result, peer_results, shown_orders
 from benchmarks.peers.vllm_judge_driver import label
 from judge import JudgmentFailure, PairwiseVerdict
 from judge.stats import preference_stats
@@ -41,6 +41,14 @@ def test_one_unreadable_order_fails_the_pair_and_keeps_the_other() -> None:
     assert isinstance(result, JudgmentFailure) and result.reason == "parse_failure"
     assert len(result.orders) == 1 and result.raw_output == "raw 0:AB"
     assert failed_orders([result]) == 1
+
+
+def test_orders_shown_count_a_verdict_in_one_order_once() -> None:
+    both = pair_result("peer", row("0:AB", "A"), row("0:BA", "B"))
+    failed = pair_result("peer", row("1:AB", None), row("1:BA", "B"))
+    assert isinstance(both, PairwiseVerdict)
+    once = both.model_copy(update={"orders": both.orders[:1], "consistent": None})
+    assert shown_orders([both, failed, once]) == 2 + 2 + 1
 
 
 def test_rows_are_matched_by_key_whatever_their_order() -> None:

@@ -528,6 +528,22 @@ def test_annotate_judges_with_a_protocol_and_keeps_it_in_the_job(tmp_path: Path)
         annotate(source, tmp_path / "other.jsonl", judge=judge, protocol="reason-first")
 
 
+def test_annotate_keeps_one_protocol_across_chunks(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    rows = [{"prompt": f"Item {k}: 2+2?", "candidates": ["5", "4"]} for k in range(20)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fake = FakeLeaning()
+    out = tmp_path / "prefs.jsonl"
+    report = annotate(
+        source, out, judge=Judge(fake, cache=False), protocol="one-order", chunk_size=4
+    )
+    assert report.failures == 0
+    assert fake.reads == 16 * 2 + 4  # the prior fitted once, not again in every chunk
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["chosen"] for r in written] == ["4"] * 20
+    assert written[-1]["judge"]["template"] == "pairwise+one-order"
+
+
 @pytest.fixture
 def fake_reasoner(monkeypatch: pytest.MonkeyPatch) -> None:
     """``fake/reasoner`` on the command line: a `FakeReasoner` whose truth is "4"."""
