@@ -619,7 +619,7 @@ def failure_note(run: Run) -> str:
     raw = next((f.raw_output for f in failures if f.raw_output), "") or ""
     tail = " ".join(raw.split())[-160:].replace("|", "/").replace("`", "'")
     return (
-        f"- **{run.tool}**: {failed_orders(run.results)} of {2 * len(run.results)} "
+        f"- **{run.tool}**: {failed_orders(run.results)} of {shown_orders(run.results)} "
         f'judgments unreadable; most common: "{top}" ({messages[top]}×). '
         f'End of one raw output: "…{tail}"'
     )

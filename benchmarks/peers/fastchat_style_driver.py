@@ -46,7 +46,7 @@ def main() -> None:
 
     def judge_all(rows: list[Row]) -> list[Row]:
         out = []
-        with httpx.Client(timeout=600.0) as client:
+        with httpx.Client(timeout=1800.0) as client:
             for row in rows:
                 body = {
                     "model": args.model,
