@@ -26,7 +26,7 @@ from judge.backends.base import Backend
 from judge.errors import UserError
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
-from judge.protocols.named import check_protocol
+from judge.protocols.named import check_protocol, protocol_label
 
 if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
@@ -157,7 +157,7 @@ def annotate(
     judge = judge if judge is not None else Judge()
     pairing, filters = pairing or Pairing(), filters or Filters()
     check_protocol(protocol, samples=samples)  # before any work (and without loading a model)
-    named = f"self-consistency-{samples}" if protocol == "self-consistency" else protocol
+    named = protocol_label(protocol, samples=samples)
     config, fingerprint = job_config(source, judge, pairing, filters, conversational, named)
     store = OutputStore(
         output, config, fingerprint, overwrite=overwrite, retry_failures=retry_failures

@@ -11,7 +11,7 @@ from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
 from judge.protocols.panel import Panel
 from judge.protocols.prior import OneOrder
-from judge.protocols.reason import ReasonThenRead
+from judge.protocols.reason import ReasonThenRead, rationale_label
 
 ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first", "one-order"]
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
@@ -51,6 +51,15 @@ def check_protocol(name: str, *, samples: int = 3) -> None:
         raise UserError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOL_NAMES)}")
     if name == "self-consistency" and samples < 2:
         raise UserError(f"self-consistency needs at least 2 samples, got {samples}")
+
+
+def protocol_label(name: str, *, samples: int = 3) -> str:
+    """How reports and job configs name protocol ``name``.
+
+    Self-consistency carries its samples (``"self-consistency-3"``); any other protocol
+    is named as given.
+    """
+    return rationale_label(samples) if name == "self-consistency" else name
 
 
 def backends_of(judging: JudgeLike) -> list[Backend]:

@@ -43,6 +43,11 @@ VERDICT_TURN = "Based on your reasoning above, give your final verdict. Reply wi
 _PlanT = TypeVar("_PlanT", PairPlan, PointPlan)
 
 
+def rationale_label(samples: int) -> str:
+    """The protocol's name in reports and template tags: one rationale or ``samples``."""
+    return "reason-then-read" if samples == 1 else f"self-consistency-{samples}"
+
+
 def verdict_turn(rationale: str, labels: tuple[str, ...]) -> tuple[Message, Message]:
     """The judge's rationale as its own turn, then the request for the bare label."""
     shown = " or ".join(labels) if len(labels) <= 3 else f"one of {', '.join(labels)}"
@@ -86,7 +91,7 @@ class ReasonThenRead(BatchProtocol):
         budget = {"max_new_tokens": max_new_tokens} if max_new_tokens else {}
         self.judge = judge
         self.samples = samples
-        self.name = "reason-then-read" if samples == 1 else f"self-consistency-{samples}"
+        self.name = rationale_label(samples)
         self._writers = [
             judge.with_settings(
                 method="generate", temperature=heat, seed=judge.config.seed + k, **budget

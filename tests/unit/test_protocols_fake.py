@@ -46,6 +46,7 @@ from judge.protocols import (
     with_protocol,
 )
 from judge.protocols.base import Stages
+from judge.protocols.named import protocol_label
 from judge.protocols.prior import first_log_odds, remove_prior
 from judge.reward import JudgeReward
 from judge.reward.server import create_app
@@ -228,6 +229,7 @@ def test_self_consistency_averages_seeded_samples(tmp_path: Path) -> None:
     verdict = protocol.compare("What is 2+2?", "4", "5")
     assert isinstance(verdict, PairwiseVerdict)
     assert verdict.template == "pairwise+self-consistency-3"
+    assert protocol_label("self-consistency", samples=3) == protocol.name  # as jobs record it
     writes = [r for r in fake.requests if isinstance(r, GenerateRequest)]
     assert sorted({(r.seed, r.temperature) for r in writes}) == [(0, 0.7), (1, 0.7), (2, 0.7)]
     assert len(verdict.orders) == 6
