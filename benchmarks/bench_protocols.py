@@ -29,6 +29,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm --rows generate \
         --models Qwen2.5-Coder-1.5B      # its own section (needs setup --judge qwen2.5-coder-1.5b)
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm --rows generate \
+        --models Qwen2.5-Coder-1.5B --protocols commit-first self-consistency  # some rows only
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ MODELS = {
     "Qwen2.5-Coder-1.5B": "embedded/qwen2.5-coder-1.5b",
 }
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
+PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows that generate
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -242,6 +245,13 @@ def main() -> None:
         default="all",
         help="logprob: the default rows and the panel; generate: the protocols",
     )
+    parser.add_argument(
+        "--protocols",
+        nargs="+",
+        default=PROTOCOLS,
+        choices=PROTOCOLS,
+        help="which rows that generate to run (default: all; others get their own section)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
@@ -251,6 +261,7 @@ def main() -> None:
         ("" if args.rows == "all" else f"-{args.rows}")
         + ("-vllm" if args.engine == "vllm" else "")
         + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
+        + ("" if args.protocols == PROTOCOLS else "-" + "-".join(args.protocols))
     )  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
@@ -270,7 +281,11 @@ def main() -> None:
     for label in args.models if args.rows != "generate" else ():
         rows += one_order_rows(label, Judge(backends[label], cache=False), logprob_items, args.seed)
         raw.write_text(json.dumps(rows, indent=1))
-    names = list(configurations(backends[args.models[0]])) if args.rows != "logprob" else []
+    names = [
+        name
+        for name in configurations(backends[args.models[0]])
+        if args.rows != "logprob" and name.split(" ")[0] in args.protocols
+    ]
     for name in names:
         for label in args.models:
             if time.perf_counter() - started > args.budget_s:
@@ -289,7 +304,8 @@ def main() -> None:
             f"protocols{suffix}",
             "## Judging protocols on the embedded judges (bench_protocols"
             f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
-            f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)})\n\n"
+            f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
+            f"{'' if args.protocols == PROTOCOLS else ', ' + ', '.join(args.protocols)})\n\n"
             + table,
         )
 
