@@ -257,11 +257,13 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
+    chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
+    some = args.rows != "logprob" and chosen != PROTOCOLS  # some of the rows that generate
     suffix = (
         ("" if args.rows == "all" else f"-{args.rows}")
         + ("-vllm" if args.engine == "vllm" else "")
         + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
-        + ("" if args.protocols == PROTOCOLS else "-" + "-".join(args.protocols))
+        + ("-" + "-".join(chosen) if some else "")
     )  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
@@ -284,7 +286,7 @@ def main() -> None:
     names = [
         name
         for name in configurations(backends[args.models[0]])
-        if args.rows != "logprob" and name.split(" ")[0] in args.protocols
+        if args.rows != "logprob" and name.split(" ")[0] in chosen
     ]
     for name in names:
         for label in args.models:
@@ -305,8 +307,7 @@ def main() -> None:
             "## Judging protocols on the embedded judges (bench_protocols"
             f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
             f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
-            f"{'' if args.protocols == PROTOCOLS else ', ' + ', '.join(args.protocols)})\n\n"
-            + table,
+            f"{', ' + ', '.join(chosen) if some else ''})\n\n" + table,
         )
 
 
