@@ -3,7 +3,8 @@
 Runs in benchmarks/.peers/vllm-judge (see setup.sh). The prompt, JSON parsing and
 sampling defaults (temperature 0, 256 new tokens) are the package's; the token cap is
 set to the benchmark's (the same for every generative tool) and the request timeout is
-raised from 30 s, which this shared 2-core CPU can exceed, to 600 s. At most
+raised from 30 s to 1800 s, as for the FastChat-style loop (16 generations in flight on
+the 1.5B judge can outlast 600 s on this shared 2-core CPU). At most
 ``--concurrency`` compare calls are in flight at once (one at a time by default). Its
 free-form ``decision`` is read as A, B or tie when it names one of them ("A",
 "Response A", "response_a", ...); anything else is a parse failure.
@@ -38,7 +39,7 @@ def main() -> None:
     judge = Judge.from_url(
         args.api_base,
         model=args.model,
-        timeout=600.0,
+        timeout=1800.0,
         sampling_params={"temperature": 0.0, "max_tokens": args.max_tokens},
     )
 
