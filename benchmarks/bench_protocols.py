@@ -184,24 +184,27 @@ def one_order_rows(
     return [{"model": label, **r, "prior": protocol.prior} for r in out]
 
 
+def generating(args: argparse.Namespace) -> bool:
+    """Whether this run has rows that generate (``--rows all`` or ``generate``)."""
+    return args.rows in ("all", "generate")
+
+
 def cell(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
 def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) -> str:
+    logprob = f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} Adversarial pairs"
     sizes = {
-        "all": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-        f"Adversarial pairs for logprob rows, the first {args.generate_n} of each "
+        "all": f"{logprob} for logprob rows, the first {args.generate_n} of each "
         "for rows that generate",
-        "logprob": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-        "Adversarial pairs",
-        "pointwise": f"the first {args.logprob_n} LLMBar Natural and {args.logprob_n} "
-        "Adversarial pairs (the items of the logprob table)",
+        "logprob": logprob,
+        "pointwise": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
     short = (args.rows != "generate" and args.logprob_n < 100) or (
-        args.rows in ("all", "generate") and args.generate_n < 30
+        generating(args) and args.generate_n < 30
     )
     note = (
         " (the issue asks 100/100 for logprob rows and 30/30 for rows that generate; this "
@@ -287,7 +290,7 @@ def main() -> None:
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
     chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
-    some = args.rows in ("all", "generate") and chosen != PROTOCOLS  # some rows that generate
+    some = generating(args) and chosen != PROTOCOLS  # some of the rows that generate
     suffix = (
         ("" if args.rows == "all" else f"-{args.rows}")
         + ("-vllm" if args.engine == "vllm" else "")
@@ -321,7 +324,7 @@ def main() -> None:
     names = [
         name
         for name in configurations(backends[args.models[0]])
-        if args.rows in ("all", "generate") and name.split(" ")[0] in chosen
+        if generating(args) and name.split(" ")[0] in chosen
     ]
     for name in names:
         for label in args.models:
