@@ -37,6 +37,11 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --models Qwen2.5-Coder-1.5B --protocols commit-first self-consistency  # some rows only
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows pointwise \
         --models Qwen2.5-Coder-1.5B  # the pointwise rows alone
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows default \
+        --rubric instruction_following --models Qwen2.5-Coder-1.5B  # the default, another rubric
+
+``--rubric`` judges every row by another shipped rubric (default: helpfulness, the
+default of ``Judge``); a run with another one gets its own section.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ MODELS = {
 }
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
 PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows that generate
+DEFAULT_RUBRIC = "helpfulness"  # Judge's default
 POINTWISE = "pointwise (logprob, expected 1-10 score)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -142,11 +148,11 @@ def open_backend(label: str, engine: str) -> Backend:
     return load_backend(MODELS[label])
 
 
-def configurations(backend: Backend) -> dict[str, tuple[Callable[[], Any], bool]]:
+def configurations(backend: Backend, rubric: str) -> dict[str, tuple[Callable[[], Any], bool]]:
     """Row name → (judge builder, whether it generates)."""
 
     def base() -> Judge:
-        return Judge(backend, cache=False)
+        return Judge(backend, rubric=rubric, cache=False)
 
     def on_base(protocol: Callable[[Judge], Any]) -> Callable[[], Any]:
         def build() -> Any:
@@ -184,9 +190,30 @@ def one_order_rows(
     return [{"model": label, **r, "prior": protocol.prior} for r in out]
 
 
+GROUPS = {  # --rows → the groups of rows it runs
+    "all": {"default", "panel", "one-order", "pointwise", "generate"},
+    "logprob": {"default", "panel", "one-order", "pointwise"},
+    "generate": {"generate"},
+    "pointwise": {"pointwise"},
+    "default": {"default"},
+}
+
+
 def generating(args: argparse.Namespace) -> bool:
     """Whether this run has rows that generate (``--rows all`` or ``generate``)."""
-    return args.rows in ("all", "generate")
+    return "generate" in GROUPS[args.rows]
+
+
+def section_suffix(args: argparse.Namespace, chosen: list[str]) -> str:
+    """The run's section, raw file and title tail: what it runs beyond the default run."""
+    some = generating(args) and chosen != PROTOCOLS  # some of the rows that generate
+    return (
+        ("" if args.rows == "all" else f"-{args.rows}")
+        + ("-vllm" if args.engine == "vllm" else "")
+        + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
+        + ("-" + "-".join(chosen) if some else "")
+        + ("" if args.rubric == DEFAULT_RUBRIC else f"-{args.rubric.replace('_', '-')}")
+    )
 
 
 def cell(value: float | None) -> str:
@@ -200,10 +227,11 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "for rows that generate",
         "logprob": logprob,
         "pointwise": f"{logprob} (the items of the logprob table)",
+        "default": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
-    short = (args.rows != "generate" and args.logprob_n < 100) or (
+    short = (GROUPS[args.rows] != {"generate"} and args.logprob_n < 100) or (
         generating(args) and args.generate_n < 30
     )
     note = (
@@ -214,7 +242,7 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         else ""
     )
     lines = [
-        f"Items: {sizes[args.rows]}{note}. Load before the run: {load}.",
+        f"Items: {sizes[args.rows]}{note}. Rubric: {args.rubric}. Load before the run: {load}.",
         "",
         "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
         "| failed | consistency | P(first) | pairs/s |",
@@ -272,10 +300,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--rows",
-        choices=["all", "logprob", "generate", "pointwise"],
+        choices=["all", "logprob", "generate", "pointwise", "default"],
         default="all",
         help="logprob: the default, panel, one-order and pointwise rows; generate: the "
-        "protocols; pointwise: the pointwise rows alone",
+        "protocols; pointwise: the pointwise rows alone; default: the default rows alone",
+    )
+    parser.add_argument(
+        "--rubric",
+        default=DEFAULT_RUBRIC,
+        help="the shipped rubric every row judges by (another one gets its own section)",
     )
     parser.add_argument(
         "--protocols",
@@ -291,12 +324,7 @@ def main() -> None:
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
     chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
     some = generating(args) and chosen != PROTOCOLS  # some of the rows that generate
-    suffix = (
-        ("" if args.rows == "all" else f"-{args.rows}")
-        + ("-vllm" if args.engine == "vllm" else "")
-        + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
-        + ("-" + "-".join(chosen) if some else "")
-    )  # other models get their own section, raw file and title
+    suffix = section_suffix(args, chosen)  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     raw = (cache if args.no_write else RESULTS_DIR) / f"protocols{suffix}.json"
@@ -304,26 +332,28 @@ def main() -> None:
     backends = {label: open_backend(label, args.engine) for label in args.models}
     load_text += f"; engines started in {time.perf_counter() - started:.0f} s"
     members = []
-    pairwise_logprob = args.rows in ("all", "logprob")
-    for label in args.models if pairwise_logprob else ():  # the panel reuses these
-        members.append(Judge(backends[label], cache=cache / label))
+    groups = GROUPS[args.rows]
+    for label in args.models if "default" in groups else ():  # the panel reuses these
+        members.append(Judge(backends[label], rubric=args.rubric, cache=cache / label))
         rows += [
             {"model": label, **r}
             for r in row("default (logprob, both orders)", members[-1], logprob_items, args.seed)
         ]
-    if len(members) == 2:  # the panel's rows are labelled for two members
+    raw.write_text(json.dumps(rows, indent=1))
+    if len(members) == 2 and "panel" in groups:  # the panel's rows are labelled for two members
         rows += panel_rows(members, rows, logprob_items, args.seed)
-    for label in args.models if pairwise_logprob else ():
-        rows += one_order_rows(label, Judge(backends[label], cache=False), logprob_items, args.seed)
+    for label in args.models if "one-order" in groups else ():
+        judge = Judge(backends[label], rubric=args.rubric, cache=False)
+        rows += one_order_rows(label, judge, logprob_items, args.seed)
         raw.write_text(json.dumps(rows, indent=1))
-    for label in args.models if args.rows != "generate" else ():
-        judge = Judge(backends[label], cache=False)
+    for label in args.models if "pointwise" in groups else ():
+        judge = Judge(backends[label], rubric=args.rubric, cache=False)
         out = row(POINTWISE, judge, logprob_items, args.seed, strategy="pointwise")
         rows += [{"model": label, **r} for r in out]
         raw.write_text(json.dumps(rows, indent=1))
     names = [
         name
-        for name in configurations(backends[args.models[0]])
+        for name in configurations(backends[args.models[0]], args.rubric)
         if generating(args) and name.split(" ")[0] in chosen
     ]
     for name in names:
@@ -331,7 +361,7 @@ def main() -> None:
             if time.perf_counter() - started > args.budget_s:
                 skipped.append(f"{label} {name}")
                 continue
-            build, _ = configurations(backends[label])[name]
+            build, _ = configurations(backends[label], args.rubric)[name]
             rows += [{"model": label, **r} for r in row(name, build(), generate_items, args.seed)]
             raw.write_text(json.dumps(rows, indent=1))
     raw.write_text(json.dumps(rows, indent=1))
@@ -345,7 +375,8 @@ def main() -> None:
             "## Judging protocols on the embedded judges (bench_protocols"
             f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
             f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
-            f"{', ' + ', '.join(chosen) if some else ''})\n\n" + table,
+            f"{', ' + ', '.join(chosen) if some else ''}"
+            f"{'' if args.rubric == DEFAULT_RUBRIC else ', rubric ' + args.rubric})\n\n" + table,
         )
 
 
