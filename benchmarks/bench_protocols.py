@@ -10,6 +10,9 @@ same items for rows that generate:
   * self-consistency: 3 sampled rationales per order (T = 0.7), probabilities averaged;
   * commit-first: the judge answers the prompt, then judges with its answer as reference;
   * panel: the two models' default judges, mean P(A ≻ B) (speed: the members' time);
+  * panel of rubrics (``--panel-rubric NAME``): each model's default judge by another
+    rubric, and the panel of both rubrics on that model (``judge compare
+    --panel-rubric``), from the two rows' cached judgments (speed: both rows' time);
   * one order: each pair shown once, the judge's position prior removed (``OneOrder``:
     fitted without labels on the first 16 Natural pairs, judged both ways; its time
     is in the row), a logprob row;
@@ -39,6 +42,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --models Qwen2.5-Coder-1.5B  # the pointwise rows alone
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows default \
         --rubric instruction_following --models Qwen2.5-Coder-1.5B  # the default, another rubric
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows default \
+        --panel-rubric instruction_following --models Qwen2.5-Coder-0.5B  # a panel of rubrics
 
 ``--rubric`` judges every row by another shipped rubric (default: helpfulness, the
 default of ``Judge``); a run with another one gets its own section.
@@ -63,9 +68,11 @@ from judge import Judge
 from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.scoring import Strategy
-from judge.protocols import CommitFirst, OneOrder, Panel, ReasonThenRead
+from judge.judge import DEFAULT_RUBRIC
+from judge.protocols import CommitFirst, OneOrder, Panel, ReasonThenRead, with_protocol
 from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
+from judge.templates.resources import shipped_names
 from tests.integration.conftest import VLLM_TEST_ENGINE, vllm_test_environment
 
 MODELS = {
@@ -75,7 +82,6 @@ MODELS = {
 }
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
 PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows that generate
-DEFAULT_RUBRIC = "helpfulness"  # Judge's default
 POINTWISE = "pointwise (logprob, expected 1-10 score)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -169,14 +175,39 @@ def configurations(backend: Backend, rubric: str) -> dict[str, tuple[Callable[[]
 
 
 def panel_rows(
-    members: list[Judge], rows: list[dict[str, Any]], chosen: list[PreferenceItem], seed: int
+    name: str,
+    model: str,
+    panel: Measured,
+    members: list[dict[str, Any]],
+    chosen: list[PreferenceItem],
+    seed: int,
 ) -> list[dict[str, Any]]:
-    """The panel of the default judges, from their cached judgments; speed: their time."""
-    out = row("panel of both defaults", Measured(members[0], Panel(members)), chosen, seed)
+    """A panel's rows, from its members' cached judgments; speed: the members' rows' time."""
+    out = row(name, panel, chosen, seed)
     for r in out:
-        spent = sum(m["seconds"] for m in rows if m["subset"] == r["subset"])
+        spent = sum(m["seconds"] for m in members if m["subset"] == r["subset"])
         r.update(seconds=spent, per_second=r["items"] / spent if spent else None)
-    return [{"model": "both", **r} for r in out]
+    return [{"model": model, **r} for r in out]
+
+
+def rubric_panel_rows(
+    label: str,
+    judge: Judge,
+    rubric: str,
+    own: list[dict[str, Any]],
+    chosen: list[PreferenceItem],
+    seed: int,
+) -> list[dict[str, Any]]:
+    """``judge`` by ``rubric`` (its cache shared), then the panel of both rubrics.
+
+    The panel's speed counts both rubrics' rows: ``own`` (``judge``'s default rows) and
+    the new one.
+    """
+    other = judge.with_settings(rubric=rubric)
+    rows = [{"model": label, **r} for r in row(f"default, rubric {rubric}", other, chosen, seed)]
+    panel = Measured(judge, with_protocol(judge, "plain", panel_rubrics=[rubric]))
+    name = f"panel of rubrics {judge.rubric.name} + {rubric}"
+    return rows + panel_rows(name, label, panel, own + rows, chosen, seed)
 
 
 def one_order_rows(
@@ -204,15 +235,20 @@ def generating(args: argparse.Namespace) -> bool:
     return "generate" in GROUPS[args.rows]
 
 
+def some_protocols(args: argparse.Namespace, chosen: list[str]) -> bool:
+    """Whether this run generates only some of the protocols' rows (``--protocols``)."""
+    return generating(args) and chosen != PROTOCOLS
+
+
 def section_suffix(args: argparse.Namespace, chosen: list[str]) -> str:
     """The run's section, raw file and title tail: what it runs beyond the default run."""
-    some = generating(args) and chosen != PROTOCOLS  # some of the rows that generate
     return (
         ("" if args.rows == "all" else f"-{args.rows}")
         + ("-vllm" if args.engine == "vllm" else "")
         + ("" if args.models == DEFAULT_MODELS else "-" + "-".join(args.models).lower())
-        + ("-" + "-".join(chosen) if some else "")
+        + ("-" + "-".join(chosen) if some_protocols(args, chosen) else "")
         + ("" if args.rubric == DEFAULT_RUBRIC else f"-{args.rubric.replace('_', '-')}")
+        + (f"-panel-{args.panel_rubric.replace('_', '-')}" if args.panel_rubric else "")
     )
 
 
@@ -305,10 +341,18 @@ def main() -> None:
         help="logprob: the default, panel, one-order and pointwise rows; generate: the "
         "protocols; pointwise: the pointwise rows alone; default: the default rows alone",
     )
+    rubrics = shipped_names("rubrics")
     parser.add_argument(
         "--rubric",
         default=DEFAULT_RUBRIC,
+        choices=rubrics,
         help="the shipped rubric every row judges by (another one gets its own section)",
+    )
+    parser.add_argument(
+        "--panel-rubric",
+        choices=rubrics,
+        help="with the default rows: each model's default by this rubric too, and the panel "
+        "of both rubrics (its own section)",
     )
     parser.add_argument(
         "--protocols",
@@ -319,11 +363,13 @@ def main() -> None:
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
     args = parser.parse_args()
+    defaults = "default" in GROUPS[args.rows]
+    if args.panel_rubric and (not defaults or args.panel_rubric == args.rubric):
+        parser.error("--panel-rubric needs --rows with the default rows, and another rubric")
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
     chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
-    some = generating(args) and chosen != PROTOCOLS  # some of the rows that generate
     suffix = section_suffix(args, chosen)  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
@@ -341,7 +387,12 @@ def main() -> None:
         ]
     raw.write_text(json.dumps(rows, indent=1))
     if len(members) == 2 and "panel" in groups:  # the panel's rows are labelled for two members
-        rows += panel_rows(members, rows, logprob_items, args.seed)
+        panel = Measured(members[0], Panel(members))
+        rows += panel_rows("panel of both defaults", "both", panel, rows, logprob_items, args.seed)
+    for label, member in zip(args.models, members, strict=True) if args.panel_rubric else ():
+        own = [r for r in rows if r["model"] == label]
+        rows += rubric_panel_rows(label, member, args.panel_rubric, own, logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
     for label in args.models if "one-order" in groups else ():
         judge = Judge(backends[label], rubric=args.rubric, cache=False)
         rows += one_order_rows(label, judge, logprob_items, args.seed)
@@ -375,8 +426,10 @@ def main() -> None:
             "## Judging protocols on the embedded judges (bench_protocols"
             f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
             f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
-            f"{', ' + ', '.join(chosen) if some else ''}"
-            f"{'' if args.rubric == DEFAULT_RUBRIC else ', rubric ' + args.rubric})\n\n" + table,
+            f"{', ' + ', '.join(chosen) if some_protocols(args, chosen) else ''}"
+            f"{'' if args.rubric == DEFAULT_RUBRIC else ', rubric ' + args.rubric}"
+            f"{', panel of rubrics with ' + args.panel_rubric if args.panel_rubric else ''})\n\n"
+            + table,
         )
 
 

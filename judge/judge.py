@@ -43,6 +43,7 @@ from judge.verdicts import (
 )
 
 RESERVED_VARIABLES = ("rubric", "method")  # filled in by the engine, never by an item
+DEFAULT_RUBRIC = "helpfulness"  # the shipped rubric a `Judge` judges by unless told
 
 
 class JudgeConfig(BaseModel):
@@ -146,7 +147,7 @@ class Judge:
         self,
         model: str | Backend | None = None,
         *,
-        rubric: str | JudgeTemplate = "helpfulness",
+        rubric: str | JudgeTemplate = DEFAULT_RUBRIC,
         template: str | JudgeTemplate | None = None,
         cache: bool | str | Path | JudgmentCache = True,
         backend_options: Mapping[str, Any] | None = None,
@@ -279,10 +280,11 @@ class Judge:
     def with_settings(self, **settings: Any) -> Judge:
         """A judge sharing this one's backend, rubric, templates and cache; some settings changed.
 
-        Protocols in `judge.protocols` build their steps this way.
+        Protocols in `judge.protocols` build their steps this way; ``rubric=`` gives a
+        judge of another rubric on the same model (a panel of rubrics, see `with_backend`).
 
         Raises:
-            UserError: an invalid setting.
+            UserError: an invalid setting, or an unknown rubric.
         """
         other = self.with_backend(self.backend, **settings)
         other._model = self._model  # still pickles from the model string
@@ -297,18 +299,27 @@ class Judge:
 
         Args:
             backend: the backend to judge through.
-            **settings: settings to change, as `Judge` takes them.
+            **settings: settings to change, as `Judge` takes them; ``rubric`` among them
+                changes the rubric, and with it the task templates that were this
+                judge's defaults (a template chosen with ``template=`` is kept).
 
         Raises:
-            UserError: an invalid setting.
+            UserError: an invalid setting, or an unknown rubric.
         """
+        rubric = settings.pop("rubric", self.rubric)
         other = Judge(
             backend,
-            rubric=self.rubric,
+            rubric=rubric,
             cache=self.cache,
             **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings),
         )
-        other._templates = dict(self._templates)
+        defaults = self._default_templates()
+        chosen = {
+            task: t
+            for task, t in self._templates.items()
+            if (t.name, t.source) != (defaults[task].name, defaults[task].source)
+        }
+        other._templates |= chosen
         return other
 
     def setup(self, task: TaskName) -> Setup:

@@ -57,12 +57,20 @@ class BenchReport:
     json_keys: ClassVar[JsonKeys] = ("strategy", "judge", "overall", "subsets")
 
 
-def describe(judge: Judge, protocol: str = "plain") -> dict[str, Any]:
-    """The settings that identify a judge configuration in a report."""
+def describe(
+    judge: Judge, protocol: str = "plain", panel_rubrics: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The settings that identify a judge configuration in a report.
+
+    A panel of rubrics (``panel_rubrics``) is named by ``panel_rubrics``, the judge's own
+    rubric first; a report of one judge has no such key.
+    """
     config = judge.config
+    panel = {"panel_rubrics": [judge.rubric.name, *panel_rubrics]} if panel_rubrics else {}
     return {
         "model": judge.backend.name,
         "judging_protocol": protocol,
+        **panel,
         "rubric": judge.rubric.name,
         "pairwise_template": judge.template("pairwise").name,
         "pointwise_template": judge.template("pointwise").name,
@@ -91,6 +99,7 @@ def run_bench(
     progress: Progress | None = None,
     protocol: str = "plain",
     samples: int = 3,
+    panel_rubrics: Sequence[str] = (),
 ) -> BenchReport:
     """Judge every item and report accuracy per subset and overall.
 
@@ -106,9 +115,11 @@ def run_bench(
             ``"reason-then-read"``, ``"self-consistency"``, ``"commit-first"`` or
             ``"one-order"``.
         samples: rationales per order for ``"self-consistency"``.
+        panel_rubrics: more shipped rubrics: a panel of the judge and one judge by each
+            (`judge.protocols.with_protocol`), its mean verdict measured.
     """
-    judging = with_protocol(judge, protocol, samples=samples)
-    described = describe(judge, protocol)  # loads the backend, so no subset's time has it
+    judging = with_protocol(judge, protocol, samples=samples, panel_rubrics=panel_rubrics)
+    described = describe(judge, protocol, panel_rubrics)  # loads the backend: no subset pays
     groups: dict[str, list[Item]] = {}
     for item in items:
         groups.setdefault(item.subset, []).append(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -127,6 +128,7 @@ def bench(
     method: opt.Method = opt.DEFAULT.method,
     protocol: opt.Protocol = "plain",
     samples: opt.Samples = 3,
+    panel_rubric: opt.PanelRubric = None,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -167,7 +169,7 @@ def bench(
         (path, *load_benchmark(path, format=format, subsets=subset, limit=limit)) for path in data
     ]
     runs = [
-        _run(judge, path, found, items, strategy, (protocol, samples))
+        _run(judge, path, found, items, strategy, (protocol, samples, panel_rubric or ()))
         for path, found, items in loaded
     ]
     outcomes = [o for _, _, report in runs for o in report.outcomes]
@@ -197,7 +199,7 @@ def _run(
     found: str,
     items: list[Any],
     strategy: Any,
-    protocol: tuple[str, int],
+    protocol: tuple[str, int, Sequence[str]],
 ) -> tuple[Path, str, BenchReport]:
     with progress_bar(f"judging {path.name}") as update:
         report = run_bench(
@@ -208,6 +210,7 @@ def _run(
             progress=update,
             protocol=protocol[0],
             samples=protocol[1],
+            panel_rubrics=protocol[2],
         )
     return path, found, report
 
@@ -344,6 +347,8 @@ def _print(
     for data, found, report in runs:
         protocol = report.judge.get("judging_protocol", "plain")
         shown = "" if protocol == "plain" else f" · {protocol}"
+        panel = report.judge.get("panel_rubrics")
+        shown += f" · panel of {', '.join(panel)}" if panel else ""
         stdout.print(_table(f"{data.name} · {found} · {report.strategy}{shown}", report))
         notes = set()
         # one subset: its line would repeat the file's, so only the file's is printed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from judge.inputs import PairInput
 from judge.io import read_jsonl, text_field
 from judge.jsonable import to_jsonable
 from judge.length import length_controlled_win_rate
-from judge.protocols import with_protocol
+from judge.protocols import PanelPairwiseVerdict, with_protocol
 from judge.stats import win_rate
 from judge.verdicts import PairwiseResult, PairwiseVerdict
 
@@ -113,6 +114,7 @@ def compare(
     method: opt.Method = opt.DEFAULT.method,
     protocol: opt.Protocol = "plain",
     samples: opt.Samples = 3,
+    panel_rubric: opt.PanelRubric = None,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -148,7 +150,7 @@ def compare(
         api_base=api_base,
         backend_option=backend_option,
     ).build()
-    judging = with_protocol(judge, protocol, samples=samples)
+    judging = with_protocol(judge, protocol, samples=samples, panel_rubrics=panel_rubric or ())
     ref = _one(reference, reference_file, "reference", required=False)
     extra = {"reference": ref} if ref is not None else {}
     if outputs_a or outputs_b:
@@ -198,6 +200,10 @@ def _report_one(result: PairwiseResult, json_out: bool) -> None:
     table.add_row(bold("combined"), bold(fmt(result.prob_a)), bold(str(result.winner)))
     stdout.print(table)
     stdout.print(f"{result.model} · rubric {result.rubric} · {result.method} · swap={result.swap}")
+    if isinstance(result, PanelPairwiseVerdict):
+        each = " · ".join(f"{m.rubric} {fmt(m.prob_a)}" for m in result.members)
+        said = f"panel P(A≻B): {each} · disagreement {fmt(result.disagreement)}"
+        stdout.print(said, soft_wrap=True)
     if result.consistent is not None:
         stdout.print(f"position-consistent: {'yes' if result.consistent else 'no'}")
 
@@ -213,6 +219,8 @@ def _report_batch(
     summary = win_rate(results, seed=seed)
     lengths = [(len(p.response_a), len(p.response_b)) for p in pairs]
     controlled = length_controlled_win_rate(results, lengths, seed=seed)
+    spread = [r.disagreement for r in results if isinstance(r, PanelPairwiseVerdict)]
+    disagreement = {"panel_disagreement": statistics.fmean(spread)} if spread else {}
     if json_out:
         print_json(
             {
@@ -220,6 +228,7 @@ def _report_batch(
                 "b": str(path_b),
                 **to_jsonable(summary),
                 "length_controlled": controlled,
+                **disagreement,
             }
         )
         return
@@ -238,6 +247,7 @@ def _report_batch(
         ("tie rate", fmt(summary.tie_rate)),
         ("mean P(A≻B)", fmt(summary.mean_prob_a)),
         ("position consistency", fmt(summary.consistency)),
+        *[("mean panel disagreement", fmt(v)) for v in disagreement.values()],
     ]
     for name, value in rows:
         table.add_row(name, value)

@@ -26,6 +26,7 @@ import typer
 from judge.backends.registry import LITELLM_PROVIDERS
 from judge.engine.fit import OnOverflow as OverflowPolicy
 from judge.errors import UserError
+from judge.judge import DEFAULT_RUBRIC as DEFAULT_RUBRIC  # the CLI default of --rubric
 from judge.judge import Judge, JudgeConfig
 from judge.protocols.named import ProtocolName
 from judge.templates import JudgeTemplate
@@ -64,6 +65,14 @@ Protocol = Annotated[
     ),
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]
+PanelRubric = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--panel-rubric",
+        help="also judge by this shipped rubric on the same model (repeatable): a panel, "
+        "its mean verdict and the members' disagreement",
+    ),
+]
 Seed = Annotated[int, typer.Option(help="seed for --swap random and bootstrap intervals")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="neither read nor write the cache")]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
@@ -100,7 +109,6 @@ Temperature = Annotated[
 ]
 
 DEFAULT = JudgeConfig()  # the defaults of `Judge`, so the two cannot differ
-DEFAULT_RUBRIC = "helpfulness"
 
 
 @dataclass(frozen=True)

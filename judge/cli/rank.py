@@ -49,6 +49,7 @@ def rank_command(
     by: ByMethod = "tournament",
     protocol: opt.Protocol = "plain",
     samples: opt.Samples = 3,
+    panel_rubric: opt.PanelRubric = None,
     output: Output = None,
     json_out: opt.Json = False,
     *,
@@ -96,7 +97,11 @@ def rank_command(
         else _read(input_file)
     )
     items = [v.item if isinstance(v, VerifiableItem) else v for v in verifiable]
-    ranked = rank(with_protocol(judge, protocol, samples=samples), items, method=by)
+    ranked = rank(
+        with_protocol(judge, protocol, samples=samples, panel_rubrics=panel_rubric or ()),
+        items,
+        method=by,
+    )
     if output:
         _write(output, items, ranked)
     known = [v.correct for v in verifiable if isinstance(v, VerifiableItem)]

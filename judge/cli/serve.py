@@ -9,7 +9,7 @@ import typer
 
 from judge.cli import options as opt
 from judge.cli.output import stderr
-from judge.errors import MissingDependencyError
+from judge.errors import MissingDependencyError, UserError
 from judge.judge import Judge
 from judge.paths import install_command
 from judge.protocols import with_protocol
@@ -107,6 +107,15 @@ def serve(
     method: opt.Method = opt.DEFAULT.method,
     protocol: opt.Protocol = "plain",
     samples: opt.Samples = 3,
+    panel_rubric: opt.PanelRubric = None,
+    disagreement_penalty: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="with --panel-rubric, pointwise and reference modes: subtract this times the "
+            "panel's disagreement from each reward",
+        ),
+    ] = 0.0,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -156,11 +165,14 @@ def serve(
         normalize=normalize,
         residualize_length=residualize_length,
     )
+    if disagreement_penalty and not panel_rubric:
+        raise UserError("--disagreement-penalty needs a panel: add --panel-rubric NAME")
     if engine:
         judge = _route(judge, engine)
     reward = JudgeReward(
-        with_protocol(judge, protocol, samples=samples),
+        with_protocol(judge, protocol, samples=samples, panel_rubrics=panel_rubric or ()),
         mode=mode,
+        disagreement_penalty=disagreement_penalty,
         normalize_score=normalize_score,
         shaping=shaping,
         on_failure=on_failure,
@@ -179,6 +191,7 @@ def serve(
     where = f"http://{host}:{port}"
     grouping = f", groups of {group_size}" if group_size else ""
     grouping += "" if protocol == "plain" else f", {protocol}"
+    grouping += f", panel of {judge.rubric.name}, {', '.join(panel_rubric)}" if panel_rubric else ""
     stderr.print(
         f"judge reward server ({mode}{grouping}, failures: {on_failure}, "
         f"{judge.backend.name}) on {where}/get_reward"

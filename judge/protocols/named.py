@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 from judge.backends.base import Backend
@@ -17,19 +18,30 @@ ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 
 
-def with_protocol(judge: Judge, name: str, *, samples: int = 3) -> JudgeLike:
+def with_protocol(
+    judge: Judge, name: str, *, samples: int = 3, panel_rubrics: Sequence[str] = ()
+) -> JudgeLike:
     """``judge`` behind the protocol ``name`` (``"plain"``: the judge itself).
 
     Args:
         judge: the judge the protocol runs on.
         name: one of `PROTOCOL_NAMES`.
         samples: rationales per order for ``"self-consistency"`` (at least 2).
+        panel_rubrics: more shipped rubrics to judge by: a `Panel` of ``judge`` and a
+            judge of each of these on the same model, each behind the protocol (the CLI's
+            ``--panel-rubric``).
 
     Raises:
         UserError: as `check_protocol`; ``"one-order"`` on a judge that does not read
-            log-probabilities or is calibrated.
+            log-probabilities or is calibrated; an unknown or repeated panel rubric.
     """
     check_protocol(name, samples=samples)
+    if panel_rubrics:
+        rubrics = [judge.rubric.name, *panel_rubrics]
+        if len(set(rubrics)) < len(rubrics):
+            raise UserError(f"a panel judges by each rubric once; got {', '.join(rubrics)}")
+        members = [judge] + [judge.with_settings(rubric=rubric) for rubric in panel_rubrics]
+        return Panel([with_protocol(member, name, samples=samples) for member in members])
     if name == "reason-then-read":
         return ReasonThenRead(judge)
     if name == "self-consistency":

@@ -127,7 +127,8 @@ class JudgeReward:
             modes subtract this times the panel's ``disagreement`` from each reward.
 
     Raises:
-        UserError: an unknown mode or on_failure value.
+        UserError: an unknown mode or on_failure value; a negative disagreement penalty,
+            or one in groupwise mode (which ranks a group and has no per-reward spread).
     """
 
     def __init__(
@@ -152,6 +153,11 @@ class JudgeReward:
             raise UserError(f"on_failure must be 'raise', 'none' or 'mask', got {on_failure!r}")
         if not 0.0 < eps < 0.5:
             raise UserError(f"eps must be in (0, 0.5), got {eps}")
+        if disagreement_penalty < 0 or (disagreement_penalty and mode == "groupwise"):
+            raise UserError(
+                "disagreement_penalty must be ≥ 0 and applies to the pointwise and reference "
+                f"modes, got {disagreement_penalty} in {mode} mode"
+            )
         self.judge = judge if judge is not None else Judge()
         self.mode: Mode = mode
         self.normalize_score = normalize_score
