@@ -195,8 +195,12 @@ def _report_one(result: PairwiseResult, json_out: bool) -> None:
     table = Table()
     for column in ("shown first", "P(A≻B)", "winner"):
         table.add_column(column)
-    for order in result.orders:
-        table.add_row("A" if order.shown == "AB" else "B", fmt(order.prob_a), order.winner)
+    members = result.members if isinstance(result, PanelPairwiseVerdict) else (result,)
+    for member in members:
+        by = f" ({member.rubric})" if len(members) > 1 else ""
+        for order in member.orders:
+            shown = "A" if order.shown == "AB" else "B"
+            table.add_row(shown + by, fmt(order.prob_a), order.winner)
     table.add_row(bold("combined"), bold(fmt(result.prob_a)), bold(str(result.winner)))
     stdout.print(table)
     stdout.print(f"{result.model} · rubric {result.rubric} · {result.method} · swap={result.swap}")

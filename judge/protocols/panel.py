@@ -109,7 +109,9 @@ def _first_failure(results: Sequence[Any]) -> JudgmentFailure | None:
 
 
 def _joined(verdicts: Sequence[Any], field: str) -> str:
-    return "panel(" + ", ".join(str(getattr(v, field)) for v in verdicts) + ")"
+    """The members' ``field`` as ``panel(x, y)``; the value itself when they all share it."""
+    values = [str(getattr(v, field)) for v in verdicts]
+    return values[0] if len(set(values)) == 1 else "panel(" + ", ".join(values) + ")"
 
 
 def _pairwise(results: list[PairwiseResult]) -> PairwiseResult:

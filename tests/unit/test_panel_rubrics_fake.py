@@ -58,6 +58,8 @@ def test_each_member_judges_by_its_rubric_on_the_one_model(tmp_path: Path) -> No
     assert [m.rubric for m in verdict.members] == ["helpfulness", "instruction_following"]
     assert [m.prob_a for m in verdict.members] == pytest.approx([0.9, 0.3])
     assert verdict.prob_a == pytest.approx(0.6) and verdict.disagreement == pytest.approx(0.3)
+    assert verdict.model == "fake/rubric-reader"  # one model, named once
+    assert verdict.rubric == "panel(helpfulness, instruction_following)"
     assert backends_of(panel) == [fake, fake]
     scored = JudgeReward(panel, disagreement_penalty=1.0)(["q"], ["x"])
     expected = [8 * 0.9 + 3 * 0.1, 8 * 0.3 + 3 * 0.7]  # 7.5 and 4.5
@@ -101,6 +103,7 @@ def test_compare_and_bench_take_panel_rubrics(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, pair)
     assert shown.exit_code == 0, shown.output
     assert "instruction_following 0.300 · disagreement 0.300" in shown.stdout
+    assert "A (instruction_following)" in shown.stdout  # each member's reading, labelled
     verdict = json.loads(CliRunner().invoke(app, [*pair, "--json"]).stdout)
     assert verdict["prob_a"] == pytest.approx(0.6) and len(verdict["members"]) == 2
     data = tmp_path / "items.jsonl"
