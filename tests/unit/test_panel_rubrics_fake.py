@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from judge import Judge, UserError
 from judge.backends import registry
 from judge.backends.base import Backend, Capabilities, LabelRequest, LabelScores
+from judge.calibration import Calibrator
 from judge.cli import app
 from judge.errors import BackendError, UnknownNameError
 from judge.protocols import PanelPairwiseVerdict, backends_of, with_protocol
@@ -85,6 +86,11 @@ def test_a_bad_panel_is_refused(tmp_path: Path) -> None:
         with_protocol(judge, "plain", panel_rubrics=["helpfulness"])
     with pytest.raises(UnknownNameError, match="no_such_rubric"):
         with_protocol(judge, "plain", panel_rubrics=["no_such_rubric"])
+    calibrated = Judge(
+        FakeRubricReader(), cache=False, calibration=Calibrator(kind="temperature", fitted_on=4)
+    )
+    with pytest.raises(UserError, match="cannot share it"):
+        with_protocol(calibrated, "plain", panel_rubrics=["honesty"])
     with pytest.raises(UserError, match="groupwise"):
         JudgeReward(judge, mode="groupwise", disagreement_penalty=0.5)
 
