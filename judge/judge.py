@@ -304,7 +304,8 @@ class Judge:
                 judge's defaults (a template chosen with ``template=`` is kept).
 
         Raises:
-            UserError: an invalid setting, or an unknown rubric.
+            UserError: an invalid setting, an unknown rubric, or another rubric on a
+                calibrated judge without a ``calibration`` of its own.
         """
         rubric = settings.pop("rubric", self.rubric)
         other = Judge(
@@ -313,6 +314,12 @@ class Judge:
             cache=self.cache,
             **({k: getattr(self.config, k) for k in JudgeConfig.model_fields} | settings),
         )
+        inherited = self.config.calibration and "calibration" not in settings
+        if inherited and other.rubric.source != self.rubric.source:
+            raise UserError(
+                "a calibrator is fitted on one rubric's verdicts; a judge of another rubric "
+                "cannot share it (pass calibration= for it, or judge without --calibration)"
+            )
         defaults = self._default_templates()
         chosen = {
             task: t

@@ -34,18 +34,13 @@ def with_protocol(
     Raises:
         UserError: as `check_protocol`; ``"one-order"`` on a judge that does not read
             log-probabilities or is calibrated; an unknown or repeated panel rubric, or
-            a panel of rubrics on a calibrated judge.
+            a panel of rubrics on a calibrated judge (`Judge.with_settings`).
     """
     check_protocol(name, samples=samples)
     if panel_rubrics:
         rubrics = [judge.rubric.name, *panel_rubrics]
         if len(set(rubrics)) < len(rubrics):
             raise UserError(f"a panel judges by each rubric once; got {', '.join(rubrics)}")
-        if judge.config.calibration is not None:
-            raise UserError(
-                "a calibrator is fitted on one rubric's verdicts; a panel of rubrics cannot "
-                "share it (judge without --calibration, or fit one per rubric)"
-            )
         members = [judge] + [judge.with_settings(rubric=rubric) for rubric in panel_rubrics]
         return Panel([with_protocol(member, name, samples=samples) for member in members])
     if name == "reason-then-read":
