@@ -43,13 +43,17 @@ class Settings:
     conversational: bool
     protocol: str = "plain"  # how the judge judges (`judge.protocols.with_protocol`)
     samples: int = 3  # rationales per order for "self-consistency"
+    panel_rubrics: tuple[str, ...] = ()  # more rubrics: a panel on the judge's model
 
     def judging(self, judge: Judge) -> JudgeLike:
         """``judge`` behind the job's protocol, built once per job or Ray actor.
 
-        So what a protocol learns as it goes (one-order's position prior) spans chunks.
+        With ``panel_rubrics``, a panel of ``judge`` and a judge of each rubric. So
+        what a protocol learns as it goes (one-order's position prior) spans chunks.
         """
-        return with_protocol(judge, self.protocol, samples=self.samples)
+        return with_protocol(
+            judge, self.protocol, samples=self.samples, panel_rubrics=self.panel_rubrics
+        )
 
 
 def judge_items(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +26,14 @@ from judge.backends.base import Backend
 from judge.errors import UserError
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
-from judge.protocols.named import check_protocol, protocol_label
+from judge.protocols import JudgeLike
+from judge.protocols.named import protocol_label
 
 if TYPE_CHECKING:
     from judge.annotate.ray_job import RayOptions
 
 ROW_FORMAT = 1  # bump when the row layout changes: old outputs are then not resumed
+_FIRST_FILTERS = ("min_margin", "drop_inconsistent", "drop_ties")  # always in the settings
 
 
 def judge_identity(judge: Judge) -> dict[str, Any]:
@@ -64,12 +66,14 @@ def job_config(
     filters: Filters,
     conversational: bool,
     protocol: str = "plain",
+    panel: Sequence[Judge] = (),
 ) -> tuple[dict[str, Any], str]:
     """The job's settings and their fingerprint (what a resumed run must repeat).
 
     ``protocol`` is the judging protocol as reports name it (``"self-consistency-3"``
     with its samples); a plain job's settings do not name one, so outputs written
-    before protocols existed still resume.
+    before protocols existed still resume. ``panel`` holds the judges of the panel's
+    other rubrics, whose rubrics and templates join the settings.
     """
     config: dict[str, Any] = {
         "format": ROW_FORMAT,
@@ -77,11 +81,16 @@ def job_config(
         "fields": to_jsonable(source.fields),
         "judge": judge_identity(judge),
         "pairing": pairing.describe(),
-        "filters": to_jsonable(filters),
+        "filters": {  # unset filters added since are left out: earlier outputs resume
+            k: v for k, v in to_jsonable(filters).items() if v is not None or k in _FIRST_FILTERS
+        },
         "conversational": conversational,
     }
     if protocol != "plain":
         config["judging_protocol"] = protocol
+    if panel:
+        identities = [judge_identity(member) for member in panel]
+        config["panel"] = [{k: i[k] for k in ("rubric", "templates")} for i in identities]
     blob = json.dumps(config, sort_keys=True, ensure_ascii=False).encode()
     return config, hashlib.sha256(blob).hexdigest()[:16]
 
@@ -120,6 +129,7 @@ def annotate(
     ray: RayOptions | None = None,
     protocol: str = "plain",
     samples: int = 3,
+    panel_rubrics: Sequence[str] = (),
 ) -> AnnotationReport:
     """Turn prompts with candidate completions into TRL preference rows, judged pairwise.
 
@@ -143,6 +153,11 @@ def annotate(
             ``"commit-first"`` or ``"one-order"``; part of the job's settings, so a resumed run must
             repeat it.
         samples: rationales per order for ``"self-consistency"``.
+        panel_rubrics: more shipped rubrics to judge by: every pair is judged by a
+            panel of ``judge`` and a judge of each of these rubrics on the same model
+            (`judge.protocols.with_protocol`); rows carry the members' readings and
+            their ``disagreement``, which ``filters.max_disagreement`` can drop on.
+            Part of the job's settings.
 
     Returns:
         The job report (also written as ``<output>.report.json``).
@@ -156,9 +171,16 @@ def annotate(
     source = source if isinstance(source, Source) else Source(source, fields)
     judge = judge if judge is not None else Judge()
     pairing, filters = pairing or Pairing(), filters or Filters()
-    check_protocol(protocol, samples=samples)  # before any work (and without loading a model)
+    if filters.max_disagreement is not None and not panel_rubrics:
+        raise UserError(
+            "a maximum disagreement filters a panel's rows: name the panel's other rubrics "
+            "(--panel-rubric)"
+        )
+    settings = Settings(filters, conversational, protocol, samples, tuple(panel_rubrics))
+    judging = settings.judging(judge)  # checks protocol and panel before any work, loading nothing
+    panel = [judge.with_settings(rubric=rubric) for rubric in panel_rubrics]
     named = protocol_label(protocol, samples=samples)
-    config, fingerprint = job_config(source, judge, pairing, filters, conversational, named)
+    config, fingerprint = job_config(source, judge, pairing, filters, conversational, named, panel)
     store = OutputStore(
         output, config, fingerprint, overwrite=overwrite, retry_failures=retry_failures
     )
@@ -169,7 +191,6 @@ def annotate(
     pending = (
         item for item, is_done in plan(source, pairing, fingerprint, store.done) if not is_done
     )
-    settings = Settings(filters, conversational, protocol, samples)
     try:
         if ray is not None:
             from judge.annotate.ray_job import run_on_ray
@@ -179,7 +200,7 @@ def annotate(
             )
         else:
             judged = _run_local(
-                pending, store, judge, settings, chunk_size, _counter(progress, done, total)
+                pending, store, judging, settings, chunk_size, _counter(progress, done, total)
             )
     finally:
         store.close()
@@ -216,12 +237,12 @@ def _counter(progress: Progress | None, done: int, total: int) -> Callable[[floa
 def _run_local(
     pending: Iterable[Item],
     store: OutputStore,
-    judge: Judge,
+    judging: JudgeLike,
     settings: Settings,
     chunk_size: int,
     advance: Callable[[float], None],
 ) -> int:
-    judged, judging = 0, settings.judging(judge)
+    judged = 0
     for chunk in batched(pending, chunk_size):
         within, rest = _share(advance, len(chunk))
         store.append(judge_items(judging, chunk, settings, progress=within))

@@ -44,6 +44,8 @@ class AnnotationReport:
             judged: ``triads`` whose three pairs were judged, ``cycles`` among them
             (A ≻ B ≻ C ≻ A), ``cycle_share``, and ``residual`` (mean over records of
             the Bradley–Terry fit's root mean square residual).
+        disagreement: a panel's mean disagreement over the judged pairs (the standard
+            deviation of its members' P(chosen ≻ rejected)); None without a panel.
     """
 
     output: str
@@ -57,6 +59,7 @@ class AnnotationReport:
     elapsed_s: float
     stats: PreferenceStats
     consistency: dict[str, float | int | None] = field(default_factory=dict)
+    disagreement: float | None = None
     json_keys: ClassVar[JsonKeys] = (..., "pairs_per_s")  # `judge.jsonable`
 
     @property
@@ -80,6 +83,7 @@ def build_report(
     lengths: list[tuple[int, int]] = []
     gold: list[str | None] = []
     dropped: dict[str, int] = {}
+    spreads: list[float] = []
     rows = 0
     groups: dict[str, list[tuple[int, int, float]]] = {}
     for kind in ("rows", "dropped"):
@@ -90,6 +94,8 @@ def build_report(
             results.append(verdict_of(row))
             lengths.append(lengths_of(row))
             gold.append(_GOLD.get(row["gold"] or ""))
+            if "disagreement" in row["judge"]:
+                spreads.append(row["judge"]["disagreement"])
             if kind == "rows":
                 rows += 1
             else:
@@ -117,6 +123,7 @@ def build_report(
         elapsed_s=elapsed,
         stats=stats,
         consistency=intransitivity(groups.values()),
+        disagreement=sum(spreads) / len(spreads) if spreads else None,
     )
 
 

@@ -18,7 +18,10 @@ assistant messages) — plus:
   same winner; null with one order), ``method``, ``rubric``, ``model``, ``template``,
   ``swap``, ``orders`` (each order shown: which response came ``first``, its
   ``p_chosen``, its ``winner`` and the label probabilities as shown) and ``scores``
-  (every candidate's pointwise expected score; ``best-worst`` pairing only).
+  (every candidate's pointwise expected score; ``best-worst`` pairing only); a panel's
+  verdict (``--panel-rubric``) adds ``disagreement`` (the standard deviation of its
+  members' P(chosen ≻ rejected)) and ``members`` (each one's ``rubric``, ``model``
+  and ``p_chosen``), and its ``orders`` are every member's, in panel order.
 
 The chosen response is the one the judge gives the higher probability; on an exact
 tie the pair's first candidate is chosen and ``tie`` is true.
@@ -30,6 +33,7 @@ from typing import Any
 
 from judge.annotate.pairing import Pair
 from judge.annotate.text import Text, as_completion_messages, as_prompt_messages
+from judge.protocols.panel import PanelPairwiseVerdict
 from judge.reward.model import logit
 from judge.verdicts import JudgmentFailure, OrderResult, PairwiseVerdict, Winner
 
@@ -57,7 +61,7 @@ def _order(order: OrderResult, a_chosen: bool) -> dict[str, Any]:
     first_is_a = order.shown == "AB"
     return {
         "first": "chosen" if first_is_a == a_chosen else "rejected",
-        "p_chosen": order.prob_a if a_chosen else 1.0 - order.prob_a,
+        "p_chosen": _chosen(order, a_chosen),
         "winner": _SIDE[order.winner if a_chosen else _flip(order.winner)],
         "label_probs": dict(order.label_probs),
     }
@@ -69,7 +73,6 @@ def preference_row(
     """The TRL preference row for a judged pair (see the module docstring)."""
     a_chosen = verdict.prob_a >= 0.5
     chosen, rejected = (pair.first, pair.second) if a_chosen else (pair.second, pair.first)
-    p_chosen = verdict.prob_a if a_chosen else 1.0 - verdict.prob_a
     record = pair.record
     gold = (
         None
@@ -89,10 +92,10 @@ def preference_row(
         "chosen_index": chosen,
         "rejected_index": rejected,
         "gold": gold,
-        "margin": logit(p_chosen, MARGIN_EPS),
+        "margin": logit(_chosen(verdict, a_chosen), MARGIN_EPS),
         "judge": {
-            "p_chosen": p_chosen,
-            "margin": 2.0 * p_chosen - 1.0,
+            "p_chosen": _chosen(verdict, a_chosen),
+            "margin": 2.0 * _chosen(verdict, a_chosen) - 1.0,
             "tie": verdict.winner == "tie" or verdict.prob_a == 0.5,
             "consistent": verdict.consistent,
             "method": verdict.method,
@@ -102,7 +105,24 @@ def preference_row(
             "swap": verdict.swap,
             "orders": [_order(o, a_chosen) for o in verdict.orders],
             "scores": list(pair.scores) if pair.scores is not None else None,
+            **(_panel(verdict, a_chosen) if isinstance(verdict, PanelPairwiseVerdict) else {}),
         },
+    }
+
+
+def _chosen(verdict: PairwiseVerdict | OrderResult, a_chosen: bool) -> float:
+    """P(chosen ≻ rejected) by ``verdict`` (or by one order it showed)."""
+    return verdict.prob_a if a_chosen else 1.0 - verdict.prob_a
+
+
+def _panel(verdict: PanelPairwiseVerdict, a_chosen: bool) -> dict[str, Any]:
+    """A panel's spread and its members' readings, in the row's chosen/rejected terms."""
+    return {
+        "disagreement": verdict.disagreement,
+        "members": [
+            {"rubric": m.rubric, "model": m.model, "p_chosen": _chosen(m, a_chosen)}
+            for m in verdict.members
+        ],
     }
 
 

@@ -65,6 +65,13 @@ def annotate_command(
         bool, typer.Option("--drop-inconsistent", help="drop rows whose two orders disagree")
     ] = False,
     drop_ties: Annotated[bool, typer.Option("--drop-ties", help="drop rows judged a tie")] = False,
+    max_disagreement: Annotated[
+        float | None,
+        typer.Option(
+            help="drop rows whose panel members' P(chosen≻rejected) spread (standard deviation) "
+            "is above this; needs --panel-rubric"
+        ),
+    ] = None,
     conversational: Annotated[
         bool, typer.Option("--conversational", help="write message lists even for plain-text input")
     ] = False,
@@ -97,6 +104,7 @@ def annotate_command(
     method: opt.Method = opt.DEFAULT.method,
     protocol: opt.Protocol = "plain",
     samples: opt.Samples = 3,
+    panel_rubric: opt.PanelRubric = None,
     swap: opt.Swap = opt.DEFAULT.swap,
     seed: opt.Seed = opt.DEFAULT.seed,
     temperature: opt.Temperature = opt.DEFAULT.temperature,
@@ -113,6 +121,9 @@ def annotate_command(
     Example:  judge annotate examples/annotate/candidates.jsonl -O prefs.jsonl
 
     Reasoning:  judge annotate candidates.jsonl -O prefs.jsonl --protocol reason-then-read
+
+    Panel:  judge annotate candidates.jsonl -O prefs.jsonl --panel-rubric instruction_following
+    --max-disagreement 0.1
 
     Run the same command again after an interruption: it finishes only what is missing.
     """
@@ -146,7 +157,7 @@ def annotate_command(
             judge=judge,
             fields=fields,
             pairing=Pairing(strategy, pairs_per_prompt, judge.config.seed, schedule or "ring"),
-            filters=Filters(min_margin, drop_inconsistent, drop_ties),
+            filters=Filters(min_margin, drop_inconsistent, drop_ties, max_disagreement),
             conversational=conversational,
             chunk_size=chunk_size,
             overwrite=overwrite,
@@ -157,6 +168,7 @@ def annotate_command(
             else None,
             protocol=protocol,
             samples=samples,
+            panel_rubrics=panel_rubric or (),
         )
     if json_out:
         print_json(report)
@@ -193,6 +205,8 @@ def report_table(report: AnnotationReport) -> Table:
         ("agreement with gold", fmt(s.accuracy)),
         ("95% bootstrap CI", interval),
     ]
+    if report.disagreement is not None:
+        rows.append(("panel disagreement (mean)", fmt(report.disagreement)))
     c = report.consistency
     if c:
         rows.append(("3-cycles / judged triads", f"{c['cycles']} / {c['triads']}"))

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from judge import Judge, UserError
+from judge.annotate import Filters, annotate
 from judge.backends import registry
 from judge.backends.base import Backend, Capabilities, LabelRequest, LabelScores
 from judge.calibration import Calibrator
@@ -122,3 +123,50 @@ def test_compare_and_bench_take_panel_rubrics(tmp_path: Path) -> None:
 def test_serve_refuses_a_disagreement_penalty_without_a_panel() -> None:
     result = CliRunner().invoke(app, ["serve", "--disagreement-penalty", "0.5"])
     assert result.exit_code == 2 and "--panel-rubric" in result.output
+
+
+def test_annotate_by_a_panel_keeps_its_readings_and_filters_on_disagreement(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "candidates.jsonl"
+    source.write_text(json.dumps({"prompt": "q", "candidates": ["x", "y"]}) + "\n")
+    judge = Judge(FakeRubricReader(), cache=False, swap="none")
+    out = tmp_path / "prefs.jsonl"
+    panel = ["instruction_following"]
+    report = annotate(source, out, judge=judge, panel_rubrics=panel)
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["chosen"] == "x" and row["judge"]["p_chosen"] == pytest.approx(0.6)
+    members = row["judge"]["members"]
+    assert [(m["rubric"], m["p_chosen"]) for m in members] == [
+        ("helpfulness", pytest.approx(0.9)),
+        ("instruction_following", pytest.approx(0.3)),
+    ]
+    assert report.disagreement == row["judge"]["disagreement"] == pytest.approx(0.3)
+    with pytest.raises(UserError, match="other settings"):  # the panel is part of the job
+        annotate(source, out, judge=judge)
+    strict = Filters(max_disagreement=0.2)
+    report = annotate(source, out, judge=judge, panel_rubrics=panel, filters=strict, overwrite=True)
+    assert report.rows == 0 and report.dropped == {"panel_disagreement": 1}
+    loose = Filters(max_disagreement=0.3)
+    assert (
+        annotate(source, out, judge=judge, panel_rubrics=panel, filters=loose, overwrite=True).rows
+        == 1
+    )
+    with pytest.raises(UserError, match="--panel-rubric"):
+        annotate(source, tmp_path / "other.jsonl", judge=judge, filters=strict)
+    with pytest.raises(UserError, match=r"between 0 and 0\.5"):
+        Filters(max_disagreement=0.7)
+
+
+@pytest.mark.usefixtures("fake_reader")
+def test_annotate_command_takes_a_panel(tmp_path: Path) -> None:
+    source = tmp_path / "candidates.jsonl"
+    source.write_text(json.dumps({"prompt": "q", "candidates": ["x", "y"]}) + "\n")
+    out = tmp_path / "prefs.jsonl"
+    common = ["--model", "fake/rubric-reader", "--no-cache", "--swap", "none"]
+    args = ["annotate", str(source), "-O", str(out), *common]
+    shown = CliRunner().invoke(app, [*args, "--panel-rubric", "instruction_following"])
+    assert shown.exit_code == 0, shown.output
+    assert "panel disagreement (mean)" in shown.stdout and "0.300" in shown.stdout
+    refused = CliRunner().invoke(app, [*args, "--max-disagreement", "0.1", "--overwrite"])
+    assert refused.exit_code != 0 and "--panel-rubric" in refused.output
