@@ -78,3 +78,29 @@ def test_ray_job_gives_the_local_rows_and_resumes(ray_cluster: Any, tmp_path: Pa
     )
     assert (again.judged, again.resumed, again.rows) == (0, 6, 6)
     assert (tmp_path / "ray.jsonl").read_bytes() == before
+
+
+def test_a_panel_job_on_ray_gives_the_local_panel_rows(ray_cluster: Any, tmp_path: Path) -> None:
+    """Each actor builds the panel of rubrics itself, from the job's settings."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(RECORDS[1]) + "\n")
+    panel = ["instruction_following"]
+    local = annotate(source, tmp_path / "local.jsonl", judge=_judge(), panel_rubrics=panel)
+    on_ray = annotate(
+        source,
+        tmp_path / "ray.jsonl",
+        judge=_judge(),
+        panel_rubrics=panel,
+        ray=RayOptions(actors=2),
+        chunk_size=2,
+    )
+    assert local.rows == on_ray.rows == 3
+    expected, got = _rows(tmp_path / "local.jsonl"), _rows(tmp_path / "ray.jsonl")
+    assert got.keys() == expected.keys()
+    for key, row in got.items():
+        members = [(m["rubric"], m["p_chosen"]) for m in row["judge"]["members"]]
+        mine = [(m["rubric"], m["p_chosen"]) for m in expected[key]["judge"]["members"]]
+        assert [r for r, _ in members] == ["helpfulness", "instruction_following"]
+        assert [p for _, p in members] == pytest.approx([p for _, p in mine], abs=1e-4)
+    assert on_ray.disagreement == pytest.approx(local.disagreement, abs=1e-4)
+    assert local.disagreement is not None
