@@ -13,7 +13,7 @@ from judge.errors import MissingDependencyError, UserError
 from judge.judge import Judge
 from judge.paths import install_command
 from judge.protocols import with_protocol
-from judge.reward.model import Mode, OnFailure
+from judge.reward.model import Mode, OnFailure, check_reward_options
 from judge.reward.shaping import Scope, Shaping
 
 TOKEN_ENV = "JUDGE_SERVE_TOKEN"
@@ -133,6 +133,9 @@ def serve(
     --data.label_key <reference column> (reference mode); groupwise or group shaping
     need --group-size equal to its --rollout.n_samples_per_prompt.
     """
+    check_reward_options(mode, on_failure, disagreement_penalty=disagreement_penalty)
+    if disagreement_penalty and not panel_rubric:
+        raise UserError("--disagreement-penalty needs a panel: add --panel-rubric NAME")
     judge = opt.JudgeOptions(
         model=model,
         rubric=rubric,
@@ -165,8 +168,6 @@ def serve(
         normalize=normalize,
         residualize_length=residualize_length,
     )
-    if disagreement_penalty and not panel_rubric:
-        raise UserError("--disagreement-penalty needs a panel: add --panel-rubric NAME")
     if engine:
         judge = _route(judge, engine)
     reward = JudgeReward(

@@ -98,6 +98,29 @@ class RewardPlan:
     rounds: int = 1  # rounds of an adaptive schedule planned so far (`judge.reward.rounds`)
 
 
+def check_reward_options(
+    mode: str, on_failure: str, eps: float = 1e-4, disagreement_penalty: float = 0.0
+) -> None:
+    """Refuse `JudgeReward` options that cannot work, before any judge is built.
+
+    Raises:
+        UserError: an unknown mode or on_failure value, eps outside (0, 0.5), or a
+            negative disagreement penalty or one in groupwise mode (which ranks a group
+            and has no per-reward spread).
+    """
+    if mode not in MODE_NAMES:
+        raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
+    if on_failure not in ("raise", "none", "mask"):
+        raise UserError(f"on_failure must be 'raise', 'none' or 'mask', got {on_failure!r}")
+    if not 0.0 < eps < 0.5:
+        raise UserError(f"eps must be in (0, 0.5), got {eps}")
+    if disagreement_penalty < 0 or (disagreement_penalty and mode == "groupwise"):
+        raise UserError(
+            "disagreement_penalty must be ≥ 0 and applies to the pointwise and reference "
+            f"modes, got {disagreement_penalty} in {mode} mode"
+        )
+
+
 class JudgeReward:
     """A judge as a reward function for TRL, a `.score()` model, and the server's engine.
 
@@ -147,17 +170,7 @@ class JudgeReward:
         across_processes: Literal["gather", "local"] = "gather",
         disagreement_penalty: float = 0.0,
     ) -> None:
-        if mode not in MODE_NAMES:
-            raise UserError(f"mode must be pointwise, reference or groupwise, got {mode!r}")
-        if on_failure not in ("raise", "none", "mask"):
-            raise UserError(f"on_failure must be 'raise', 'none' or 'mask', got {on_failure!r}")
-        if not 0.0 < eps < 0.5:
-            raise UserError(f"eps must be in (0, 0.5), got {eps}")
-        if disagreement_penalty < 0 or (disagreement_penalty and mode == "groupwise"):
-            raise UserError(
-                "disagreement_penalty must be ≥ 0 and applies to the pointwise and reference "
-                f"modes, got {disagreement_penalty} in {mode} mode"
-            )
+        check_reward_options(mode, on_failure, eps, disagreement_penalty)
         self.judge = judge if judge is not None else Judge()
         self.mode: Mode = mode
         self.normalize_score = normalize_score

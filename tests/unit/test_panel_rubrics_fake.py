@@ -170,3 +170,11 @@ def test_annotate_command_takes_a_panel(tmp_path: Path) -> None:
     assert "panel disagreement (mean)" in shown.stdout and "0.300" in shown.stdout
     refused = CliRunner().invoke(app, [*args, "--max-disagreement", "0.1", "--overwrite"])
     assert refused.exit_code != 0 and "--panel-rubric" in refused.output
+
+
+def test_serve_refuses_a_groupwise_disagreement_penalty_before_building_the_judge() -> None:
+    # the model named does not exist: a refusal after the build would be about it instead
+    args = ["serve", "--mode", "groupwise", "--panel-rubric", "instruction_following"]
+    args += ["--disagreement-penalty", "0.5", "--model", "embedded/no-such-judge"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "groupwise mode" in result.output
