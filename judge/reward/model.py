@@ -61,6 +61,10 @@ if TYPE_CHECKING:
 
 OnFailure = Literal["raise", "none", "mask"]
 # Keyword arguments trainers pass that are not dataset columns.
+# what `reward_mode` builds the strategy from: fixed once a JudgeReward is built
+_STRATEGY_SETTINGS = frozenset(
+    ("mode", "normalize_score", "eps", "ridge", "schedule", "disagreement_penalty", "strategy")
+)
 TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
 logger = logging.getLogger("judge.reward")
 
@@ -195,6 +199,16 @@ class JudgeReward:
             )
         self.across_processes = across_processes
         self.disagreement_penalty = disagreement_penalty
+        self._built = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse to change a setting the reward strategy was built from (it would not follow)."""
+        if name in _STRATEGY_SETTINGS and getattr(self, "_built", False):
+            raise UserError(
+                f"JudgeReward.{name} is fixed when the reward is built: make a new "
+                f"JudgeReward(..., {name}=...) instead"
+            )
+        super().__setattr__(name, value)
 
     def __repr__(self) -> str:
         return f"JudgeReward(mode={self.mode!r}, name={self.__name__!r})"

@@ -168,3 +168,15 @@ def test_async_variant_is_async_for_trl_and_pickles() -> None:
     assert reward.__name__ == "my_judge"
     with pytest.raises(UserError, match="mode"):
         JudgeReward(Judge(cache=False), mode="listwise")  # type: ignore[arg-type]
+
+
+def test_a_built_reward_refuses_a_change_its_strategy_would_not_follow() -> None:
+    from judge.judge import Judge
+    from judge.reward import JudgeReward
+
+    reward = JudgeReward(Judge(cache=False), mode="pointwise")
+    with pytest.raises(UserError, match=r"JudgeReward\.mode is fixed.*JudgeReward\(\.\.\., mode="):
+        reward.mode = "groupwise"
+    assert reward.mode == "pointwise" and reward.strategy.__class__.__name__ == "PointwiseMode"
+    reward.__name__ = "renamed"  # names and the judge are not strategy settings
+    assert reward.__name__ == "renamed"
