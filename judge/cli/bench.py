@@ -23,6 +23,7 @@ from judge.bench.scoring import calibration_points, summarize
 from judge.cli import options as opt
 from judge.cli.exits import EXIT_FAILED_JUDGMENTS
 from judge.cli.output import bold, fmt, print_json, progress_bar, stdout
+from judge.errors import UserError
 from judge.jsonable import to_jsonable
 from judge.judge import Judge
 
@@ -146,6 +147,11 @@ def bench(
     Several suites:         judge bench --data judgebench.jsonl --data rm-bench.json
     Fit a calibrator:       judge bench --data llmbar.jsonl --fit-calibration cal.json
     """
+    if fit_calibration is not None and panel_rubric:
+        raise UserError(
+            "--fit-calibration fits one judge's P(A≻B), and a calibrated judge cannot join a "
+            "panel of rubrics: fit it without --panel-rubric, once per rubric (--rubric NAME)"
+        )
     judge = opt.JudgeOptions(
         model=model,
         rubric=rubric,

@@ -129,3 +129,11 @@ def test_bad_format_and_bad_record_before_any_judging(tmp_path: Path) -> None:
     )
     code, out = bench("--data", str(DATA / "human_small.jsonl"), "--data", str(bad))
     assert code == 2 and "jb.jsonl:1: field 'label' must be A>B or B>A" in out
+
+
+def test_fit_calibration_on_a_panel_is_refused_before_any_judging(tmp_path: Path) -> None:
+    cal = tmp_path / "cal.json"
+    args = ["--data", str(LLMBAR), "--panel-rubric", "instruction_following"]
+    code, out = bench(*args, "--fit-calibration", str(cal))
+    assert code == 2 and "--fit-calibration" in out and "--panel-rubric" in out
+    assert not cal.exists()
