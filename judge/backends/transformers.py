@@ -4,6 +4,8 @@ Logprob method: one batched forward pass per prompt (more only for labels that s
 token prefixes), reading just the last few positions' logits. A prefix that several
 prompts share (system, rubric and user prompt, for every order and pair of a group)
 runs once; its key/value cache is reused for each suffix (`judge.backends.prefix`).
+The head that every prompt of a call shares (chat template, system prompt, the
+template's instructions) runs once too, and every other prefix and row starts from it.
 Generate method: Outlines constrains generation to the verdict's JSON schema.
 """
 
@@ -27,7 +29,7 @@ from judge.backends.base import (
 )
 from judge.backends.hf import directory_revision, encode_chat, label_trie
 from judge.backends.labels import LabelTrie, Prefix
-from judge.backends.prefix import PrefixGroup, group_by_prefix, length_buckets
+from judge.backends.prefix import PrefixGroup, common_prefix, group_by_prefix, length_buckets
 from judge.engine.progress import finished
 from judge.errors import BackendError
 from judge.verdicts import Usage
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 _Row = tuple[int, Prefix, list[int]]  # (request index, probe, token ids)
 _Prefix = tuple[int, list[tuple["torch.Tensor", "torch.Tensor"]]]  # (tokens, per-layer K, V)
+MIN_HEAD = 16  # tokens: a shorter common head is not worth its own forward pass
 
 
 @contextmanager
@@ -70,6 +73,10 @@ class TransformersBackend(Backend):
         prefix_reuse: compute a prefix shared by several requests once and reuse its
             key/value cache (same results to float tolerance, fewer tokens computed).
         min_share: the least fraction of a row its shared prefix must cover to be reused.
+        head_reuse: with ``prefix_reuse``, also compute once the head every request of a
+            call shares (chat template, system prompt, the template's instructions),
+            however short a part of each row it is, and start every other prefix and
+            row from it.
         slack: the padding a batch may carry, as a fraction of its longest row.
     """
 
@@ -88,6 +95,7 @@ class TransformersBackend(Backend):
         context_length: int | None = None,
         prefix_reuse: bool = True,
         min_share: float = 0.5,
+        head_reuse: bool = True,
         slack: float = 0.1,
     ) -> None:
         self.model = model.eval()  # type: ignore[no-untyped-call]
@@ -118,6 +126,7 @@ class TransformersBackend(Backend):
         self.special_tokens = tuple(tokenizer.all_special_tokens)
         self.prefix_reuse = prefix_reuse
         self.min_share = min_share
+        self.head_reuse = head_reuse
         self.slack = slack
         self.forward_passes = 0
         """Forward passes run so far (shared prefixes included)."""
@@ -137,7 +146,7 @@ class TransformersBackend(Backend):
             model_id: a local directory or a Hugging Face model id.
             revision: the hub revision; recorded in the cache key.
             **options: `batch_size`, `shared_batch_size`, `generate_batch_size`,
-                `context_length`, `prefix_reuse`, `min_share` and `slack` for the
+                `context_length`, `prefix_reuse`, `min_share`, `head_reuse` and `slack` for the
                 backend (see the class).
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -216,10 +225,12 @@ class TransformersBackend(Backend):
             )
 
         settle = _settler(rows, result)
-        for group in self._groups([ids for _, _, ids in rows], keep):
+        ids = [ids for _, _, ids in rows]
+        head = self._head(ids, keep)
+        for group in self._groups(ids, keep):
             members = [rows[k] for k in group.rows]
             try:
-                self._measure_group(members, group.prefix_len, tries, measured, settle)
+                self._measure_group(members, group.prefix_len, tries, measured, settle, head)
             except (RuntimeError, ValueError) as exc:  # e.g. out of memory
                 error = BackendError(f"forward pass failed: {exc}", retryable=False)
                 error.__cause__ = exc
@@ -235,6 +246,15 @@ class TransformersBackend(Backend):
         alone = tuple(r for g in groups if not g.prefix_len for r in g.rows)
         return shared + ([PrefixGroup(alone, 0)] if alone else [])
 
+    def _head(self, rows: list[list[int]], keep: int) -> _Prefix | None:
+        """The key/value cache of the head every row shares, when it is worth a pass."""
+        if not (self.prefix_reuse and self.head_reuse) or len(rows) < 2:
+            return None
+        length = min(len(r) for r in rows) - keep
+        for row in rows[1:]:
+            length = min(length, common_prefix(rows[0], row))
+        return self._prefix_cache(rows[0][:length]) if length >= MIN_HEAD else None
+
     def _measure_group(
         self,
         members: list[_Row],
@@ -242,23 +262,43 @@ class TransformersBackend(Backend):
         tries: list[LabelTrie],
         measured: list[dict[tuple[Prefix, int], float]],
         settle: Callable[[list[_Row]], None],
+        head: _Prefix | None = None,
     ) -> None:
-        prefix = self._prefix_cache(members[0][2][:prefix_len]) if prefix_len else None
-        lengths = [len(ids) - prefix_len for _, _, ids in members]
-        size = self.shared_batch_size if prefix else self.batch_size
+        prefix: _Prefix | None = head
+        size = self.batch_size
+        if prefix_len:
+            prefix = self._prefix_cache(members[0][2][:prefix_len], head)
+            size = self.shared_batch_size
+        shared = prefix[0] if prefix else 0
+        lengths = [len(ids) - shared for _, _, ids in members]
         for bucket in length_buckets(lengths, size, slack=self.slack):
             chunk = [members[k] for k in bucket]
             self._measure(chunk, tries, measured, prefix)
             settle(chunk)
 
-    def _prefix_cache(self, ids: list[int]) -> _Prefix:
-        """Key/value tensors of one shared prefix (batch 1), per layer."""
+    def _prefix_cache(self, ids: list[int], base: _Prefix | None = None) -> _Prefix:
+        """Key/value tensors of one shared prefix (batch 1), per layer.
+
+        With ``base`` (a prefix of ``ids`` already computed), only the tokens after it
+        run through the model.
+        """
         import torch
 
+        start = base[0] if base else 0
+        if base and start >= len(ids):
+            return base
+        options: dict[str, Any] = {}
+        if base:
+            options = {
+                "past_key_values": self._expand(base, 1),
+                "position_ids": torch.arange(start, len(ids)).unsqueeze(0),
+            }
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+            out = self.model(
+                input_ids=torch.tensor([ids[start:]]), use_cache=True, logits_to_keep=1, **options
+            )
         self.forward_passes += 1
-        self.computed_tokens += len(ids)
+        self.computed_tokens += len(ids) - start
         cache = out.past_key_values
         return len(ids), [(layer.keys, layer.values) for layer in cache.layers]
 

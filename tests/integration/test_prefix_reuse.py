@@ -8,6 +8,8 @@ import pytest
 
 from judge import Judge
 from judge.backends.base import LabelRequest, LabelScores
+from judge.backends.prefix import common_prefix
+from judge.backends.transformers import MIN_HEAD
 from judge.inputs import PairInput
 from tests.conftest import llmbar
 
@@ -52,3 +54,35 @@ def test_reused_prefix_scores_equal_the_plain_path(smollm: Any) -> None:
     total = sum(len(smollm._encode(m.messages)) for m in requests) + 1  # + the "1" probe
     assert computed < 0.8 * total  # the shared prompt ran once, not five times
     assert passes < len(requests)  # suffixes of one prefix share a forward pass
+
+
+def test_the_head_every_prompt_shares_runs_once(smollm: Any) -> None:
+    # Three prompts, one order each: no two rows share half their tokens, only the head
+    # (chat template, system prompt, the template's instructions before the prompt).
+    setup = Judge(smollm, cache=False).setup("pairwise")
+    requests = [
+        LabelRequest(
+            tuple(setup.render(PairInput(r["prompt"], r["chosen"], r["rejected"]).judged("AB"))),
+            ("A", "B"),
+        )
+        for r in llmbar(n=3)
+    ]
+    rows = [smollm._encode(r.messages) for r in requests]
+    head = min(common_prefix(rows[0], row) for row in rows[1:])
+    assert head >= MIN_HEAD
+    saved = (smollm.prefix_reuse, smollm.head_reuse, smollm.batch_size)
+    spent = {}
+    try:
+        results = {}
+        for reuse in (False, True):
+            smollm.prefix_reuse, smollm.head_reuse, smollm.batch_size = True, reuse, 1
+            before = smollm.computed_tokens
+            results[reuse] = smollm.score_labels(requests)
+            spent[reuse] = smollm.computed_tokens - before
+    finally:
+        smollm.prefix_reuse, smollm.head_reuse, smollm.batch_size = saved
+    assert spent[False] == sum(len(r) for r in rows)
+    assert spent[True] == sum(len(r) for r in rows) - (len(rows) - 1) * head
+    for plain, reused in zip(results[False], results[True], strict=True):
+        assert isinstance(plain, LabelScores) and isinstance(reused, LabelScores)
+        assert all(abs(plain.logprobs[k] - reused.logprobs[k]) < 1e-3 for k in plain.logprobs)
