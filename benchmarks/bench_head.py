@@ -23,14 +23,13 @@ prompts (reuse changes no verdict beyond float rounding).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import load_pairs, timed
-from benchmarks.report import write_section
+from benchmarks.common import load_pairs, rounds_arguments, timed
+from benchmarks.report import publish_rounds
 from judge import Judge, PairwiseVerdict
 from judge.backends import embedded
 from judge.backends.transformers import TransformersBackend
@@ -43,13 +42,7 @@ SETTINGS = {  # name: (prefix_reuse, head_reuse)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=None, help="an embedded judge key (default SmolLM2)")
-    parser.add_argument("--pairs", type=int, default=30)
-    parser.add_argument("--subset", choices=["natural", "adversarial"], default="natural")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__, rounds=3)
 
     info = embedded.model_info(args.model)
     backend = TransformersBackend.embedded(args.model)
@@ -96,17 +89,8 @@ def main() -> None:
             f"| {name} | {best:.1f} | {len(pairs) / best:.3f} | {passes} | {tokens} | "
             f"{best / base_s:.2f} | {tokens / base_tokens:.2f} | {diff:.1e} |"
         )
-    lines += [
-        "",
-        "Rounds' seconds: "
-        + "; ".join(f"{name}: " + ", ".join(f"{t:.1f}" for t in ts) for name, ts in seconds.items())
-        + ".",
-    ]
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        key = args.model or "smollm2"
-        write_section(f"prefix-head-{key}-{args.subset}", body)
+    key = args.model or "smollm2"
+    publish_rounds(f"prefix-head-{key}-{args.subset}", lines, seconds, write=not args.no_write)
 
 
 if __name__ == "__main__":

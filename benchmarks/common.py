@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -68,3 +69,18 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
+
+
+def rounds_arguments(doc: str, rounds: int) -> argparse.Namespace:
+    """The options of a benchmark that alternates settings of one embedded judge in rounds.
+
+    ``--model`` (an embedded judge key; default SmolLM2), ``--pairs``, ``--subset``,
+    ``--rounds`` and ``--no-write``.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--model", default=None, help="an embedded judge key (default SmolLM2)")
+    parser.add_argument("--pairs", type=int, default=30)
+    parser.add_argument("--subset", choices=["natural", "adversarial"], default="natural")
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    return parser.parse_args()

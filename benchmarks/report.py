@@ -8,6 +8,7 @@ import platform
 import re
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -45,3 +46,21 @@ def write_section(name: str, body: str) -> None:
         else text.rstrip() + "\n\n" + section + "\n"
     )
     RESULTS.write_text(text)
+
+
+def publish_rounds(
+    name: str, lines: list[str], seconds: Mapping[str, Sequence[float]], *, write: bool
+) -> None:
+    """Print a table of interleaved rounds with every round's seconds, and write it.
+
+    Args:
+        name: the RESULTS.md section.
+        lines: the section's heading, text and table.
+        seconds: each setting's seconds, round by round.
+        write: also write the section (False: print only).
+    """
+    rounds = "; ".join(f"{k}: " + ", ".join(f"{t:.1f}" for t in ts) for k, ts in seconds.items())
+    body = "\n".join([*lines, "", f"Rounds' seconds: {rounds}."])
+    print(body)
+    if write:
+        write_section(name, body)

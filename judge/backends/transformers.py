@@ -78,6 +78,10 @@ class TransformersBackend(Backend):
             however short a part of each row it is, and start every other prefix and
             row from it.
         slack: the padding a batch may carry, as a fraction of its longest row.
+        float32_head: when the model computes in half precision (bfloat16, float16),
+            project its last hidden state through a float32 copy of the output
+            embedding, so verdict log-probabilities do not tie under rounding
+            (`judge.backends.precision`).
     """
 
     capabilities = Capabilities(logprobs=True, structured=True)
@@ -97,8 +101,16 @@ class TransformersBackend(Backend):
         min_share: float = 0.5,
         head_reuse: bool = True,
         slack: float = 0.1,
+        float32_head: bool = True,
     ) -> None:
         self.model = model.eval()  # type: ignore[no-untyped-call]
+        from judge.backends.precision import Float32Head, give_float32_head
+
+        if float32_head:
+            give_float32_head(model)
+        head = model.get_output_embeddings()  # type: ignore[no-untyped-call]
+        self.float32_head = isinstance(head, Float32Head)
+        """Whether the output head computes in float32 over a half-precision body."""
         self.tokenizer = tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -138,23 +150,32 @@ class TransformersBackend(Backend):
 
     @classmethod
     def from_pretrained(
-        cls, model_id: str | Path, *, revision: str = "", **options: Any
+        cls, model_id: str | Path, *, revision: str = "", dtype: str = "auto", **options: Any
     ) -> TransformersBackend:
         """Load a model directory or hub id with `AutoModelForCausalLM`.
 
         Args:
             model_id: a local directory or a Hugging Face model id.
             revision: the hub revision; recorded in the cache key.
+            dtype: ``"auto"`` (the checkpoint's own; the embedded judges are float32),
+                ``"float32"``, ``"bfloat16"`` or ``"float16"``. A half-precision body
+                keeps a float32 output head unless ``float32_head=False``.
             **options: `batch_size`, `shared_batch_size`, `generate_batch_size`,
-                `context_length`, `prefix_reuse`, `min_share`, `head_reuse` and `slack` for the
-                backend (see the class).
+                `context_length`, `prefix_reuse`, `min_share`, `head_reuse`, `slack` and
+                `float32_head` for the backend (see the class).
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        kwargs = {"revision": revision} if revision else {}
+        from judge.backends.precision import torch_dtype
+
+        try:
+            kwargs: dict[str, Any] = {"revision": revision} if revision else {}
+            loading = {**kwargs, "dtype": torch_dtype(dtype)}
+        except ValueError as exc:
+            raise BackendError(f"transformers backend: {exc}") from exc
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(model_id), **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(str(model_id), **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(str(model_id), **loading)
         except OSError as exc:
             raise BackendError(f"cannot load transformers model {str(model_id)!r}: {exc}") from exc
         local = Path(model_id)
@@ -179,13 +200,16 @@ class TransformersBackend(Backend):
         return backend
 
     def fingerprint(self) -> dict[str, str]:
-        """Backend kind, model name, revision and dtype (which changes the numbers)."""
-        return {
+        """Backend kind, model name, revision and dtype (which change the numbers)."""
+        stamp = {
             "backend": "transformers",
             "model": self.name,
             "revision": self.revision,
             "dtype": str(self.model.dtype),
         }
+        if self.float32_head:
+            stamp["head"] = "float32"
+        return stamp
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""
