@@ -2,8 +2,9 @@
 
 One run starts an embedded judge model (``--model``: SmolLM2-135M by default, or a
 packaged Qwen2.5-Coder judge) behind vLLM's OpenAI-compatible server on 127.0.0.1
-(float32) and judges the same LLMBar pairs (``--subset``: Natural, or Adversarial's four
-subsets in turn; chosen response as A) with:
+(float32, or ``--dtype bfloat16`` for the server and our embedded rows alike; ours keeps
+a float32 output head, `judge.backends.precision`) and judges the same LLMBar pairs
+(``--subset``: Natural, or Adversarial's four subsets in turn; chosen response as A) with:
 
   * ours, default config (logprob, swap both), embedded (transformers) and through
     the same vLLM server via litellm (``hosted_vllm/<name>``);
@@ -101,10 +102,14 @@ def ours(
     server: VLLMServer,
     concurrency: int = 1,
     protocol: str = "plain",
+    dtype: str = "float32",
     **settings: Any,
 ) -> Run:
-    """Our Judge on ``pairs``: warmed up first, cache off, ``concurrency`` requests at once."""
-    options = {"api_base": api_base, "concurrency": concurrency} if api_base else None
+    """Our Judge on ``pairs``: warmed up first, cache off, ``concurrency`` requests at once.
+
+    ``dtype`` is the embedded rows' precision; the server's rows get the server's.
+    """
+    options = {"api_base": api_base, "concurrency": concurrency} if api_base else {"dtype": dtype}
     judge = Judge(model, cache=False, backend_options=options, **settings)
     judge.compare_batch([WARM_UP])  # loads the model, builds any structured-output index
     judging = with_protocol(judge, protocol)  # after the warm-up: it fits nothing on it
@@ -372,6 +377,12 @@ def main() -> None:
     )
     parser.add_argument("--eager", action="store_true", help="server with --enforce-eager")
     parser.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="precision of the server and of our embedded rows (default float32)",
+    )
+    parser.add_argument(
         "--skip",
         nargs="+",
         default=[],
@@ -409,15 +420,22 @@ def main() -> None:
         embedded.ensure_converted(target(args.model).key),
         work / "server.log",
         extra=["--enforce-eager"] if args.eager else [],
-        env={"VLLM_SERVER_DEV_MODE": "1"},
-    )  # for /reset_prefix_cache
+        env={"VLLM_SERVER_DEV_MODE": "1"},  # for /reset_prefix_cache
+        dtype=args.dtype,
+    )
     start_s = server.start(timeout=900)
     hosted = f"hosted_vllm/{SERVED_NAME}"
     gen = {"method": "generate", "max_new_tokens": args.max_tokens}
     try:
         plan: dict[str, Callable[[], Run]] = {
             "ours: default": lambda: ours(
-                "ours: default", SETUPS["ours: default"], pairs, args.model, None, server
+                "ours: default",
+                SETUPS["ours: default"],
+                pairs,
+                args.model,
+                None,
+                server,
+                dtype=args.dtype,
             ),
             "ours: default via vLLM": lambda: ours(
                 "ours: default via vLLM",
@@ -429,7 +447,14 @@ def main() -> None:
                 c,
             ),
             "ours: generate": lambda: ours(
-                "ours: generate", SETUPS["ours: generate"], few, args.model, None, server, **gen
+                "ours: generate",
+                SETUPS["ours: generate"],
+                few,
+                args.model,
+                None,
+                server,
+                dtype=args.dtype,
+                **gen,
             ),
             "ours: generate via vLLM": lambda: ours(
                 "ours: generate via vLLM",
@@ -449,6 +474,7 @@ def main() -> None:
                 None,
                 server,
                 protocol="one-order",
+                dtype=args.dtype,
             ),
             "prometheus-eval": lambda: peer(
                 "prometheus-eval",
@@ -527,7 +553,8 @@ def report(runs: list[Run], args: argparse.Namespace, start_s: float, work: Path
                 "## Speed and agreement side by side with the peers "
                 f"(LLMBar {where.subset}, {where.label})",
                 "",
-                f"Same machine, same model, one run. Logprob rows timed on {args.pairs} pairs; "
+                f"Same machine, same model ({args.dtype}), one run. Logprob rows timed on "
+                f"{args.pairs} pairs; "
                 f"every generative tool on the first {common} of them, capped at "
                 f"{args.max_tokens} new tokens. Every tool judged each pair in both orders "
                 "(one-order: only its first 16); a judgment is one pair in one order, pairs/s "

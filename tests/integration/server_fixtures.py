@@ -40,7 +40,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_command(model_dir: Path | str, port: int, extra: Sequence[str] = ()) -> list[str]:
+def serve_command(
+    model_dir: Path | str, port: int, extra: Sequence[str] = (), dtype: str = "float32"
+) -> list[str]:
     """``vllm serve`` for ``model_dir``, or its module form where the CLI cannot start."""
     options = [
         "--host",
@@ -50,7 +52,7 @@ def serve_command(model_dir: Path | str, port: int, extra: Sequence[str] = ()) -
         "--served-model-name",
         SERVED_NAME,
         "--dtype",
-        "float32",
+        dtype,
         "--max-model-len",
         "4096",
         *extra,
@@ -88,9 +90,10 @@ class VLLMServer:
         log_path: Path,
         extra: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        dtype: str = "float32",
     ) -> None:
         self.port = free_port()
-        self.command = serve_command(model_dir, self.port, extra)
+        self.command = serve_command(model_dir, self.port, extra, dtype)
         self.log_path = log_path
         self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
