@@ -6,8 +6,9 @@ Qwen2.5-Coder Instruct Q4_K_M GGUF files published as chunked wheels
 (`judge.backends.chunked`): assembled in part order and verified against a pinned
 sha256 first. Packages are located without importing them (their plugin code needs
 dependencies we do not install). Transformers dequantizes the GGUF file once and the
-model is saved as float32 safetensors in the cache directory (float32 because
-bfloat16 rounding ties logprob verdicts), from where later loads take seconds. The
+model is saved as float32 safetensors in the cache directory (float32 so verdicts match
+across machines; ``dtype="bfloat16"`` loads it faster to run, with a float32 output head,
+`judge.backends.precision`), from where later loads take seconds. The
 conversion writes to a temporary directory and renames it into place, so concurrent
 processes never see half a model.
 """
