@@ -16,16 +16,22 @@ from typing import Any
 
 import torch
 
+from judge.errors import BackendError
+
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def torch_dtype(name: str) -> torch.dtype | str:
-    """The torch dtype for a ``dtype`` option (``"auto"``: the checkpoint's own)."""
+    """The torch dtype for a ``dtype`` option (``"auto"``: the checkpoint's own).
+
+    Raises:
+        BackendError: ``name`` is not one of the choices (the message lists them).
+    """
     if name == "auto":
         return name
     if name not in DTYPES:
         choices = ", ".join(["auto", *DTYPES])
-        raise ValueError(f"unknown dtype {name!r}: choose one of {choices}")
+        raise BackendError(f"transformers backend: unknown dtype {name!r}: choose one of {choices}")
     return DTYPES[name]
 
 

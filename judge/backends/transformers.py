@@ -168,11 +168,8 @@ class TransformersBackend(Backend):
 
         from judge.backends.precision import torch_dtype
 
-        try:
-            kwargs: dict[str, Any] = {"revision": revision} if revision else {}
-            loading = {**kwargs, "dtype": torch_dtype(dtype)}
-        except ValueError as exc:
-            raise BackendError(f"transformers backend: {exc}") from exc
+        kwargs: dict[str, Any] = {"revision": revision} if revision else {}
+        loading = {**kwargs, "dtype": torch_dtype(dtype)}
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(model_id), **kwargs)
             model = AutoModelForCausalLM.from_pretrained(str(model_id), **loading)
@@ -192,8 +189,10 @@ class TransformersBackend(Backend):
             **options: as for `from_pretrained`.
         """
         from judge.backends import embedded
+        from judge.backends.precision import torch_dtype
 
         info = embedded.model_info(key)
+        torch_dtype(options.get("dtype", "auto"))  # a wrong dtype fails before converting
         backend = cls.from_pretrained(embedded.ensure_converted(key), **options)
         backend.name = f"transformers/{info.model_id}"
         backend.revision = info.revision

@@ -59,3 +59,5 @@ def test_a_bfloat16_body_reads_verdicts_through_a_float32_head(
 def test_an_unknown_dtype_names_the_choices(model_home: dict[str, Any]) -> None:
     with pytest.raises(BackendError, match=r"unknown dtype 'int3'.*bfloat16"):
         TransformersBackend.from_pretrained(model_home["model_dir"], dtype="int3")
+    with pytest.raises(BackendError, match=r"unknown dtype 'int3'"):  # before any conversion
+        TransformersBackend.embedded("qwen2.5-coder-1.5b", dtype="int3")
