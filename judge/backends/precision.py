@@ -1,7 +1,7 @@
 """Half-precision judges whose verdict logits stay in float32.
 
-A bfloat16 body runs matrix products about 2.6x faster than float32 on a CPU with
-AVX-512 BF16 (and is the native precision of most GPU checkpoints), but bfloat16 logits
+A bfloat16 body judges much faster than float32 on a CPU with AVX-512 BF16 (the 1.5B
+embedded judge in 0.39x the seconds, `benchmarks/bench_dtype.py`), but bfloat16 logits
 keep only 8 bits of mantissa: near 20 nats they step by 0.125, so the log-probabilities
 of two verdict labels often round to the same value and the verdict ties. Projecting the
 body's last hidden state through a float32 copy of the output embedding keeps the
