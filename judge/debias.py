@@ -50,6 +50,11 @@ def winner_of(probs: Mapping[str, float]) -> Winner:
     return "A" if a > b else "B"
 
 
+def leaning(p_a: float) -> Winner:
+    """The side a P(A ≻ B) of ``p_a`` leans to; ``"tie"`` only at exactly ½."""
+    return "A" if p_a > 0.5 else "B" if p_a < 0.5 else "tie"
+
+
 def combine(per_order: Sequence[Mapping[str, float]]) -> dict[str, float]:
     """Average the per-order distributions (already in the caller's labelling)."""
     labels = {label for probs in per_order for label in probs}

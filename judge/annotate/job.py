@@ -150,7 +150,8 @@ def annotate(
         ray: run the judging on Ray Data with these options (see `RayOptions`).
         protocol: how the judge judges every pair (`judge.protocols.with_protocol`):
             ``"plain"``, ``"reason-then-read"``, ``"self-consistency"``,
-            ``"commit-first"`` or ``"one-order"``; part of the job's settings, so a resumed run must
+            ``"commit-first"``, ``"one-order"``, ``"by-scores"`` or ``"hybrid"``; part of
+            the job's settings, so a resumed run must
             repeat it.
         samples: rationales per order for ``"self-consistency"``.
         panel_rubrics: more shipped rubrics to judge by: every pair is judged by a

@@ -112,8 +112,8 @@ def run_bench(
         seed: places the chosen completion in each comparison and seeds the intervals.
         progress: called as ``progress(done, total)`` within each subset.
         protocol: how the judge judges (`judge.protocols.with_protocol`): ``"plain"``,
-            ``"reason-then-read"``, ``"self-consistency"``, ``"commit-first"`` or
-            ``"one-order"``.
+            ``"reason-then-read"``, ``"self-consistency"``, ``"commit-first"``,
+            ``"one-order"``, ``"by-scores"`` or ``"hybrid"``.
         samples: rationales per order for ``"self-consistency"``.
         panel_rubrics: more shipped rubrics: a panel of the judge and one judge by each
             (`judge.protocols.with_protocol`), its mean verdict measured.

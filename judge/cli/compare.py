@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -197,19 +198,30 @@ def _report_one(result: PairwiseResult, json_out: bool) -> None:
         table.add_column(column)
     members = result.members if isinstance(result, PanelPairwiseVerdict) else (result,)
     for member in members:
-        by = f" ({member.rubric})" if len(members) > 1 else ""
+        by = f" ({_member_name(member, members)})" if len(members) > 1 else ""
         for order in member.orders:
             shown = "A" if order.shown == "AB" else "B"
             table.add_row(shown + by, fmt(order.prob_a), order.winner)
+        if not member.orders:  # scored one response at a time (by-scores)
+            table.add_row("neither" + by, fmt(member.prob_a), member.winner)
     table.add_row(bold("combined"), bold(fmt(result.prob_a)), bold(str(result.winner)))
     stdout.print(table)
     stdout.print(f"{result.model} · rubric {result.rubric} · {result.method} · swap={result.swap}")
     if isinstance(result, PanelPairwiseVerdict):
-        each = " · ".join(f"{m.rubric} {fmt(m.prob_a)}" for m in result.members)
+        each = " · ".join(
+            f"{_member_name(m, result.members)} {fmt(m.prob_a)}" for m in result.members
+        )
         said = f"panel P(A≻B): {each} · disagreement {fmt(result.disagreement)}"
         stdout.print(said, soft_wrap=True)
     if result.consistent is not None:
         stdout.print(f"position-consistent: {'yes' if result.consistent else 'no'}")
+
+
+def _member_name(member: PairwiseVerdict, members: Sequence[PairwiseVerdict]) -> str:
+    """A panel member by its rubric, or by its template where the rubrics are the same."""
+    if len({m.rubric for m in members}) == len(members):
+        return str(member.rubric)
+    return member.template
 
 
 def _report_batch(

@@ -60,8 +60,9 @@ Swap = Annotated[SwapMode, typer.Option(help="position debiasing: both, random o
 Protocol = Annotated[
     ProtocolName,
     typer.Option(
-        help="plain (the method alone), reason-then-read, self-consistency, commit-first or "
-        "one-order (one order per pair, the fitted position prior removed)"
+        help="plain (the method alone), reason-then-read, self-consistency, commit-first, "
+        "one-order (one order per pair, the fitted position prior removed), by-scores (each "
+        "response scored alone) or hybrid (the plain verdict averaged with by-scores')"
     ),
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]

@@ -6,6 +6,8 @@
   the reference.
 - `OneOrder`: one order per pair, the judge's position prior (fitted without labels
   on the first pairs, judged both ways) removed from its log-odds: half the calls.
+- `ByScores`: a pair compared by scoring each response alone (no order shown).
+- `Hybrid`: the judge's pairwise verdict averaged with its by-scores verdict.
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
 - `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
 - `backends_of`: the backends a judge or protocol sends its calls to.
@@ -19,10 +21,13 @@ from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, backends_of, wit
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead
+from judge.protocols.scores import ByScores, Hybrid
 
 __all__ = [
     "PROTOCOL_NAMES",
+    "ByScores",
     "CommitFirst",
+    "Hybrid",
     "JudgeLike",
     "OneOrder",
     "Panel",

@@ -13,8 +13,17 @@ from judge.protocols.commit import CommitFirst
 from judge.protocols.panel import Panel
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead, rationale_label
+from judge.protocols.scores import ByScores, Hybrid
 
-ProtocolName = Literal["plain", "reason-then-read", "self-consistency", "commit-first", "one-order"]
+ProtocolName = Literal[
+    "plain",
+    "reason-then-read",
+    "self-consistency",
+    "commit-first",
+    "one-order",
+    "by-scores",
+    "hybrid",
+]
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 
 
@@ -51,6 +60,10 @@ def with_protocol(
         return CommitFirst(judge)
     if name == "one-order":
         return OneOrder(judge)
+    if name == "by-scores":
+        return ByScores(judge)
+    if name == "hybrid":
+        return Hybrid(judge)
     return judge
 
 
@@ -79,13 +92,13 @@ def backends_of(judging: JudgeLike) -> list[Backend]:
     """The backends ``judging`` sends its calls to, loaded: a panel's members' in order.
 
     Raises:
-        TypeError: ``judging`` is none of `Judge`, `Panel`, `ReasonThenRead`,
-            `CommitFirst` or `OneOrder`, so which backend it uses cannot be told.
+        TypeError: ``judging`` is none of `Judge`, `Panel` or the protocols of
+            `with_protocol`, so which backend it uses cannot be told.
     """
     if isinstance(judging, Judge):
         return [judging.backend]
     if isinstance(judging, Panel):
         return [b for member in judging.judges for b in backends_of(member)]
-    if isinstance(judging, ReasonThenRead | CommitFirst | OneOrder):
+    if isinstance(judging, ReasonThenRead | CommitFirst | OneOrder | ByScores | Hybrid):
         return backends_of(judging.judge)
     raise TypeError(f"cannot tell which backend a {type(judging).__name__} judges with")

@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from judge.debias import leaning
 from judge.engine.executor import Progress
 from judge.engine.tasks import TaskName
 from judge.errors import UserError
@@ -122,14 +123,13 @@ def _pairwise(results: list[PairwiseResult]) -> PairwiseResult:
     probs = [v.prob_a for v in members]
     mean = statistics.fmean(probs)
     ties = [v.prob_tie for v in members]
-    winner = "A" if mean > 0.5 else "B" if mean < 0.5 else "tie"
     consistent = [v.consistent for v in members]
     return PanelPairwiseVerdict(
         method=members[0].method,
         model=_joined(members, "model"),
         template=_joined(members, "template"),
         rubric=_joined(members, "rubric"),
-        winner=winner,
+        winner=leaning(mean),
         prob_a=mean,
         prob_tie=None if None in ties else statistics.fmean(t or 0.0 for t in ties),
         consistent=None if None in consistent else all(consistent),

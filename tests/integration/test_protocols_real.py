@@ -1,4 +1,4 @@
-"""Reason-then-read, one-order and best-of-N on the real embedded SmolLM2 model (no fakes)."""
+"""Reason-then-read, one-order, hybrid and best-of-N on the real embedded SmolLM2 (no fakes)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from judge import Judge, PairInput, PairwiseVerdict
-from judge.protocols import OneOrder, ReasonThenRead
+from judge import Judge, PairInput, PairwiseVerdict, PointwiseVerdict
+from judge.protocols import ByScores, Hybrid, OneOrder, PanelPairwiseVerdict, ReasonThenRead
+from judge.protocols.scores import score_preference
 from judge.rank import rank
 from judge.rank.arithmetic import arithmetic_items, pick_report
 from tests.conftest import CountingBackend
@@ -64,3 +65,26 @@ def test_one_order_removes_the_real_judges_lean_to_the_first_shown(
 def first_shown(prob_a: float, shown: str) -> float:
     """P(the first shown wins) from P(A ≻ B) read in one order."""
     return prob_a if shown == "AB" else 1.0 - prob_a
+
+
+def test_hybrid_mixes_the_real_pairwise_and_score_readings(
+    counting: CountingBackend, tmp_path: Path
+) -> None:
+    judge = Judge(counting, cache=tmp_path)
+    pair = ("What is 2+2?", "2+2 = 4.", "2+2 = 5.")
+    scores = [judge.score(pair[0], response) for response in pair[1:]]
+    assert all(isinstance(s, PointwiseVerdict) for s in scores), scores
+    wins = score_preference(*(s.distribution for s in scores if isinstance(s, PointwiseVerdict)))
+    scored = ByScores(judge).compare(*pair)
+    assert isinstance(scored, PairwiseVerdict) and scored.orders == ()
+    assert scored.prob_a == pytest.approx(wins["A"] + wins["tie"] / 2)
+    assert counting.label_requests == 2  # by-scores read the two cached scores
+    hybrid = Hybrid(judge).compare(*pair)
+    assert counting.label_requests == 2 + 2  # and the plain verdict's two orders
+    plain = judge.compare(*pair)
+    assert isinstance(hybrid, PanelPairwiseVerdict) and isinstance(plain, PairwiseVerdict)
+    assert hybrid.prob_a == pytest.approx((plain.prob_a + scored.prob_a) / 2)
+    assert [o.shown for o in hybrid.orders] == ["AB", "BA"]
+    for mixed, own in zip(hybrid.orders, plain.orders, strict=True):
+        assert mixed.prob_a == pytest.approx((own.prob_a + scored.prob_a) / 2)
+    assert hybrid.consistent == (hybrid.orders[0].winner == hybrid.orders[1].winner)

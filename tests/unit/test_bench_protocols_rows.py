@@ -13,6 +13,7 @@ def run(rows: str = "all", **settings: object) -> argparse.Namespace:
         "models": DEFAULT_MODELS,
         "rubric": "helpfulness",
         "panel_rubric": None,
+        "dtype": "auto",
     }
     return argparse.Namespace(rows=rows, **{**defaults, **settings})
 
@@ -26,7 +27,7 @@ def test_the_default_run_writes_the_plain_section() -> None:
     assert section_suffix(run(), PROTOCOLS) == ""
 
 
-def test_another_rubric_model_or_subset_of_protocols_gets_its_own_section() -> None:
+def test_another_rubric_model_protocols_or_precision_gets_its_own_section() -> None:
     chosen = ["commit-first"]
     args = run("default", models=["Qwen2.5-Coder-1.5B"], rubric="instruction_following")
     assert section_suffix(args, chosen) == "-default-qwen2.5-coder-1.5b-instruction-following"
@@ -35,3 +36,5 @@ def test_another_rubric_model_or_subset_of_protocols_gets_its_own_section() -> N
     panel = run("default", models=["Qwen2.5-Coder-0.5B"], panel_rubric="instruction_following")
     suffix = "-default-qwen2.5-coder-0.5b-panel-instruction-following"
     assert section_suffix(panel, chosen) == suffix
+    hybrid = run("hybrid", models=["Qwen2.5-Coder-1.5B"], dtype="bfloat16")
+    assert section_suffix(hybrid, chosen) == "-hybrid-qwen2.5-coder-1.5b-bfloat16"

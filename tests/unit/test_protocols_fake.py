@@ -1,11 +1,14 @@
-"""The protocols (reason-then-read, self-consistency, commit-first, one-order, panels), faked.
+"""The protocols (reason-then-read, self-consistency, commit-first, one-order, panels,
+by-scores, hybrid), faked.
 
 `FakeReasoner` is a scripted stand-in for a model, named as a fake: its generated
 verdict always says "A" (a position-biased guess), its rationale names the response
 it believes (the one containing ``truth``), and when its verdict is read after a
 rationale it follows that rationale; read without one it is position-biased.
 `FakeLeaning`, also a fake, reads pairs only: a constant lean towards the first shown
-plus a smaller pull towards the true response.
+plus a smaller pull towards the true response. `FakeScorer` (a fake) reads pairs as
+`FakeLeaning` does and scores one response with most of its mass on 8 for the true
+response and on 3 for any other; ``fail`` names a response it cannot score.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from judge.cli import app
 from judge.engine.thinking import strip_thinking
 from judge.errors import BackendError
 from judge.protocols import (
+    ByScores,
     CommitFirst,
+    Hybrid,
     OneOrder,
     Panel,
     PanelPairwiseVerdict,
@@ -48,6 +53,7 @@ from judge.protocols import (
 from judge.protocols.base import Stages
 from judge.protocols.named import protocol_label
 from judge.protocols.prior import first_log_odds, remove_prior
+from judge.protocols.scores import score_preference
 from judge.reward import JudgeReward
 from judge.reward.server import create_app
 from judge.verdicts import PointwiseVerdict
@@ -573,3 +579,123 @@ def test_compare_and_bench_take_a_protocol(tmp_path: Path) -> None:
     report = json.loads(CliRunner().invoke(app, args).stdout)
     assert report["judge"]["judging_protocol"] == "reason-then-read"
     assert report["overall"]["accuracy"] == 1.0
+
+
+# By scores, and the hybrid of both readings --------------------------------------------
+
+
+class FakeScorer(FakeLeaning):
+    """A fake that reads pairs as `FakeLeaning` and scores single responses (see above)."""
+
+    def __init__(self, lean: float = 2.0) -> None:
+        super().__init__(lean=lean)
+        self.name = "fake/scorer"
+        self.fail: str | None = None
+        self.score_reads = 0
+
+    def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
+        out: list[LabelScores | BackendError] = []
+        for r in requests:
+            out += super().score_labels([r]) if "A" in r.labels else [self._score(r)]
+        return out
+
+    def _score(self, request: LabelRequest) -> LabelScores | BackendError:
+        self.score_reads += 1
+        response = _tag(request.messages[-1]["content"], "response")
+        if response == self.fail:
+            return BackendError("the fake cannot score this response", retryable=False)
+        peak = "8" if response == self.truth else "3"
+        return LabelScores({s: math.log(0.82 if s == peak else 0.02) for s in request.labels})
+
+
+def test_score_preference_counts_wins_and_ties_of_independent_scores() -> None:
+    wins = score_preference({1: 0.5, 2: 0.5}, {1: 1.0})
+    assert wins == {"A": 0.5, "B": 0.0, "tie": 0.5}
+    wins = score_preference({3: 0.2, 8: 0.8}, {3: 0.9, 8: 0.1})
+    assert wins == pytest.approx({"A": 0.72, "B": 0.02, "tie": 0.26})
+
+
+def test_by_scores_reads_each_response_alone_and_shows_no_order(tmp_path: Path) -> None:
+    fake = FakeScorer()
+    verdicts = ByScores(Judge(fake, cache=False)).compare_batch(_sums(4))
+    assert fake.reads == 0 and fake.score_reads == 8
+    # By hand over the 1-10 scale: P(S_true > S_other) = 0.882, P(S_true = S_other) =
+    # 0.036 (0.82·0.02 twice, 0.02² eight times), so P(true ≻ other) = 0.882 + 0.018.
+    for k, v in enumerate(verdicts):
+        assert isinstance(v, PairwiseVerdict), v
+        assert v.template == "pointwise_10+by-scores"
+        assert v.orders == () and v.consistent is None
+        assert v.winner == ("A" if k % 2 == 0 else "B")
+        assert v.prob_a == pytest.approx(0.9 if k % 2 == 0 else 0.1)
+        assert v.prob_tie == pytest.approx(0.036)
+
+
+def test_a_failed_score_fails_the_pair(tmp_path: Path) -> None:
+    fake = FakeScorer()
+    fake.fail = "5"
+    result = ByScores(Judge(fake, cache=False)).compare("2+2?", "4", "5")
+    assert isinstance(result, JudgmentFailure) and "cannot score" in result.message
+    hybrid = Hybrid(Judge(fake, cache=False)).compare("2+2?", "4", "5")
+    assert isinstance(hybrid, JudgmentFailure)
+    assert hybrid.message.startswith("panel member 2 of 2 failed")
+
+
+def test_hybrid_mixes_each_order_with_the_scores(tmp_path: Path) -> None:
+    fake = FakeScorer()
+    judge = Judge(fake, cache=tmp_path / "cache")
+    plain = judge.compare_batch(_sums(4))
+    assert all(isinstance(v, PairwiseVerdict) and v.consistent is False for v in plain)
+    scored = ByScores(judge).compare_batch(_sums(4))
+    reads = fake.reads + fake.score_reads
+    hybrid = Hybrid(judge).compare_batch(_sums(4))
+    assert fake.reads + fake.score_reads == reads  # every call came from the cache
+    for k, (v, p, s) in enumerate(zip(hybrid, plain, scored, strict=True)):
+        assert isinstance(v, PanelPairwiseVerdict), v
+        assert isinstance(p, PairwiseVerdict) and isinstance(s, PairwiseVerdict)
+        assert v.template == "panel(pairwise, pointwise_10+by-scores)+hybrid"
+        assert v.prob_a == pytest.approx((p.prob_a + s.prob_a) / 2)
+        assert v.disagreement == pytest.approx(abs(p.prob_a - s.prob_a) / 2)
+        assert v.winner == ("A" if k % 2 == 0 else "B")
+        # The lean (log-odds 2) outweighs the pull in each order alone; mixed with the
+        # order-free scores, each order picks the true response: consistent.
+        assert [o.shown for o in v.orders] == ["AB", "BA"]
+        assert v.consistent is True
+        for order, own in zip(v.orders, p.orders, strict=True):
+            assert order.prob_a == pytest.approx((own.prob_a + s.prob_a) / 2)
+
+
+def test_by_scores_and_hybrid_by_name(tmp_path: Path) -> None:
+    judge = Judge(FakeScorer(), cache=False)
+    assert isinstance(with_protocol(judge, "by-scores"), ByScores)
+    hybrid = with_protocol(judge, "hybrid")
+    assert isinstance(hybrid, Hybrid)
+    score = hybrid.score("2+2?", "4")
+    assert score == judge.score("2+2?", "4")  # one response has only its score
+
+
+@pytest.fixture
+def fake_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fake/scorer`` on the command line: a `FakeScorer` whose truth is "4"."""
+    monkeypatch.setitem(registry._FACTORIES, "fake", lambda name, **_: FakeScorer())
+
+
+@pytest.mark.usefixtures("fake_scorer")
+def test_compare_and_bench_take_the_hybrid(tmp_path: Path) -> None:
+    pair = ["--prompt", "What is 2+2?", "--a", "5", "--b", "4", "--no-cache"]
+    args = ["compare", *pair, "--model", "fake/scorer", "--protocol", "hybrid"]
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "by-scores" in shown.stdout and "disagreement" in shown.stdout
+    verdict = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert verdict["winner"] == "B" and verdict["consistent"] is True
+    assert [m["template"] for m in verdict["members"]] == ["pairwise", "pointwise_10+by-scores"]
+    data = tmp_path / "items.jsonl"
+    data.write_text(
+        json.dumps({"prompt": "What is 2+2?", "chosen": "4", "rejected": "5", "subset": "math"})
+        + "\n"
+    )
+    bench = ["bench", "--data", str(data), "--model", "fake/scorer", "--no-cache", "--json"]
+    report = json.loads(CliRunner().invoke(app, [*bench, "--protocol", "hybrid"]).stdout)
+    assert report["judge"]["judging_protocol"] == "hybrid"
+    assert report["overall"]["accuracy"] == 1.0
+    assert report["overall"]["consistency"] == 1.0
