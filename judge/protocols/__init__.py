@@ -8,6 +8,7 @@
   on the first pairs, judged both ways) removed from its log-odds: half the calls.
 - `ByScores`: a pair compared by scoring each response alone (no order shown).
 - `Hybrid`: the judge's pairwise verdict averaged with its by-scores verdict.
+- `SplitMerge`: each pair read as the two responses' parts, interleaved (PORTIA).
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
 - `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
 - `backends_of`: the backends a judge or protocol sends its calls to.
@@ -22,6 +23,7 @@ from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVer
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead
 from judge.protocols.scores import ByScores, Hybrid
+from judge.protocols.split import SplitMerge
 
 __all__ = [
     "PROTOCOL_NAMES",
@@ -35,6 +37,7 @@ __all__ = [
     "PanelPointwiseVerdict",
     "ProtocolName",
     "ReasonThenRead",
+    "SplitMerge",
     "backends_of",
     "with_protocol",
 ]

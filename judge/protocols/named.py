@@ -14,6 +14,7 @@ from judge.protocols.panel import Panel
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead, rationale_label
 from judge.protocols.scores import ByScores, Hybrid
+from judge.protocols.split import SplitMerge
 
 ProtocolName = Literal[
     "plain",
@@ -23,6 +24,7 @@ ProtocolName = Literal[
     "one-order",
     "by-scores",
     "hybrid",
+    "split-merge",
 ]
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 
@@ -42,8 +44,9 @@ def with_protocol(
 
     Raises:
         UserError: as `check_protocol`; ``"one-order"`` on a judge that does not read
-            log-probabilities or is calibrated; an unknown or repeated panel rubric, or
-            a panel of rubrics on a calibrated judge (`Judge.with_settings`).
+            log-probabilities or is calibrated; ``"split-merge"`` on a calibrated judge;
+            an unknown or repeated panel rubric, or a panel of rubrics on a calibrated
+            judge (`Judge.with_settings`).
     """
     check_protocol(name, samples=samples)
     if panel_rubrics:
@@ -64,6 +67,8 @@ def with_protocol(
         return ByScores(judge)
     if name == "hybrid":
         return Hybrid(judge)
+    if name == "split-merge":
+        return SplitMerge(judge)
     return judge
 
 
@@ -99,6 +104,8 @@ def backends_of(judging: JudgeLike) -> list[Backend]:
         return [judging.backend]
     if isinstance(judging, Panel):
         return [b for member in judging.judges for b in backends_of(member)]
-    if isinstance(judging, ReasonThenRead | CommitFirst | OneOrder | ByScores | Hybrid):
+    if isinstance(
+        judging, ReasonThenRead | CommitFirst | OneOrder | ByScores | Hybrid | SplitMerge
+    ):
         return backends_of(judging.judge)
     raise TypeError(f"cannot tell which backend a {type(judging).__name__} judges with")

@@ -1,4 +1,4 @@
-"""Reason-then-read, one-order, hybrid and best-of-N on the real embedded SmolLM2 (no fakes)."""
+"""Reason-then-read, one-order, hybrid, split-merge and best-of-N on the real SmolLM2 (no fakes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from judge import Judge, PairInput, PairwiseVerdict, PointwiseVerdict
-from judge.protocols import ByScores, Hybrid, OneOrder, PanelPairwiseVerdict, ReasonThenRead
+from judge.protocols import (
+    ByScores,
+    Hybrid,
+    OneOrder,
+    PanelPairwiseVerdict,
+    ReasonThenRead,
+    SplitMerge,
+)
 from judge.protocols.scores import score_preference
 from judge.rank import rank
 from judge.rank.arithmetic import arithmetic_items, pick_report
@@ -88,3 +95,21 @@ def test_hybrid_mixes_the_real_pairwise_and_score_readings(
     for mixed, own in zip(hybrid.orders, plain.orders, strict=True):
         assert mixed.prob_a == pytest.approx((own.prob_a + scored.prob_a) / 2)
     assert hybrid.consistent == (hybrid.orders[0].winner == hybrid.orders[1].winner)
+
+
+def test_split_merge_reads_the_real_judge_on_interleaved_parts(
+    counting: CountingBackend,
+) -> None:
+    pair = PairInput(
+        "How do I boil an egg?",
+        "Put the egg in boiling water. Wait nine minutes. Cool it in cold water.",
+        "Eggs are a food. Many birds lay them. Some people like them.",
+    )
+    verdict = SplitMerge(Judge(counting, cache=False)).compare_batch([pair])[0]
+    assert isinstance(verdict, PairwiseVerdict), verdict
+    assert counting.label_requests == 2  # one call per order
+    assert verdict.template == "pairwise_split+split-merge"
+    assert [o.shown for o in verdict.orders] == ["AB", "BA"]
+    mean = sum(o.prob_a for o in verdict.orders) / 2
+    assert verdict.prob_a == pytest.approx(mean)
+    assert verdict.consistent == (verdict.orders[0].winner == verdict.orders[1].winner)

@@ -1,5 +1,5 @@
 """The protocols (reason-then-read, self-consistency, commit-first, one-order, panels,
-by-scores, hybrid), faked.
+by-scores, hybrid, split-merge), faked.
 
 `FakeReasoner` is a scripted stand-in for a model, named as a fake: its generated
 verdict always says "A" (a position-biased guess), its rationale names the response
@@ -35,6 +35,7 @@ from judge.backends.base import (
     LabelRequest,
     LabelScores,
 )
+from judge.calibration import Calibrator
 from judge.cli import app
 from judge.engine.thinking import strip_thinking
 from judge.errors import BackendError
@@ -54,6 +55,7 @@ from judge.protocols.base import Stages
 from judge.protocols.named import protocol_label
 from judge.protocols.prior import first_log_odds, remove_prior
 from judge.protocols.scores import score_preference
+from judge.protocols.split import SplitMerge, merged, split_parts
 from judge.reward import JudgeReward
 from judge.reward.server import create_app
 from judge.verdicts import PointwiseVerdict
@@ -397,7 +399,8 @@ class FakeLeaning(Backend):
         self.reads += len(requests)
         out: list[LabelScores | BackendError] = []
         for r in requests:
-            first = _tag(r.messages[-1]["content"], "response_a")
+            content = r.messages[-1]["content"]  # the first response whole, or its first part
+            first = _tag(content, "response_a") or _tag(content, "response_a_part_1")
             odds = self.lean + (self.pull if first == self.truth else -self.pull)
             p = 1.0 / (1.0 + math.exp(-odds))
             out.append(LabelScores({"A": math.log(p), "B": math.log(1 - p)}))
@@ -699,3 +702,71 @@ def test_compare_and_bench_take_the_hybrid(tmp_path: Path) -> None:
     assert report["judge"]["judging_protocol"] == "hybrid"
     assert report["overall"]["accuracy"] == 1.0
     assert report["overall"]["consistency"] == 1.0
+
+
+# Split and merge -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("One. Two. Three.", ["One. ", "Two. ", "Three."]),
+        ("2+2 = 4.", ["2+2 ", "= ", "4."]),  # too few sentences: cut at spaces
+        ("4", ["4", "", ""]),  # nothing to cut at
+        ("", ["", "", ""]),
+        (
+            "A long first sentence here. B. C.\nD.",
+            ["A long first sentence here. ", "B. ", "C.\nD."],
+        ),
+    ],
+)
+def test_split_parts_cuts_at_sentence_ends_nearest_each_third(text: str, parts: list[str]) -> None:
+    assert split_parts(text) == parts
+    assert "".join(split_parts(text)) == text
+
+
+def test_merged_shows_the_first_responses_parts_as_a() -> None:
+    pair = PairInput("q", "a1. a2. a3.", "b1. b2. b3.", {"note": "n"})
+    swapped = merged(pair, "BA")
+    assert (
+        swapped.extra["response_a_part_1"] == "b1." and swapped.extra["response_b_part_3"] == "a3."
+    )
+    assert swapped.extra["note"] == "n"
+    assert merged(pair, "AB").extra["response_a_part_2"] == "a2."
+
+
+def test_split_merge_interleaves_the_parts_and_maps_each_order_back(tmp_path: Path) -> None:
+    fake = FakeLeaning(lean=0.2, pull=1.0)
+    seen: list[str] = []
+    reader = fake.score_labels
+    fake.score_labels = lambda requests: (  # type: ignore[method-assign]
+        seen.extend(r.messages[-1]["content"] for r in requests) or reader(requests)
+    )
+    verdicts = SplitMerge(Judge(fake, cache=False)).compare_batch(_sums(4))
+    assert fake.reads == 8  # one call per order
+    tags = [
+        "<response_a_part_1>",
+        "<response_b_part_1>",
+        "<response_a_part_2>",
+        "<response_b_part_3>",
+    ]
+    assert all(
+        [text.index(t) for t in tags] == sorted(text.index(t) for t in tags) for text in seen
+    )
+    assert "<response_a>" not in seen[0]
+    for k, v in enumerate(verdicts):
+        assert isinstance(v, PairwiseVerdict), v
+        assert v.template == "pairwise_split+split-merge" and v.swap == "both"
+        assert [o.shown for o in v.orders] == ["AB", "BA"]
+        assert v.winner == ("A" if k % 2 == 0 else "B") and v.consistent is True
+        # each order's P(A ≻ B) is in the caller's labelling, whichever was shown first
+        assert all((o.prob_a > 0.5) == (k % 2 == 0) for o in v.orders)
+
+
+def test_split_merge_by_name_refuses_a_calibrated_judge(tmp_path: Path) -> None:
+    judge = Judge(FakeLeaning(), cache=False)
+    assert isinstance(with_protocol(judge, "split-merge"), SplitMerge)
+    assert SplitMerge(judge).template("pairwise").name == "pairwise_split"
+    calibrated = judge.with_settings(calibration=Calibrator(kind="temperature", fitted_on=4))
+    with pytest.raises(UserError, match="calibrat"):
+        SplitMerge(calibrated)
