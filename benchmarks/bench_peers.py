@@ -11,6 +11,10 @@ a float32 output head, `judge.backends.precision`) and judges the same LLMBar pa
   * ours, ``method="generate"``, embedded and through the server;
   * ours, one-order (``judge.protocols.OneOrder``): logprob, each pair shown once after
     the first 16, which are judged both ways to fit the position prior, embedded;
+  * ours, by-scores (``judge.protocols.ByScores``): each response scored alone (logprob,
+    1-10), P(A ≻ B) from the two score distributions, embedded;
+  * ours, hybrid (``judge.protocols.Hybrid``): the default averaged with by-scores,
+    order by order, embedded;
   * prometheus-eval relative grading, in its own venv, via its LiteLLM model class;
   * vllm-judge's ``compare``, in its own venv;
   * a FastChat-style loop (our own wording): generate, then scan for [[A]]/[[B]]/[[C]].
@@ -34,6 +38,10 @@ consistency in the side-by-side table are taken on the common first pairs).
     python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-0.5b --pairs 100 \
         --generative-pairs 30 --concurrency 16 --tag one-order --skip "ours: default via vLLM" \
         "ours: generate" "ours: generate via vLLM" prometheus-eval vllm-judge
+    python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-1.5b --pairs 30 \
+        --generative-pairs 30 --concurrency 16 --eager --dtype bfloat16 --tag by-scores-bf16 \
+        --skip "ours: default via vLLM" "ours: generate" "ours: generate via vLLM" \
+        "ours: one-order" prometheus-eval vllm-judge   # by-scores and hybrid vs FastChat
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ from benchmarks.common import load_pairs, timed
 from benchmarks.peers.results import failed_orders, peer_results, shown_orders
 from benchmarks.report import write_section
 from judge import Judge
-from judge.backends import embedded
+from judge.backends import Backend, embedded
 from judge.backends.vllm import embedded_key
 from judge.inputs import PairInput
 from judge.protocols import with_protocol
@@ -75,6 +83,8 @@ SETUPS = {  # each tool's row label and the setup it runs
     "ours: generate": "generate, swap both, embedded",
     "ours: generate via vLLM": "generate, swap both, litellm → vLLM server",
     "ours: one-order": "logprob, one order a pair after 16 fitted both ways, embedded",
+    "ours: by-scores": "logprob 1-10 score of each response, P(S_A > S_B), embedded",
+    "ours: hybrid": "default + by-scores averaged order by order, embedded",
     "prometheus-eval": "relative grading, LiteLLM class → vLLM server",
     "vllm-judge": "Judge.compare → vLLM server",
     "FastChat-style": "generate, scan [[A]]/[[B]] → vLLM server",
@@ -112,16 +122,35 @@ def ours(
     options = {"api_base": api_base, "concurrency": concurrency} if api_base else {"dtype": dtype}
     judge = Judge(model, cache=False, backend_options=options, **settings)
     judge.compare_batch([WARM_UP])  # loads the model, builds any structured-output index
+    judge.score(WARM_UP.prompt, WARM_UP.response_a)
     judging = with_protocol(judge, protocol)  # after the warm-up: it fits nothing on it
     before = server.metric("vllm:request_success_total") if api_base else None
+    calls = None if api_base else counted(judge.backend)
     server.reset_prefix_cache()
     seconds, results = timed(lambda: judging.compare_batch(pairs))
     requests = (
         int(server.metric("vllm:request_success_total") - before)
         if before is not None
-        else shown_orders(results)
+        else sum(calls or [])
     )
     return Run(name, setup, results, seconds, requests)
+
+
+def counted(backend: Backend) -> list[int]:
+    """Count ``backend``'s forward passes from now on: one per prompt read or generated.
+
+    Returns the list the counts are appended to (one entry per batch).
+    """
+    calls: list[int] = []
+    for method in ("score_labels", "generate"):
+        inner = getattr(backend, method)
+
+        def counting(requests: Any, inner: Any = inner) -> Any:
+            calls.append(len(requests))
+            return inner(requests)
+
+        setattr(backend, method, counting)
+    return calls
 
 
 def peer(
@@ -476,6 +505,21 @@ def main() -> None:
                 protocol="one-order",
                 dtype=args.dtype,
             ),
+            **{
+                f"ours: {name}": (
+                    lambda name=name: ours(
+                        f"ours: {name}",
+                        SETUPS[f"ours: {name}"],
+                        pairs,
+                        args.model,
+                        None,
+                        server,
+                        protocol=name,
+                        dtype=args.dtype,
+                    )
+                )
+                for name in ("by-scores", "hybrid")
+            },
             "prometheus-eval": lambda: peer(
                 "prometheus-eval",
                 SETUPS["prometheus-eval"],

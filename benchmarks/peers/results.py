@@ -80,6 +80,7 @@ def failed_orders(results: Sequence[PairwiseResult]) -> int:
 
 
 def shown_orders(results: Sequence[PairwiseResult]) -> int:
-    """Orders shown: a verdict's own (one for a pair a one-order judge showed once), two
-    for a pair without a verdict."""
-    return sum(len(r.orders) if isinstance(r, PairwiseVerdict) else 2 for r in results)
+    """Judgments made: a verdict's orders (one for a pair a one-order judge showed once;
+    two for a by-scores verdict, which has no order but scored two responses), two for a
+    pair without a verdict."""
+    return sum((len(r.orders) or 2) if isinstance(r, PairwiseVerdict) else 2 for r in results)

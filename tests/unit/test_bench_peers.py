@@ -43,12 +43,14 @@ def test_one_unreadable_order_fails_the_pair_and_keeps_the_other() -> None:
     assert failed_orders([result]) == 1
 
 
-def test_orders_shown_count_a_verdict_in_one_order_once() -> None:
+def test_judgments_count_a_verdict_in_one_order_once_and_one_by_scores_twice() -> None:
     both = pair_result("peer", row("0:AB", "A"), row("0:BA", "B"))
     failed = pair_result("peer", row("1:AB", None), row("1:BA", "B"))
     assert isinstance(both, PairwiseVerdict)
     once = both.model_copy(update={"orders": both.orders[:1], "consistent": None})
     assert shown_orders([both, failed, once]) == 2 + 2 + 1
+    scored = both.model_copy(update={"orders": (), "consistent": None})  # by-scores
+    assert shown_orders([scored]) == 2  # its two scores
 
 
 def test_rows_are_matched_by_key_whatever_their_order() -> None:
