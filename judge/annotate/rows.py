@@ -19,9 +19,10 @@ assistant messages) — plus:
   ``swap``, ``orders`` (each order shown: which response came ``first``, its
   ``p_chosen``, its ``winner`` and the label probabilities as shown) and ``scores``
   (every candidate's pointwise expected score; ``best-worst`` pairing only); a panel's
-  verdict (``--panel-rubric``) adds ``disagreement`` (the standard deviation of its
-  members' P(chosen ≻ rejected)) and ``members`` (each one's ``rubric``, ``model``
-  and ``p_chosen``), and its ``orders`` are every member's, in panel order.
+  verdict (``--panel-rubric``, ``--protocol hybrid``) adds ``disagreement`` (the
+  standard deviation of its members' P(chosen ≻ rejected)) and ``members`` (each one's
+  ``rubric``, ``model``, ``template`` and ``p_chosen``), and its ``orders`` are every
+  member's, in panel order (a hybrid's: its mixed readings, one per order).
 
 The chosen response is the one the judge gives the higher probability; on an exact
 tie the pair's first candidate is chosen and ``tie`` is true.
@@ -120,7 +121,12 @@ def _panel(verdict: PanelPairwiseVerdict, a_chosen: bool) -> dict[str, Any]:
     return {
         "disagreement": verdict.disagreement,
         "members": [
-            {"rubric": m.rubric, "model": m.model, "p_chosen": _chosen(m, a_chosen)}
+            {
+                "rubric": m.rubric,
+                "model": m.model,
+                "template": m.template,
+                "p_chosen": _chosen(m, a_chosen),
+            }
             for m in verdict.members
         ],
     }

@@ -676,6 +676,19 @@ def test_by_scores_and_hybrid_by_name(tmp_path: Path) -> None:
     assert score == judge.score("2+2?", "4")  # one response has only its score
 
 
+def test_annotate_with_the_hybrid_keeps_both_readings(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"prompt": "What is 2+2?", "candidates": ["5", "4"]}) + "\n")
+    out = tmp_path / "prefs.jsonl"
+    report = annotate(source, out, judge=Judge(FakeScorer(), cache=False), protocol="hybrid")
+    assert report.failures == 0
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["chosen"] == "4" and row["judge"]["consistent"] is True
+    members = row["judge"]["members"]
+    assert [m["template"] for m in members] == ["pairwise", "pointwise_10+by-scores"]
+    assert all(m["p_chosen"] > 0.5 for m in members[1:])  # the scores favour "4"
+
+
 @pytest.fixture
 def fake_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
     """``fake/scorer`` on the command line: a `FakeScorer` whose truth is "4"."""
