@@ -117,7 +117,8 @@ class Hybrid(BatchProtocol):
 
     Args:
         judge: the judge whose pairwise verdict (its swap, template and method) and
-            pointwise scores are combined.
+            pointwise scores are combined. A calibrated judge brings its calibrated
+            P(A ≻ B) to the mean; the orders mix its readings as shown, uncalibrated.
     """
 
     name = "hybrid"
