@@ -114,7 +114,10 @@ def kill_while_writing(
 @pytest.mark.parametrize("big", [False, True], ids=["inline-values", "file-values"])
 def test_sigkill_during_cache_writes_then_rerun_completes(tmp_path: Path, big: bool) -> None:
     """FakeBackend subprocess (pure concurrency and durability, no model)."""
-    cache, out, n = tmp_path / "cache", tmp_path / "out.jsonl", 300 if big else 3000
+    # Each rerun reuses the cache and writes on at full speed until its kill lands (up
+    # to ~250 new entries under load), so the job must outlast KILLS reruns: with 300
+    # big pairs (600 entries) the fourth rerun once finished them all before its kill.
+    cache, out, n = tmp_path / "cache", tmp_path / "out.jsonl", 800 if big else 3000
     flags = ("--big",) if big else ()
     sizes = kill_while_writing(cache, out, n, *flags, grown=15 if big else 100)
     assert sizes == sorted(sizes) and 0 < sizes[-1] < 2 * n  # killed mid-job, work kept
