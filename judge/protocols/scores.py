@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from judge.debias import combine, consistency, leaning, prob_a, unswap
 from judge.engine.executor import Progress
 from judge.engine.tasks import TaskName
-from judge.inputs import PairInput, PointInput, as_pair
+from judge.inputs import PointInput, as_pair
 from judge.judge import Judge
 from judge.protocols.base import BatchProtocol, PairItems, PointItems, named
 from judge.protocols.panel import Panel, PanelPairwiseVerdict
@@ -80,7 +80,9 @@ class ByScores(BatchProtocol):
         counts the scoring calls, two a pair.
         """
         pairs = [as_pair(item) for item in items]
-        points = [PointInput(p.prompt, r, p.extra) for p in pairs for r in _responses(p)]
+        points = [
+            PointInput(p.prompt, r, p.extra) for p in pairs for r in (p.response_a, p.response_b)
+        ]
         scores = self.judge.score_batch(points, progress=progress)
         return [self._verdict(a, b) for a, b in zip(scores[::2], scores[1::2], strict=True)]
 
@@ -146,10 +148,6 @@ class Hybrid(BatchProtocol):
     ) -> list[PointwiseResult]:
         """Score many responses: one response has only a score, the judge's own."""
         return self.judge.score_batch(items, progress=progress)
-
-
-def _responses(pair: PairInput) -> tuple[str, str]:
-    return pair.response_a, pair.response_b
 
 
 def _mixed(result: PairwiseResult) -> PairwiseResult:

@@ -75,9 +75,8 @@ def _cut_points(text: str, pattern: re.Pattern[str], parts: int) -> list[int]:
 
 def merged(pair: PairInput, shown: Order) -> PairInput:
     """``pair`` as the split template shows it in order ``shown``: the first's parts as A."""
-    first, second = (
-        (pair.response_a, pair.response_b) if shown == "AB" else (pair.response_b, pair.response_a)
-    )
+    texts = pair.judged(shown)
+    first, second = texts["response_a"], texts["response_b"]
     parts = {
         f"response_{side}_part_{k + 1}": piece.strip()
         for side, text in (("a", first), ("b", second))
