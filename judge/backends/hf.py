@@ -31,6 +31,29 @@ def label_trie(tokenizer: Any, labels: Sequence[str]) -> LabelTrie:
     )
 
 
+class LabelTries:
+    """The label trie of each label tuple, built once; the latest ``keep`` are kept.
+
+    Verdict labels repeat on every call, but a reply scored as a label
+    (`judge.protocols.pmi`) is seen once or twice, so the memo is bounded.
+    """
+
+    def __init__(self, tokenizer: Any, keep: int = 256) -> None:
+        self._tokenizer = tokenizer
+        self._keep = keep
+        self._tries: dict[tuple[str, ...], LabelTrie] = {}
+
+    def __call__(self, labels: tuple[str, ...]) -> LabelTrie:
+        """The trie of ``labels`` (built on first use)."""
+        trie = self._tries.get(labels)
+        if trie is None:
+            trie = label_trie(self._tokenizer, labels)
+            if len(self._tries) >= self._keep:
+                del self._tries[next(iter(self._tries))]
+            self._tries[labels] = trie
+        return trie
+
+
 def directory_revision(path: Path) -> str:
     """A cheap content stamp for a local model directory: weight file sizes and mtimes."""
     stamps = sorted(

@@ -27,7 +27,7 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
-from judge.backends.hf import directory_revision, encode_chat, label_trie
+from judge.backends.hf import LabelTries, directory_revision, encode_chat
 from judge.backends.labels import LabelTrie, Prefix
 from judge.backends.prefix import PrefixGroup, common_prefix, group_by_prefix, length_buckets
 from judge.engine.progress import finished
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 _Row = tuple[int, Prefix, list[int]]  # (request index, probe, token ids)
 _Prefix = tuple[int, list[tuple["torch.Tensor", "torch.Tensor"]]]  # (tokens, per-layer K, V)
 MIN_HEAD = 16  # tokens: a shorter common head is not worth its own forward pass
+LOGIT_BUDGET = 2**28  # logits held by one pass (1 GiB in float32)
 
 
 @contextmanager
@@ -84,7 +85,7 @@ class TransformersBackend(Backend):
             (`judge.backends.precision`).
     """
 
-    capabilities = Capabilities(logprobs=True, structured=True)
+    capabilities = Capabilities(logprobs=True, structured=True, reply_logprobs=True)
 
     def __init__(
         self,
@@ -144,7 +145,7 @@ class TransformersBackend(Backend):
         """Forward passes run so far (shared prefixes included)."""
         self.computed_tokens = 0
         """Token positions run through the model so far, padding included."""
-        self._tries: dict[tuple[str, ...], LabelTrie] = {}
+        self._trie = LabelTries(tokenizer)
         self._outlines: Any = None
         self._generators: dict[str, Any] = {}
 
@@ -217,11 +218,6 @@ class TransformersBackend(Backend):
     def _encode(self, messages: Sequence[Message]) -> list[int]:
         return encode_chat(self.tokenizer, messages)
 
-    def _trie(self, labels: tuple[str, ...]) -> LabelTrie:
-        if labels not in self._tries:
-            self._tries[labels] = label_trie(self.tokenizer, labels)
-        return self._tries[labels]
-
     def score_labels(self, requests: Sequence[LabelRequest]) -> list[LabelScores | BackendError]:
         """Log-probability of each complete label, batched and left-padded.
 
@@ -292,6 +288,10 @@ class TransformersBackend(Backend):
         if prefix_len:
             prefix = self._prefix_cache(members[0][2][:prefix_len], head)
             size = self.shared_batch_size
+        # A long label (a whole reply) keeps a vocabulary of logits per token: fewer
+        # rows a pass keep them under LOGIT_BUDGET. Verdict labels never hit it.
+        keep = max(len(probe) for _, probe, _ in members) + 1
+        size = min(size, max(1, LOGIT_BUDGET // (keep * self.model.config.vocab_size)))
         shared = prefix[0] if prefix else 0
         lengths = [len(ids) - shared for _, _, ids in members]
         for bucket in length_buckets(lengths, size, slack=self.slack):
@@ -373,9 +373,11 @@ class TransformersBackend(Backend):
                 logits_to_keep=keep,
                 **options,
             )
+            logits: torch.Tensor = out.logits[:, -keep:, :].float()
+            logits -= logits.logsumexp(dim=-1, keepdim=True)  # log-softmax in place
         self.forward_passes += 1
         self.computed_tokens += ids.numel()
-        return torch.log_softmax(out.logits[:, -keep:, :].float(), dim=-1)
+        return logits
 
     def _expand(self, prefix: _Prefix, batch: int) -> Any:
         """A fresh cache holding the prefix once per row (the forward pass extends it)."""

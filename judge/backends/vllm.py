@@ -34,7 +34,7 @@ from judge.backends.base import (
     LabelScores,
     Message,
 )
-from judge.backends.hf import directory_revision, encode_chat, label_trie
+from judge.backends.hf import LabelTries, directory_revision, encode_chat
 from judge.backends.labels import LabelTrie, Prefix
 from judge.errors import BackendError, MissingDependencyError, UserError
 from judge.verdicts import Usage
@@ -98,7 +98,7 @@ class VLLMBackend(Backend):
         self.max_model_len = int(llm.llm_engine.model_config.max_model_len)
         self.context_length = self.max_model_len
         self.special_tokens = tuple(self.tokenizer.all_special_tokens)
-        self._tries: dict[tuple[str, ...], LabelTrie] = {}
+        self._trie = LabelTries(self.tokenizer)
         self._lock = threading.Lock()  # an LLM runs one generate call at a time
 
     @classmethod
@@ -180,11 +180,6 @@ class VLLMBackend(Backend):
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt length in tokens after the chat template."""
         return len(encode_chat(self.tokenizer, messages))
-
-    def _trie(self, labels: tuple[str, ...]) -> LabelTrie:
-        if labels not in self._tries:
-            self._tries[labels] = label_trie(self.tokenizer, labels)
-        return self._tries[labels]
 
     def _too_long(self, length: int) -> BackendError | None:
         """An error when a prompt of ``length`` tokens leaves no room for one more token."""

@@ -45,13 +45,18 @@ class Call:
 
 @dataclass(frozen=True)
 class Reading:
-    """The verdict read from one call: probabilities over the labels as shown."""
+    """The verdict read from one call: probabilities over the labels as shown.
+
+    ``logprobs`` keeps a logprob call's label log-probabilities as the backend gave
+    them, before renormalizing (`judge.protocols.pmi` reads a whole reply's).
+    """
 
     probs: dict[str, float]
     rationale: str | None = None
     raw_output: str | None = None
     cached: bool = False
     usage: Usage | None = None
+    logprobs: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def read(
                 f"the model gave no probability to any of {list(call.labels)}",
                 usage=usage,
             )
-        return Reading(probs, cached=cached, usage=usage)
+        return Reading(probs, cached=cached, usage=usage, logprobs=dict(payload["logprobs"]))
     return _read_generation(call, payload["text"], payload["finish_reason"], cached, usage)
 
 

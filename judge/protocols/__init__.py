@@ -9,6 +9,8 @@
 - `ByScores`: a pair compared by scoring each response alone (no order shown).
 - `Hybrid`: the judge's pairwise verdict averaged with its by-scores verdict.
 - `SplitMerge`: each pair read as the two responses' parts, interleaved (PORTIA).
+- `ByPMI`: the response the prompt explains best, by pointwise mutual information
+  (the model read as a language model; no order shown).
 - `Panel`: several judges, mean probability, their spread as ``disagreement``.
 - `with_protocol`: a judge behind a protocol given by name (the CLI's ``--protocol``).
 - `backends_of`: the backends a judge or protocol sends its calls to.
@@ -20,6 +22,7 @@ from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
 from judge.protocols.named import PROTOCOL_NAMES, ProtocolName, backends_of, with_protocol
 from judge.protocols.panel import Panel, PanelPairwiseVerdict, PanelPointwiseVerdict
+from judge.protocols.pmi import ByPMI
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead
 from judge.protocols.scores import ByScores, Hybrid
@@ -27,6 +30,7 @@ from judge.protocols.split import SplitMerge
 
 __all__ = [
     "PROTOCOL_NAMES",
+    "ByPMI",
     "ByScores",
     "CommitFirst",
     "Hybrid",

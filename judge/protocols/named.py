@@ -11,6 +11,7 @@ from judge.judge import Judge
 from judge.protocols.base import JudgeLike
 from judge.protocols.commit import CommitFirst
 from judge.protocols.panel import Panel
+from judge.protocols.pmi import ByPMI
 from judge.protocols.prior import OneOrder
 from judge.protocols.reason import ReasonThenRead, rationale_label
 from judge.protocols.scores import ByScores, Hybrid
@@ -25,6 +26,8 @@ ProtocolName = Literal[
     "by-scores",
     "hybrid",
     "split-merge",
+    "pmi",
+    "pmi-hybrid",
 ]
 PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 
@@ -69,6 +72,10 @@ def with_protocol(
         return Hybrid(judge)
     if name == "split-merge":
         return SplitMerge(judge)
+    if name == "pmi":
+        return ByPMI(judge)
+    if name == "pmi-hybrid":
+        return Hybrid(judge, ByPMI(judge))
     return judge
 
 
@@ -105,7 +112,7 @@ def backends_of(judging: JudgeLike) -> list[Backend]:
     if isinstance(judging, Panel):
         return [b for member in judging.judges for b in backends_of(member)]
     if isinstance(
-        judging, ReasonThenRead | CommitFirst | OneOrder | ByScores | Hybrid | SplitMerge
+        judging, ReasonThenRead | CommitFirst | OneOrder | ByScores | Hybrid | SplitMerge | ByPMI
     ):
         return backends_of(judging.judge)
     raise TypeError(f"cannot tell which backend a {type(judging).__name__} judges with")

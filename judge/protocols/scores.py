@@ -31,6 +31,7 @@ from judge.inputs import PointInput, as_pair
 from judge.judge import Judge
 from judge.protocols.base import BatchProtocol, PairItems, PointItems, named
 from judge.protocols.panel import Panel, PanelPairwiseVerdict
+from judge.protocols.pmi import ByPMI
 from judge.templates import JudgeTemplate
 from judge.verdicts import (
     OrderResult,
@@ -121,13 +122,18 @@ class Hybrid(BatchProtocol):
         judge: the judge whose pairwise verdict (its swap, template and method) and
             pointwise scores are combined. A calibrated judge brings its calibrated
             P(A ≻ B) to the mean; the orders mix its readings as shown, uncalibrated.
+        order_free: the verdict with no orders to mix in instead of ``ByScores(judge)``
+            (`judge.protocols.pmi.ByPMI`: the ``pmi-hybrid``); the hybrid is then named
+            ``<its name>-hybrid``.
     """
 
     name = "hybrid"
 
-    def __init__(self, judge: Judge) -> None:
+    def __init__(self, judge: Judge, order_free: ByScores | ByPMI | None = None) -> None:
         self.judge = judge
-        self._panel = Panel([judge, ByScores(judge)])
+        if order_free is not None:
+            self.name = f"{order_free.name}-hybrid"
+        self._panel = Panel([judge, order_free or ByScores(judge)])
 
     def template(self, task: TaskName) -> JudgeTemplate:
         """The task template used for ``task``."""

@@ -1,13 +1,17 @@
-"""Reason-then-read, one-order, hybrid, split-merge and best-of-N on the real SmolLM2 (no fakes)."""
+"""Reason-then-read, one-order, hybrid, split-merge, pmi and best-of-N on the real SmolLM2."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from judge import Judge, PairInput, PairwiseVerdict, PointwiseVerdict
+from judge.backends.base import LabelRequest
+from judge.backends.hf import encode_chat
 from judge.protocols import (
+    ByPMI,
     ByScores,
     Hybrid,
     OneOrder,
@@ -15,6 +19,7 @@ from judge.protocols import (
     ReasonThenRead,
     SplitMerge,
 )
+from judge.protocols.pmi import NEUTRAL_PROMPT, pmi_preference
 from judge.protocols.scores import score_preference
 from judge.rank import rank
 from judge.rank.arithmetic import arithmetic_items, pick_report
@@ -113,3 +118,45 @@ def test_split_merge_reads_the_real_judge_on_interleaved_parts(
     mean = sum(o.prob_a for o in verdict.orders) / 2
     assert verdict.prob_a == pytest.approx(mean)
     assert verdict.consistent == (verdict.orders[0].winner == verdict.orders[1].winner)
+
+
+def _reply_logprob_by_hand(backend: Any, prompt: str, reply: str) -> float:
+    """log P(reply | prompt) from one plain forward pass of the real model (no trie, no cache)."""
+    import torch
+
+    head = encode_chat(backend.tokenizer, [{"role": "user", "content": prompt}])
+    tail = backend.tokenizer(reply, add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        logits = backend.model(input_ids=torch.tensor([head + tail])).logits[0].float()
+    logprobs = torch.log_softmax(logits[len(head) - 1 : -1], dim=-1)
+    return float(logprobs[torch.arange(len(tail)), torch.tensor(tail)].sum())
+
+
+def test_pmi_reads_the_real_models_reply_logprobs_exactly(
+    counting: CountingBackend, tmp_path: Path
+) -> None:
+    prompt = "Name the capital of France."
+    on_topic, off_topic = "The capital of France is Paris.", "Bananas are rich in potassium."
+    by_hand = {
+        (asked, reply): _reply_logprob_by_hand(counting.inner, asked, reply)
+        for asked in (prompt, NEUTRAL_PROMPT)
+        for reply in (on_topic, off_topic)
+    }
+    scored = counting.score_labels(
+        [LabelRequest(({"role": "user", "content": prompt},), (on_topic,))]
+    )
+    assert scored[0].logprobs[on_topic] == pytest.approx(by_hand[(prompt, on_topic)], abs=1e-3)
+    judge = Judge(counting, cache=tmp_path)
+    verdict = ByPMI(judge).compare(prompt, on_topic, off_topic)
+    assert counting.label_requests == 1 + 4  # each response with the prompt and the neutral one
+    rates = [
+        (by_hand[(prompt, r)] - by_hand[(NEUTRAL_PROMPT, r)]) / len(r)
+        for r in (on_topic, off_topic)
+    ]
+    assert isinstance(verdict, PairwiseVerdict), verdict
+    assert verdict.prob_a == pytest.approx(pmi_preference(*rates), abs=1e-3)
+    assert verdict.winner == "A" and verdict.orders == () and verdict.consistent is None
+    swapped = ByPMI(judge).compare(prompt, off_topic, on_topic)
+    assert counting.label_requests == 5  # the same four scores, from the cache
+    assert isinstance(swapped, PairwiseVerdict)
+    assert swapped.prob_a == pytest.approx(1 - verdict.prob_a)
