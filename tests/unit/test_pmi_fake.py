@@ -3,8 +3,9 @@
 `FakeLanguageModel` is a scripted stand-in for a model, named as a fake. Asked to score
 a whole reply (one label), it gives log P(reply) = −rate · len(reply), with rate 0.05 a
 character when the reply shares a word with the user's turn, 0.1 when it does not, and
-0.08 after the neutral request; a reply it was told to ``fail`` on is a backend error.
-Asked for verdict labels it leans towards the first shown (P = 0.6).
+0.08 after the neutral request (so PMI is +0.03 or −0.02 a character); a reply it was
+told to ``fail`` on is a backend error. Asked for verdict labels it leans towards the
+first shown (P = 0.6).
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def rate(asked: str, reply: str) -> float:
     return 0.05 if set(asked.lower().split()) & set(reply.lower().split()) else 0.1
 
 
-def pmi_rate(prompt: str, reply: str) -> float:
-    """What the fake model's PMI per character of ``reply`` with ``prompt`` is."""
-    return rate(NEUTRAL_PROMPT, reply) - rate(prompt, reply)
+def pmi(prompt: str, reply: str) -> float:
+    """What the fake model's PMI of ``reply`` with ``prompt`` is."""
+    return (rate(NEUTRAL_PROMPT, reply) - rate(prompt, reply)) * len(reply)
 
 
 PROMPT = "name the capital of france"
@@ -77,13 +78,17 @@ ON, OFF = "the capital is paris", "bananas grow on trees"
 
 
 def test_pmi_prefers_the_response_the_prompt_explains(tmp_path: Path) -> None:
-    verdict = ByPMI(Judge(FakeLanguageModel(), cache=tmp_path)).compare(PROMPT, ON, OFF)
+    judge = Judge(FakeLanguageModel(), cache=tmp_path)
+    verdict = ByPMI(judge).compare(PROMPT, ON, OFF)
     assert isinstance(verdict, PairwiseVerdict), verdict
-    expected = pmi_preference(pmi_rate(PROMPT, ON), pmi_rate(PROMPT, OFF))
+    expected = pmi_preference(pmi(PROMPT, ON), pmi(PROMPT, OFF))
     assert verdict.prob_a == pytest.approx(expected)
-    assert expected == pytest.approx(1 / (1 + math.exp(-100 * 0.05)))
+    assert expected == pytest.approx(1 / (1 + math.exp(-(0.03 * len(ON) + 0.02 * len(OFF)))))
     assert verdict.winner == "A" and verdict.orders == () and verdict.consistent is None
     assert (verdict.template, verdict.rubric, verdict.swap) == ("pmi", "none", "none")
+    per_character = ByPMI(judge, per=100).compare(PROMPT, ON, OFF)
+    assert isinstance(per_character, PairwiseVerdict)
+    assert per_character.prob_a == pytest.approx(1 / (1 + math.exp(-100 * (0.03 + 0.02))))
 
 
 def test_pmi_scores_each_response_twice_once_and_caches(tmp_path: Path) -> None:
@@ -108,7 +113,7 @@ def test_an_empty_response_tells_nothing_about_the_prompt(tmp_path: Path) -> Non
     fake = FakeLanguageModel()
     verdict = ByPMI(Judge(fake, cache=tmp_path)).compare(PROMPT, "", OFF)
     assert isinstance(verdict, PairwiseVerdict), verdict
-    assert verdict.prob_a == pytest.approx(pmi_preference(0.0, pmi_rate(PROMPT, OFF)))
+    assert verdict.prob_a == pytest.approx(pmi_preference(0.0, pmi(PROMPT, OFF)))
     assert verdict.winner == "A"  # OFF is less likely after the prompt than after nothing
     assert all(reply == OFF for _, reply in fake.scored)
 
@@ -136,6 +141,7 @@ def test_pmi_refuses_what_it_cannot_do() -> None:
         ByPMI(Judge(FakeLanguageModel(replies=False), cache=False)).compare(PROMPT, ON, OFF)
     with pytest.raises(UserError, match="positive number of characters"):
         ByPMI(Judge(FakeLanguageModel(), cache=False), per=0)
+    assert pmi_preference(-800.0, 0.0) == pytest.approx(0.0) and pmi_preference(800.0, 0.0) == 1.0
 
 
 def test_the_pmi_hybrid_mixes_the_plain_verdict_with_pmi(tmp_path: Path) -> None:
