@@ -92,7 +92,6 @@ from judge import Judge
 from judge.backends import Backend, load_backend
 from judge.bench import PreferenceItem, load_preferences, run_bench
 from judge.bench.scoring import Strategy
-from judge.debias import leaning
 from judge.inputs import as_pair
 from judge.judge import DEFAULT_RUBRIC
 from judge.protocols import (
@@ -106,6 +105,7 @@ from judge.protocols import (
     SplitMerge,
     with_protocol,
 )
+from judge.protocols.base import order_free
 from judge.protocols.prior import FIT_PAIRS
 from judge.stats import bootstrap_interval
 from judge.templates.resources import shipped_names
@@ -158,17 +158,7 @@ class ShorterWins:
 
 def _shorter(a: int, b: int) -> PairwiseVerdict:
     p_a = 1.0 if a < b else 0.0 if a > b else 0.5
-    return PairwiseVerdict(
-        method="logprob",
-        model="none",
-        template="shorter",
-        rubric="none",
-        winner=leaning(p_a),
-        prob_a=p_a,
-        consistent=None,
-        orders=(),
-        swap="none",
-    )
+    return order_free(method="logprob", model="none", template="shorter", rubric="none", prob_a=p_a)
 
 
 def items(n: int) -> list[PreferenceItem]:

@@ -11,13 +11,21 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+from judge.debias import leaning
 from judge.engine.calls import Call
 from judge.engine.executor import Outcome, Progress, execute, run_sync
 from judge.engine.tasks import TaskName
 from judge.inputs import PairInput, PointInput, as_pair, as_point
 from judge.judge import Judge
 from judge.templates import JudgeTemplate
-from judge.verdicts import JudgmentFailure, PairwiseResult, PointwiseResult
+from judge.verdicts import (
+    JudgmentFailure,
+    Method,
+    PairwiseResult,
+    PairwiseVerdict,
+    PointwiseResult,
+    Truncation,
+)
 
 PairItems = Iterable[PairInput | Mapping[str, Any]]
 PointItems = Iterable[PointInput | Mapping[str, Any]]
@@ -88,6 +96,32 @@ def named(result: ResultT, protocol: str) -> ResultT:
     if isinstance(result, JudgmentFailure):
         return result
     return result.model_copy(update={"template": f"{result.template}+{protocol}"})
+
+
+def order_free(
+    *,
+    method: Method,
+    model: str,
+    template: str,
+    rubric: str | None,
+    prob_a: float,
+    prob_tie: float | None = None,
+    truncations: tuple[Truncation, ...] = (),
+) -> PairwiseVerdict:
+    """A pairwise verdict that showed no order: its winner the side ``prob_a`` leans to."""
+    return PairwiseVerdict(
+        method=method,
+        model=model,
+        template=template,
+        rubric=rubric,
+        truncations=truncations,
+        winner=leaning(prob_a),
+        prob_a=prob_a,
+        prob_tie=prob_tie,
+        consistent=None,
+        orders=(),
+        swap="none",
+    )
 
 
 def run_calls(

@@ -39,21 +39,19 @@ from collections.abc import Mapping
 
 from judge.backends.base import LabelRequest, Message
 from judge.cache import cache_key
-from judge.debias import leaning
 from judge.engine.calls import Call, CallFailure, Reading
 from judge.engine.executor import Outcome, Progress
 from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, run_calls
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, order_free, run_calls
 from judge.templates import JudgeTemplate
 from judge.templates.untrusted import neutralize
 from judge.verdicts import (
     FailureReason,
     JudgmentFailure,
     PairwiseResult,
-    PairwiseVerdict,
     PointwiseResult,
 )
 
@@ -193,16 +191,12 @@ class ByPMI(BatchProtocol):
         if isinstance(rate_b, JudgmentFailure):
             return rate_b
         p_a = pmi_preference(rate_a, rate_b, 1.0 if self.per is None else self.per)
-        return PairwiseVerdict(
+        return order_free(
             method="logprob",
             model=self.judge.backend.name,
             template=self.name,
             rubric="none",
-            winner=leaning(p_a),
             prob_a=p_a,
-            consistent=None,
-            orders=(),
-            swap="none",
         )
 
 

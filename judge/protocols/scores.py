@@ -29,14 +29,13 @@ from judge.engine.executor import Progress
 from judge.engine.tasks import TaskName
 from judge.inputs import PointInput, as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, named
+from judge.protocols.base import BatchProtocol, PairItems, PointItems, named, order_free
 from judge.protocols.panel import Panel, PanelPairwiseVerdict
 from judge.protocols.pmi import ByPMI
 from judge.templates import JudgeTemplate
 from judge.verdicts import (
     OrderResult,
     PairwiseResult,
-    PairwiseVerdict,
     PointwiseResult,
     PointwiseVerdict,
 )
@@ -100,18 +99,14 @@ class ByScores(BatchProtocol):
             return b
         wins = score_preference(a.distribution, b.distribution)
         p_a = min(max(prob_a(wins), 0.0), 1.0)
-        return PairwiseVerdict(
+        return order_free(
             method=a.method,
             model=a.model,
             template=f"{a.template}+{self.name}",
             rubric=a.rubric,
-            truncations=a.truncations + b.truncations,
-            winner=leaning(p_a),
             prob_a=p_a,
             prob_tie=wins["tie"],
-            consistent=None,
-            orders=(),
-            swap="none",
+            truncations=a.truncations + b.truncations,
         )
 
 
