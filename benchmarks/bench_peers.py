@@ -73,7 +73,7 @@ from judge import Judge
 from judge.backends import Backend, embedded
 from judge.backends.vllm import embedded_key
 from judge.inputs import PairInput
-from judge.protocols import with_protocol
+from judge.protocols import PanelPairwiseVerdict, with_protocol
 from judge.stats import PreferenceStats, bootstrap_interval, preference_stats
 from judge.verdicts import PairwiseResult, PairwiseVerdict
 from tests.integration.server_fixtures import SERVED_NAME, VLLMServer
@@ -664,11 +664,17 @@ def load_raw(path: Path) -> tuple[list[Run], float]:
     data = json.loads(path.read_text())
     entries = data["runs"] if isinstance(data, dict) else data
     adapter: TypeAdapter[PairwiseResult] = TypeAdapter(PairwiseResult)
+
+    def result(x: dict[str, Any]) -> PairwiseResult:  # a hybrid's verdict is a panel's
+        return (
+            PanelPairwiseVerdict.model_validate(x) if "members" in x else adapter.validate_python(x)
+        )
+
     runs = [
         Run(
             e["tool"],
             e.get("setup", SETUPS.get(e["tool"], "")),
-            [adapter.validate_python(x) for x in e["results"]],
+            [result(x) for x in e["results"]],
             e["seconds"],
             e["requests"],
             e["error"],
