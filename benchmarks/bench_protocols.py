@@ -76,6 +76,7 @@ bfloat16`` loads the transformers models in bfloat16 with the float32 output hea
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import tempfile
@@ -515,6 +516,12 @@ def main() -> None:
         help="which rows that generate to run (default: all; others get their own section)",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        help="rebuild the table and section from a measuring run's raw file (the other "
+        "options must match that run's)",
+    )
     args = parser.parse_args()
     defaults = "default" in GROUPS[args.rows]
     if args.panel_rubric and (not defaults or args.panel_rubric == args.rubric):
@@ -523,6 +530,10 @@ def main() -> None:
     load_text = "load average " + " / ".join(load) if load else "unknown"
     logprob_items, generate_items = items(args.logprob_n), items(args.generate_n)
     chosen = [p for p in PROTOCOLS if p in args.protocols]  # in table order, once each
+    if args.from_raw:
+        rows, load_text = rebuilt(args.from_raw)
+        publish(rows, args, chosen, load_text, [])
+        return
     suffix = section_suffix(args, chosen)  # other models get their own section, raw file and title
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
@@ -588,13 +599,24 @@ def main() -> None:
             rows += [{"model": label, **r} for r in row(name, build(), generate_items, args.seed)]
             raw.write_text(json.dumps(rows, indent=1))
     raw.write_text(json.dumps(rows, indent=1))
-    table = markdown(rows, args, load_text)
+    publish(rows, args, chosen, load_text, skipped)
+
+
+def publish(
+    rows: list[dict[str, Any]],
+    args: argparse.Namespace,
+    chosen: list[str],
+    load: str,
+    skipped: list[str],
+) -> None:
+    """Print the run's table and (unless ``--no-write``) write its RESULTS.md section."""
+    table = markdown(rows, args, load)
     if skipped:
         table += "\n\nNot run (the --budget-s of this run was spent): " + "; ".join(skipped) + "."
     print(table)
     if not args.no_write:
         write_section(
-            f"protocols{suffix}",
+            f"protocols{section_suffix(args, chosen)}",
             "## Judging protocols on the embedded judges (bench_protocols"
             f"{'' if args.rows == 'all' else ', ' + args.rows + ' rows'}, {args.engine}"
             f"{'' if args.models == DEFAULT_MODELS else ', ' + ', '.join(args.models)}"
@@ -603,6 +625,16 @@ def main() -> None:
             f"{', panel of rubrics with ' + args.panel_rubric if args.panel_rubric else ''}"
             f"{'' if args.dtype == 'auto' else ', ' + args.dtype})\n\n" + table,
         )
+
+
+def rebuilt(path: Path) -> tuple[list[dict[str, Any]], str]:
+    """A measuring run's rows from its raw file, and what the section says of its load."""
+    written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    note = (
+        f"not recorded (this section was rebuilt with `--from-raw` from {path.name}, written "
+        f"{written} UTC by the run; its measuring command is the one below without `--from-raw`)"
+    )
+    return json.loads(path.read_text()), note
 
 
 if __name__ == "__main__":
