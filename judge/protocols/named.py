@@ -48,10 +48,15 @@ def with_protocol(
     Raises:
         UserError: as `check_protocol`; ``"one-order"`` on a judge that does not read
             log-probabilities or is calibrated; ``"split-merge"`` on a calibrated judge;
-            an unknown or repeated panel rubric, or a panel of rubrics on a calibrated
-            judge (`Judge.with_settings`).
+            an unknown or repeated panel rubric, a panel of rubrics on a calibrated
+            judge (`Judge.with_settings`) or behind ``"pmi"`` (which reads no rubric).
     """
     check_protocol(name, samples=samples)
+    if panel_rubrics and name == "pmi":
+        raise UserError(
+            "pmi reads no rubric, so a panel of rubrics would repeat one verdict: drop "
+            "--panel-rubric, or use --protocol pmi-hybrid (its pairwise half reads the rubric)"
+        )
     if panel_rubrics:
         rubrics = [judge.rubric.name, *panel_rubrics]
         if len(set(rubrics)) < len(rubrics):

@@ -142,6 +142,9 @@ def test_pmi_refuses_what_it_cannot_do() -> None:
     with pytest.raises(UserError, match="positive number of characters"):
         ByPMI(Judge(FakeLanguageModel(), cache=False), per=0)
     assert pmi_preference(-800.0, 0.0) == pytest.approx(0.0) and pmi_preference(800.0, 0.0) == 1.0
+    judge = Judge(FakeLanguageModel(), cache=False)
+    with pytest.raises(UserError, match="pmi reads no rubric"):
+        with_protocol(judge, "pmi", panel_rubrics=["instruction_following"])
 
 
 def test_the_pmi_hybrid_mixes_the_plain_verdict_with_pmi(tmp_path: Path) -> None:
