@@ -331,28 +331,19 @@ def hybrid_rows(
     return rows + panel_rows(name, label, hybrid, own + rows, chosen, seed)
 
 
+LOGPROB_GROUPS = {
+    "default",
+    "panel",
+    "one-order",
+    "pointwise",
+    "hybrid",
+    "split-merge",
+    "pmi",
+    "length",
+}
 GROUPS = {  # --rows → the groups of rows it runs
-    "all": {
-        "default",
-        "panel",
-        "one-order",
-        "pointwise",
-        "hybrid",
-        "split-merge",
-        "pmi",
-        "length",
-        "generate",
-    },
-    "logprob": {
-        "default",
-        "panel",
-        "one-order",
-        "pointwise",
-        "hybrid",
-        "split-merge",
-        "pmi",
-        "length",
-    },
+    "all": LOGPROB_GROUPS | {"generate"},
+    "logprob": LOGPROB_GROUPS,
     "generate": {"generate"},
     "pointwise": {"pointwise"},
     "default": {"default"},

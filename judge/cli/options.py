@@ -64,8 +64,8 @@ Protocol = Annotated[
         "one-order (one order per pair, the fitted position prior removed), by-scores (each "
         "response scored alone), hybrid (the plain verdict averaged with by-scores'), "
         "split-merge (the responses cut in three parts, shown interleaved), pmi (the response "
-        "the prompt explains best, per character) or pmi-hybrid (the plain verdict averaged "
-        "with pmi's)"
+        "the prompt explains best, by its PMI with the prompt) or pmi-hybrid (the plain "
+        "verdict averaged with pmi's)"
     ),
 ]
 Samples = Annotated[int, typer.Option(min=2, help="rationales per order for self-consistency")]

@@ -88,6 +88,26 @@ class BatchProtocol:
         return await asyncio.to_thread(self.score_batch, [as_point(i) for i in items])
 
 
+class OnJudge(BatchProtocol):
+    """A protocol that changes how pairs are judged and leaves the rest to ``self.judge``.
+
+    Its task templates are the judge's, and so are its pointwise scores: one response
+    has no order, no pair and no prompt to weigh it against.
+    """
+
+    judge: Judge
+
+    def template(self, task: TaskName) -> JudgeTemplate:
+        """The task template used for ``task``."""
+        return self.judge.template(task)
+
+    def score_batch(
+        self, items: PointItems, *, progress: Progress | None = None
+    ) -> list[PointwiseResult]:
+        """Score many responses: the judge's own scores."""
+        return self.judge.score_batch(items, progress=progress)
+
+
 ResultT = TypeVar("ResultT", PairwiseResult, PointwiseResult)
 
 

@@ -41,18 +41,15 @@ from judge.backends.base import LabelRequest, Message
 from judge.cache import cache_key
 from judge.engine.calls import Call, CallFailure, Reading
 from judge.engine.executor import Outcome, Progress
-from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, order_free, run_calls
-from judge.templates import JudgeTemplate
+from judge.protocols.base import OnJudge, PairItems, order_free, run_calls
 from judge.templates.untrusted import neutralize
 from judge.verdicts import (
     FailureReason,
     JudgmentFailure,
     PairwiseResult,
-    PointwiseResult,
 )
 
 NEUTRAL_PROMPT = "Write a response."
@@ -70,7 +67,7 @@ def pmi_preference(pmi_a: float, pmi_b: float, scale: float = 1.0) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-class ByPMI(BatchProtocol):
+class ByPMI(OnJudge):
     """A judge that prefers the response the prompt explains best (its PMI with the prompt).
 
     Args:
@@ -95,10 +92,6 @@ class ByPMI(BatchProtocol):
         self.per = per
         self.neutral_prompt = neutral_prompt
 
-    def template(self, task: TaskName) -> JudgeTemplate:
-        """The judge's task template (shown in reports; PMI itself renders none)."""
-        return self.judge.template(task)
-
     def compare_batch(
         self, items: PairItems, *, progress: Progress | None = None
     ) -> list[PairwiseResult]:
@@ -121,14 +114,8 @@ class ByPMI(BatchProtocol):
         }
         sent = [c for pair in calls.values() if not isinstance(pair, JudgmentFailure) for c in pair]
         outcomes = run_calls(self.judge, sent, progress)
-        rates = {key: self._pmi(pair, key[1], outcomes) for key, pair in calls.items()}
-        return [self._verdict(p.prompt, p.response_a, p.response_b, rates) for p in pairs]
-
-    def score_batch(
-        self, items: PointItems, *, progress: Progress | None = None
-    ) -> list[PointwiseResult]:
-        """Score many responses: one response has only a score, the judge's own."""
-        return self.judge.score_batch(items, progress=progress)
+        pmis = {key: self._pmi(pair, key[1], outcomes) for key, pair in calls.items()}
+        return [self._verdict(p.prompt, p.response_a, p.response_b, pmis) for p in pairs]
 
     def _messages(self, prompt: str) -> tuple[Message, ...]:
         special = self.judge.backend.special_tokens
@@ -183,14 +170,14 @@ class ByPMI(BatchProtocol):
         prompt: str,
         a: str,
         b: str,
-        rates: Mapping[tuple[str, str], float | JudgmentFailure],
+        pmis: Mapping[tuple[str, str], float | JudgmentFailure],
     ) -> PairwiseResult:
-        rate_a, rate_b = (rates[(prompt, r)] if r else 0.0 for r in (a, b))
-        if isinstance(rate_a, JudgmentFailure):
-            return rate_a
-        if isinstance(rate_b, JudgmentFailure):
-            return rate_b
-        p_a = pmi_preference(rate_a, rate_b, 1.0 if self.per is None else self.per)
+        pmi_a, pmi_b = (pmis[(prompt, r)] if r else 0.0 for r in (a, b))
+        if isinstance(pmi_a, JudgmentFailure):
+            return pmi_a
+        if isinstance(pmi_b, JudgmentFailure):
+            return pmi_b
+        p_a = pmi_preference(pmi_a, pmi_b, 1.0 if self.per is None else self.per)
         return order_free(
             method="logprob",
             model=self.judge.backend.name,

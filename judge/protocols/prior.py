@@ -25,13 +25,11 @@ from typing import Any
 
 from judge.debias import combine, consistency, prob_a, unswap, winner_of
 from judge.engine.executor import Progress
-from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, Stages, named
-from judge.templates import JudgeTemplate
-from judge.verdicts import OrderResult, PairwiseResult, PairwiseVerdict, PointwiseResult
+from judge.protocols.base import OnJudge, PairItems, Stages, named
+from judge.verdicts import OrderResult, PairwiseResult, PairwiseVerdict
 
 FIT_PAIRS = 16
 _EDGE = 1e-12  # keeps log-odds finite for a label read as (almost) certain
@@ -54,7 +52,7 @@ def remove_prior(label_probs: Mapping[str, float], prior: float) -> dict[str, fl
     return {**label_probs, "A": mass * share, "B": mass * (1.0 - share)}
 
 
-class OneOrder(BatchProtocol):
+class OneOrder(OnJudge):
     """A judge that shows each pair once and removes its fitted position prior.
 
     Args:
@@ -103,10 +101,6 @@ class OneOrder(BatchProtocol):
         """How many pairs (both orders judged) the fitted prior comes from."""
         return len(self._odds) // 2
 
-    def template(self, task: TaskName) -> JudgeTemplate:
-        """The task template used for ``task``."""
-        return self.judge.template(task)
-
     def compare_batch(
         self, items: PairItems, *, progress: Progress | None = None
     ) -> list[PairwiseResult]:
@@ -133,12 +127,6 @@ class OneOrder(BatchProtocol):
             if self.prior is None and isinstance(result, PairwiseVerdict):
                 self._odds.extend(first_log_odds(o.label_probs) for o in result.orders)
         return results
-
-    def score_batch(
-        self, items: PointItems, *, progress: Progress | None = None
-    ) -> list[PointwiseResult]:
-        """Score many responses: one response has no position, so the judge's own scores."""
-        return self.judge.score_batch(items, progress=progress)
 
     @staticmethod
     def _corrected(result: PairwiseResult, prior: float) -> PairwiseResult:

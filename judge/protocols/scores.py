@@ -26,13 +26,11 @@ from collections.abc import Mapping
 
 from judge.debias import combine, consistency, leaning, prob_a, unswap
 from judge.engine.executor import Progress
-from judge.engine.tasks import TaskName
 from judge.inputs import PointInput, as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, named, order_free
+from judge.protocols.base import OnJudge, PairItems, named, order_free
 from judge.protocols.panel import Panel, PanelPairwiseVerdict
 from judge.protocols.pmi import ByPMI
-from judge.templates import JudgeTemplate
 from judge.verdicts import (
     OrderResult,
     PairwiseResult,
@@ -54,7 +52,7 @@ def score_preference(a: Mapping[int, float], b: Mapping[int, float]) -> dict[str
     return wins
 
 
-class ByScores(BatchProtocol):
+class ByScores(OnJudge):
     """A judge that compares a pair by scoring each response on its own.
 
     Args:
@@ -66,10 +64,6 @@ class ByScores(BatchProtocol):
 
     def __init__(self, judge: Judge) -> None:
         self.judge = judge
-
-    def template(self, task: TaskName) -> JudgeTemplate:
-        """The task template used for ``task``."""
-        return self.judge.template(task)
 
     def compare_batch(
         self, items: PairItems, *, progress: Progress | None = None
@@ -85,12 +79,6 @@ class ByScores(BatchProtocol):
         ]
         scores = self.judge.score_batch(points, progress=progress)
         return [self._verdict(a, b) for a, b in zip(scores[::2], scores[1::2], strict=True)]
-
-    def score_batch(
-        self, items: PointItems, *, progress: Progress | None = None
-    ) -> list[PointwiseResult]:
-        """Score many responses: the judge's own scores."""
-        return self.judge.score_batch(items, progress=progress)
 
     def _verdict(self, a: PointwiseResult, b: PointwiseResult) -> PairwiseResult:
         if not isinstance(a, PointwiseVerdict):
@@ -110,7 +98,7 @@ class ByScores(BatchProtocol):
         )
 
 
-class Hybrid(BatchProtocol):
+class Hybrid(OnJudge):
     """A judge whose pairwise verdict is averaged with its by-scores verdict.
 
     Args:
@@ -130,10 +118,6 @@ class Hybrid(BatchProtocol):
             self.name = f"{order_free.name}-hybrid"
         self._panel = Panel([judge, order_free or ByScores(judge)])
 
-    def template(self, task: TaskName) -> JudgeTemplate:
-        """The task template used for ``task``."""
-        return self.judge.template(task)
-
     def compare_batch(
         self, items: PairItems, *, progress: Progress | None = None
     ) -> list[PairwiseResult]:
@@ -143,12 +127,6 @@ class Hybrid(BatchProtocol):
         """
         results = self._panel.compare_batch(items, progress=progress)
         return [named(_mixed(r), self.name) for r in results]
-
-    def score_batch(
-        self, items: PointItems, *, progress: Progress | None = None
-    ) -> list[PointwiseResult]:
-        """Score many responses: one response has only a score, the judge's own."""
-        return self.judge.score_batch(items, progress=progress)
 
 
 def _mixed(result: PairwiseResult) -> PairwiseResult:

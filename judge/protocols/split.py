@@ -27,7 +27,7 @@ from judge.engine.tasks import TaskName
 from judge.errors import UserError
 from judge.inputs import PairInput, as_pair
 from judge.judge import Judge
-from judge.protocols.base import BatchProtocol, PairItems, PointItems, named
+from judge.protocols.base import OnJudge, PairItems, named
 from judge.templates import JudgeTemplate
 from judge.verdicts import (
     JudgmentFailure,
@@ -35,7 +35,6 @@ from judge.verdicts import (
     OrderResult,
     PairwiseResult,
     PairwiseVerdict,
-    PointwiseResult,
 )
 
 TEMPLATE = "pairwise_split"
@@ -85,7 +84,7 @@ def merged(pair: PairInput, shown: Order) -> PairInput:
     return PairInput(pair.prompt, first, second, {**pair.extra, **parts})
 
 
-class SplitMerge(BatchProtocol):
+class SplitMerge(OnJudge):
     """A judge that reads each pair as the two responses' parts, interleaved.
 
     Args:
@@ -129,12 +128,6 @@ class SplitMerge(BatchProtocol):
             named(self._verdict([next(results) for _ in orders], orders), self.name)
             for orders in shown
         ]
-
-    def score_batch(
-        self, items: PointItems, *, progress: Progress | None = None
-    ) -> list[PointwiseResult]:
-        """Score many responses: one response has nothing to interleave, the judge's own."""
-        return self.judge.score_batch(items, progress=progress)
 
     def _verdict(self, results: list[PairwiseResult], orders: Sequence[Order]) -> PairwiseResult:
         """One verdict from each order's reading (as shown), mapped back to A and B."""
